@@ -1,0 +1,21 @@
+//! Turns the optional service-backed test suites on or off at compile time, so
+//! `cargo test` lists them as "ignored, skipped: set …" instead of silently
+//! passing when the service is not configured. With
+//! `HERALD_TEST_REQUIRE_SERVICES=1` they always run, and fail if the service
+//! is missing.
+
+fn main() {
+    println!("cargo::rustc-check-cfg=cfg(herald_test_postgres)");
+    println!("cargo::rustc-check-cfg=cfg(herald_test_redis)");
+    for var in ["HERALD_TEST_POSTGRES_URL", "HERALD_TEST_REDIS_URL", "HERALD_TEST_REQUIRE_SERVICES"] {
+        println!("cargo::rerun-if-env-changed={var}");
+    }
+    let required = std::env::var("HERALD_TEST_REQUIRE_SERVICES").is_ok_and(|v| v == "1");
+    let set = |var: &str| std::env::var(var).is_ok_and(|v| !v.is_empty());
+    if required || set("HERALD_TEST_POSTGRES_URL") {
+        println!("cargo::rustc-cfg=herald_test_postgres");
+    }
+    if required || set("HERALD_TEST_REDIS_URL") {
+        println!("cargo::rustc-cfg=herald_test_redis");
+    }
+}

@@ -1,0 +1,123 @@
+//! Wiring: state, router and listener; start-up and graceful shutdown.
+//!
+//! `App::build` connects, migrates and binds (port 0 gives a free port, which
+//! tests use); `run_until_stopped` serves until the cancellation token fires,
+//! then stops accepting, lets in-flight requests finish within the grace
+//! period and closes the pools.
+
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::time::Instant;
+
+use anyhow::Context as _;
+use axum::Router;
+use tokio::net::TcpListener;
+use tokio_util::sync::CancellationToken;
+
+use crate::config::Settings;
+use crate::store::{self, Db};
+
+/// Shared, cheaply cloned state given to every handler.
+#[derive(Clone)]
+pub struct AppState {
+    pub settings: Arc<Settings>,
+    pub db: Db,
+    pub started_at: Instant,
+}
+
+pub struct App {
+    listener: TcpListener,
+    router: Router,
+    state: AppState,
+}
+
+impl App {
+    /// Connects to the database, applies pending migrations and binds the
+    /// listen address.
+    pub async fn build(settings: Settings) -> anyhow::Result<App> {
+        App::build_with_routes(settings, None).await
+    }
+
+    /// Like `build`, with extra routes mounted behind the same middleware
+    /// (used by tests to probe middleware behaviour).
+    pub async fn build_with_routes(
+        settings: Settings,
+        extra: Option<Router<AppState>>,
+    ) -> anyhow::Result<App> {
+        let db = store::connect(&settings.database).await?;
+        let applied = db.migrate().await.context("cannot apply database migrations")?;
+        for migration in &applied {
+            tracing::info!(version = migration.version, description = %migration.description, "applied migration");
+        }
+        let listener = TcpListener::bind(settings.listen)
+            .await
+            .with_context(|| format!("cannot listen on {}", settings.listen))?;
+        let state = AppState { settings: Arc::new(settings), db, started_at: Instant::now() };
+        let router = crate::http::router(state.clone(), extra);
+        Ok(App { listener, router, state })
+    }
+
+    pub fn local_addr(&self) -> std::io::Result<SocketAddr> {
+        self.listener.local_addr()
+    }
+
+    pub fn state(&self) -> &AppState {
+        &self.state
+    }
+
+    /// Serves HTTP/1.1 and h2c until `shutdown` is cancelled, then drains.
+    pub async fn run_until_stopped(self, shutdown: CancellationToken) -> anyhow::Result<()> {
+        let App { listener, router, state } = self;
+        let addr = listener.local_addr()?;
+        tracing::info!(%addr, backend = state.db.backend_name(), "herald is serving");
+
+        let server = axum::serve(listener, router.into_make_service_with_connect_info::<SocketAddr>())
+            .with_graceful_shutdown(shutdown.clone().cancelled_owned())
+            .into_future();
+        tokio::pin!(server);
+
+        let result = tokio::select! {
+            result = &mut server => result.context("the HTTP server failed"),
+            () = shutdown.cancelled() => {
+                let grace = state.settings.http.shutdown_grace;
+                tracing::info!(grace_secs = grace.as_secs(), "shutting down: draining in-flight requests");
+                match tokio::time::timeout(grace, &mut server).await {
+                    Ok(result) => result.context("the HTTP server failed while draining"),
+                    Err(_) => {
+                        tracing::warn!("grace period over: dropping requests still in flight");
+                        Ok(())
+                    }
+                }
+            }
+        };
+        state.db.close().await;
+        tracing::info!("herald stopped");
+        result
+    }
+}
+
+/// Cancels `token` on SIGINT or SIGTERM.
+pub fn cancel_on_signal(token: CancellationToken) {
+    tokio::spawn(async move {
+        let ctrl_c = tokio::signal::ctrl_c();
+        #[cfg(unix)]
+        let terminate = async {
+            match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+                Ok(mut stream) => {
+                    stream.recv().await;
+                }
+                Err(err) => {
+                    tracing::error!(error = %err, "cannot listen for SIGTERM");
+                    std::future::pending::<()>().await;
+                }
+            }
+        };
+        #[cfg(not(unix))]
+        let terminate = std::future::pending::<()>();
+        tokio::select! {
+            _ = ctrl_c => tracing::info!("received SIGINT"),
+            () = terminate => tracing::info!("received SIGTERM"),
+        }
+        token.cancel();
+    });
+}

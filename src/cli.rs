@@ -1,0 +1,113 @@
+//! The `herald` command line: parse, load configuration, dispatch.
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand};
+use tokio_util::sync::CancellationToken;
+
+use crate::app::{self, App};
+use crate::config::{self, Settings, Sources};
+use crate::telemetry;
+
+/// Exit status for an invalid configuration: nothing was started.
+const EXIT_CONFIG: u8 = 2;
+
+#[derive(Debug, Parser)]
+#[command(
+    name = "herald",
+    version,
+    about = "Herald: a self-hosted backend for blog and social-media posts",
+    long_about = "Herald stores, publishes, searches and serves posts. With no command it runs \
+                  `serve`. Configuration: built-in defaults < herald.toml < DATABASE_URL/REDIS_URL \
+                  < HERALD_* environment variables < flags. `herald config` shows the result."
+)]
+pub struct Cli {
+    /// Configuration file [default: ./herald.toml if it exists; env HERALD_CONFIG]
+    #[arg(long, global = true, value_name = "PATH")]
+    config: Option<PathBuf>,
+    /// Address and port to listen on, e.g. 0.0.0.0:8080 [env HERALD_LISTEN]
+    #[arg(long, global = true, value_name = "ADDR:PORT")]
+    listen: Option<String>,
+    /// Database URL: sqlite:PATH or postgres://… [env HERALD_DATABASE_URL, DATABASE_URL]
+    #[arg(long, global = true, value_name = "URL")]
+    database_url: Option<String>,
+    #[command(subcommand)]
+    command: Option<Command>,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Apply pending migrations, then serve the HTTP API until SIGINT/SIGTERM (the default)
+    Serve,
+    /// Apply pending database migrations, print each one applied, and exit
+    Migrate,
+    /// Print the effective configuration as TOML, secrets redacted, with each value's source
+    Config,
+}
+
+/// Runs the command line and returns the process exit status.
+pub fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let mut sources = Sources::from_process(cli.config.clone());
+    if let Some(listen) = &cli.listen {
+        sources.flags.push(("listen", listen.clone(), "--listen"));
+    }
+    if let Some(url) = &cli.database_url {
+        sources.flags.push(("database_url", url.clone(), "--database-url"));
+    }
+    let (settings, resolved) = match Settings::load(&sources) {
+        Ok(loaded) => loaded,
+        Err(errors) => {
+            eprint!("herald: {errors}");
+            return ExitCode::from(EXIT_CONFIG);
+        }
+    };
+    let command = cli.command.unwrap_or(Command::Serve);
+    if let Command::Config = command {
+        print!("{}", config::describe(&resolved));
+        return ExitCode::SUCCESS;
+    }
+
+    telemetry::logging::init(&settings.log);
+    let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
+        Ok(runtime) => runtime,
+        Err(err) => {
+            eprintln!("herald: cannot start the async runtime: {err}");
+            return ExitCode::FAILURE;
+        }
+    };
+    let result = runtime.block_on(async {
+        match command {
+            Command::Migrate => migrate(settings).await,
+            Command::Serve | Command::Config => serve(settings).await,
+        }
+    });
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(err) => {
+            tracing::error!(error = %format_args!("{err:#}"), "herald failed");
+            eprintln!("herald: {err:#}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+async fn serve(settings: Settings) -> anyhow::Result<()> {
+    let shutdown = CancellationToken::new();
+    app::cancel_on_signal(shutdown.clone());
+    App::build(settings).await?.run_until_stopped(shutdown).await
+}
+
+async fn migrate(settings: Settings) -> anyhow::Result<()> {
+    let db = crate::store::connect(&settings.database).await?;
+    let applied = db.migrate().await?;
+    if applied.is_empty() {
+        println!("database is up to date ({})", db.backend_name());
+    }
+    for migration in &applied {
+        println!("applied {} {}", migration.version, migration.description);
+    }
+    db.close().await;
+    Ok(())
+}

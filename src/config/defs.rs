@@ -1,0 +1,110 @@
+//! The table of every setting Herald understands: its key in `herald.toml`, the
+//! environment variables that set it, its default and what it means.
+//!
+//! This table is the single source for validation ("unknown key"), for
+//! `herald config` and for the README's configuration section, so the three
+//! cannot drift apart.
+
+/// One configurable value.
+#[derive(Debug)]
+pub struct SettingDef {
+    /// Key in `herald.toml`.
+    pub key: &'static str,
+    /// Environment variables that set it, highest precedence first.
+    pub env: &'static [&'static str],
+    /// Built-in default, as text; `None` means "unset".
+    pub default: Option<&'static str>,
+    /// Whether the value holds credentials that must never be printed.
+    pub secret: bool,
+    /// One-line meaning, shown by `herald config --describe` and in the README.
+    pub doc: &'static str,
+}
+
+pub const LISTEN: &str = "listen";
+pub const DATABASE_URL: &str = "database_url";
+pub const DATABASE_MAX_CONNECTIONS: &str = "database_max_connections";
+pub const DATABASE_TIMEOUT_SECS: &str = "database_timeout_secs";
+pub const REDIS_URL: &str = "redis_url";
+pub const LOG: &str = "log";
+pub const LOG_FORMAT: &str = "log_format";
+pub const REQUEST_TIMEOUT_SECS: &str = "request_timeout_secs";
+pub const BODY_LIMIT_BYTES: &str = "body_limit_bytes";
+pub const SHUTDOWN_GRACE_SECS: &str = "shutdown_grace_secs";
+
+pub const SETTINGS: &[SettingDef] = &[
+    SettingDef {
+        key: LISTEN,
+        env: &["HERALD_LISTEN"],
+        default: Some("127.0.0.1:8080"),
+        secret: false,
+        doc: "Address and port the HTTP server binds (HTTP/1.1 and h2c). Also `--listen`.",
+    },
+    SettingDef {
+        key: DATABASE_URL,
+        env: &["HERALD_DATABASE_URL", "DATABASE_URL"],
+        default: Some("sqlite:./data/herald.db"),
+        secret: true,
+        doc: "`sqlite:PATH` (file and folder created on first start) or `postgres://user:pass@host/db`. Any other scheme is refused.",
+    },
+    SettingDef {
+        key: DATABASE_MAX_CONNECTIONS,
+        env: &["HERALD_DATABASE_MAX_CONNECTIONS"],
+        default: Some("10"),
+        secret: false,
+        doc: "Connection pool size (PostgreSQL pool; SQLite reader pool, writes always use one connection).",
+    },
+    SettingDef {
+        key: DATABASE_TIMEOUT_SECS,
+        env: &["HERALD_DATABASE_TIMEOUT_SECS"],
+        default: Some("10"),
+        secret: false,
+        doc: "How long a query waits for a pooled connection (and, on SQLite, for the write lock) before failing.",
+    },
+    SettingDef {
+        key: REDIS_URL,
+        env: &["HERALD_REDIS_URL", "REDIS_URL"],
+        default: None,
+        secret: true,
+        doc: "`redis://` or `rediss://` URL of the shared cache tier. Validated now; used by the cache once it lands.",
+    },
+    SettingDef {
+        key: LOG,
+        env: &["HERALD_LOG", "RUST_LOG"],
+        default: Some("info"),
+        secret: false,
+        doc: "Log filter in `tracing` syntax, e.g. `info` or `info,herald=debug,sqlx=warn`.",
+    },
+    SettingDef {
+        key: LOG_FORMAT,
+        env: &["HERALD_LOG_FORMAT"],
+        default: Some("auto"),
+        secret: false,
+        doc: "`auto` (human-readable on a terminal, JSON otherwise), `json` or `pretty`.",
+    },
+    SettingDef {
+        key: REQUEST_TIMEOUT_SECS,
+        env: &["HERALD_REQUEST_TIMEOUT_SECS"],
+        default: Some("30"),
+        secret: false,
+        doc: "A request still running after this many seconds is answered 503 problem+json.",
+    },
+    SettingDef {
+        key: BODY_LIMIT_BYTES,
+        env: &["HERALD_BODY_LIMIT_BYTES"],
+        default: Some("1048576"),
+        secret: false,
+        doc: "Largest request body accepted; larger bodies get 413 problem+json.",
+    },
+    SettingDef {
+        key: SHUTDOWN_GRACE_SECS,
+        env: &["HERALD_SHUTDOWN_GRACE_SECS"],
+        default: Some("30"),
+        secret: false,
+        doc: "On SIGINT/SIGTERM, how long in-flight requests may take to finish before the process exits anyway.",
+    },
+];
+
+/// Looks a setting up by its file key.
+pub fn find(key: &str) -> Option<&'static SettingDef> {
+    SETTINGS.iter().find(|def| def.key == key)
+}

@@ -1,0 +1,209 @@
+//! Typed, validated configuration. `Settings::load` turns the raw layers into
+//! typed values and reports every problem at once; nothing starts before it
+//! succeeds. Settings are passed around in `AppState`, never kept in a global.
+
+mod defs;
+mod layers;
+mod url;
+
+use std::fmt;
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::time::Duration;
+
+pub use defs::{SETTINGS, SettingDef};
+pub use layers::{Origin, Resolved, Sources};
+pub use url::{DbBackend, RedisUrl};
+
+/// Every problem found in the configuration, one line each, naming the setting.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ConfigErrors(pub Vec<String>);
+
+impl fmt::Display for ConfigErrors {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        writeln!(f, "invalid configuration ({} problem(s)):", self.0.len())?;
+        for problem in &self.0 {
+            writeln!(f, "  - {problem}")?;
+        }
+        Ok(())
+    }
+}
+
+impl std::error::Error for ConfigErrors {}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum LogFormat {
+    Auto,
+    Json,
+    Pretty,
+}
+
+#[derive(Debug, Clone)]
+pub struct DatabaseSettings {
+    pub backend: DbBackend,
+    pub max_connections: u32,
+    pub timeout: Duration,
+}
+
+#[derive(Debug, Clone)]
+pub struct LogSettings {
+    pub filter: String,
+    pub format: LogFormat,
+}
+
+#[derive(Debug, Clone)]
+pub struct HttpSettings {
+    pub request_timeout: Duration,
+    pub body_limit_bytes: usize,
+    pub shutdown_grace: Duration,
+}
+
+/// The effective configuration. `Debug` never shows secrets: URLs are wrapped
+/// in types whose `Debug` redacts credentials.
+#[derive(Debug, Clone)]
+pub struct Settings {
+    pub listen: SocketAddr,
+    pub database: DatabaseSettings,
+    pub redis_url: Option<RedisUrl>,
+    pub log: LogSettings,
+    pub http: HttpSettings,
+}
+
+impl Settings {
+    /// Resolves the layers and validates every value, collecting all problems.
+    pub fn load(sources: &Sources) -> Result<(Settings, Resolved), ConfigErrors> {
+        let (resolved, mut problems) = layers::resolve(sources);
+        let mut p = Parser { resolved: &resolved, problems: &mut problems };
+
+        let listen = p.parse(defs::LISTEN, |s| {
+            s.parse::<SocketAddr>()
+                .map_err(|_| "is not an IP address and port, e.g. 127.0.0.1:8080".to_owned())
+        });
+        let backend = p.parse(defs::DATABASE_URL, DbBackend::parse);
+        let max_connections = p.parse(defs::DATABASE_MAX_CONNECTIONS, |s| int_in(s, 1, 1000));
+        let db_timeout = p.parse(defs::DATABASE_TIMEOUT_SECS, |s| int_in(s, 1, 3600));
+        let redis_url = p.parse_optional(defs::REDIS_URL, RedisUrl::parse);
+        let log_filter = p.parse(defs::LOG, |s| {
+            tracing_subscriber::EnvFilter::try_new(s)
+                .map(|_| s.to_owned())
+                .map_err(|err| format!("is not a valid log filter ({err})"))
+        });
+        let log_format = p.parse(defs::LOG_FORMAT, |s| match s {
+            "auto" => Ok(LogFormat::Auto),
+            "json" => Ok(LogFormat::Json),
+            "pretty" => Ok(LogFormat::Pretty),
+            _ => Err("must be one of auto, json, pretty".to_owned()),
+        });
+        let request_timeout = p.parse(defs::REQUEST_TIMEOUT_SECS, |s| int_in(s, 1, 3600));
+        let body_limit = p.parse(defs::BODY_LIMIT_BYTES, |s| int_in(s, 1024, 1 << 30));
+        let grace = p.parse(defs::SHUTDOWN_GRACE_SECS, |s| int_in(s, 0, 3600));
+
+        // Every `None` above has pushed a problem, so this only yields `Some`
+        // when the whole configuration is valid.
+        let settings = (|| {
+            Some(Settings {
+                listen: listen?,
+                database: DatabaseSettings {
+                    backend: backend?,
+                    max_connections: u32::try_from(max_connections?).ok()?,
+                    timeout: Duration::from_secs(db_timeout?),
+                },
+                redis_url: redis_url?,
+                log: LogSettings { filter: log_filter?, format: log_format? },
+                http: HttpSettings {
+                    request_timeout: Duration::from_secs(request_timeout?),
+                    body_limit_bytes: usize::try_from(body_limit?).ok()?,
+                    shutdown_grace: Duration::from_secs(grace?),
+                },
+            })
+        })();
+        match settings {
+            Some(settings) if problems.is_empty() => Ok((settings, resolved)),
+            _ => Err(ConfigErrors(problems)),
+        }
+    }
+
+    /// Settings for an embedded SQLite database at `path` with every other
+    /// value at its default: the starting point for tests and tools.
+    pub fn for_sqlite_file(path: PathBuf) -> Result<Settings, ConfigErrors> {
+        let sources = Sources {
+            flags: vec![(defs::DATABASE_URL, format!("sqlite:{}", path.display()), "--database-url")],
+            ..Sources::default()
+        };
+        Settings::load(&sources).map(|(settings, _)| settings)
+    }
+}
+
+/// Renders the effective configuration as TOML with secrets redacted and the
+/// origin of each value in a comment.
+pub fn describe(resolved: &Resolved) -> String {
+    let mut out = String::from("# Effective Herald configuration (secrets redacted)\n");
+    for def in SETTINGS {
+        match resolved.get(def.key) {
+            Some((value, origin)) => {
+                let shown = if def.secret { url::redact(value) } else { value.to_owned() };
+                let value = toml::Value::String(shown);
+                out.push_str(&format!("{} = {value}  # {origin}\n", def.key));
+            }
+            None => out.push_str(&format!("# {} is unset\n", def.key)),
+        }
+    }
+    out
+}
+
+struct Parser<'a> {
+    resolved: &'a Resolved,
+    problems: &'a mut Vec<String>,
+}
+
+impl Parser<'_> {
+    fn parse<T>(&mut self, key: &'static str, f: impl FnOnce(&str) -> Result<T, String>) -> Option<T> {
+        match self.resolved.get(key) {
+            Some((raw, origin)) => self.run(key, raw, origin, f),
+            None => {
+                self.problems.push(format!("{key}: is required"));
+                None
+            }
+        }
+    }
+
+    /// `Some(None)` means validly unset; `None` means invalid.
+    fn parse_optional<T>(
+        &mut self,
+        key: &'static str,
+        f: impl FnOnce(&str) -> Result<T, String>,
+    ) -> Option<Option<T>> {
+        match self.resolved.get(key) {
+            Some((raw, origin)) => self.run(key, raw, origin, f).map(Some),
+            None => Some(None),
+        }
+    }
+
+    fn run<T>(
+        &mut self,
+        key: &'static str,
+        raw: &str,
+        origin: &Origin,
+        f: impl FnOnce(&str) -> Result<T, String>,
+    ) -> Option<T> {
+        match f(raw.trim()) {
+            Ok(value) => Some(value),
+            Err(reason) => {
+                let secret = defs::find(key).is_some_and(|d| d.secret);
+                let shown = if secret { url::redact(raw) } else { raw.to_owned() };
+                self.problems.push(format!("{key}: {shown:?} {reason} (from {origin})"));
+                None
+            }
+        }
+    }
+}
+
+fn int_in(s: &str, min: u64, max: u64) -> Result<u64, String> {
+    match s.parse::<u64>() {
+        Ok(n) if (min..=max).contains(&n) => Ok(n),
+        _ => Err(format!("must be a whole number from {min} to {max}")),
+    }
+}
+
+#[cfg(test)]
+mod tests;

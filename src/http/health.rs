@@ -1,0 +1,50 @@
+//! `/health/live` and `/health/ready` for load balancers and orchestrators.
+
+use axum::Json;
+use axum::extract::State;
+use axum::http::StatusCode;
+use axum::response::IntoResponse;
+use serde::Serialize;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
+
+use crate::app::AppState;
+use crate::telemetry::health::{self, Report};
+
+pub fn router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new().routes(routes!(live)).routes(routes!(ready))
+}
+
+#[derive(Serialize, utoipa::ToSchema)]
+pub struct Live {
+    /// Always `up`: answering at all is the signal.
+    status: &'static str,
+    version: &'static str,
+    /// Seconds since this process started serving.
+    uptime_seconds: u64,
+}
+
+/// Liveness: the process answers. Never touches dependencies, so a slow
+/// database does not get healthy instances restarted.
+#[utoipa::path(get, path = "/health/live", tag = "health",
+    responses((status = 200, description = "The process is alive", body = Live)))]
+async fn live(State(state): State<AppState>) -> Json<Live> {
+    Json(Live {
+        status: "up",
+        version: env!("CARGO_PKG_VERSION"),
+        uptime_seconds: state.started_at.elapsed().as_secs(),
+    })
+}
+
+/// Readiness: every dependency Herald needs is usable. 503 when one is down,
+/// so load balancers stop routing here; `degraded` still answers 200.
+#[utoipa::path(get, path = "/health/ready", tag = "health",
+    responses(
+        (status = 200, description = "Ready to serve (status `up` or `degraded`)", body = Report),
+        (status = 503, description = "A required dependency is down", body = Report),
+    ))]
+async fn ready(State(state): State<AppState>) -> impl IntoResponse {
+    let report = health::readiness(&state.db).await;
+    let status = if report.is_ready() { StatusCode::OK } else { StatusCode::SERVICE_UNAVAILABLE };
+    (status, Json(report))
+}

@@ -1,0 +1,80 @@
+//! The HTTP surface: one module per resource, each exporting a router, merged
+//! here with the middleware stack. Handlers are thin: extract, call a
+//! service, map the result.
+
+pub mod extract;
+mod health;
+pub mod openapi;
+pub mod problem;
+pub mod request_id;
+
+use std::sync::Arc;
+
+use axum::extract::{DefaultBodyLimit, MatchedPath, Request};
+use axum::http::StatusCode;
+use axum::{Extension, Router, middleware};
+use tower::ServiceBuilder;
+use tower_http::catch_panic::CatchPanicLayer;
+use tower_http::limit::RequestBodyLimitLayer;
+use tower_http::timeout::TimeoutLayer;
+use tower_http::trace::{DefaultOnResponse, TraceLayer};
+use tracing::Level;
+use utoipa::OpenApi as _;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
+
+use crate::app::AppState;
+use openapi::{ApiDoc, OpenApiJson};
+use request_id::RequestId;
+
+/// Builds the complete application router. `extra` lets tests mount probe
+/// routes behind the very same middleware stack.
+pub fn router(state: AppState, extra: Option<Router<AppState>>) -> Router {
+    let (mut routes, doc) = OpenApiRouter::with_openapi(ApiDoc::openapi())
+        .merge(health::router())
+        .routes(routes!(openapi::openapi_json))
+        .split_for_parts();
+    let doc = doc.to_pretty_json().unwrap_or_else(|_| "{}".to_owned());
+    if let Some(extra) = extra {
+        routes = routes.merge(extra);
+    }
+    let settings = Arc::clone(&state.settings);
+
+    // Outermost first. The request id comes before everything so that every
+    // log line and problem carries it; the trace span wraps the rest; panics
+    // are caught inside `finalize` so they become problems too; timeouts and
+    // the body limit sit closest to the handlers.
+    let stack = ServiceBuilder::new()
+        .layer(middleware::from_fn(request_id::assign))
+        .layer(
+            TraceLayer::new_for_http()
+                .make_span_with(request_span)
+                .on_request(())
+                .on_response(DefaultOnResponse::new().level(Level::INFO)),
+        )
+        .layer(middleware::from_fn(problem::finalize))
+        .layer(CatchPanicLayer::custom(problem::from_panic))
+        .layer(TimeoutLayer::with_status_code(StatusCode::SERVICE_UNAVAILABLE, settings.http.request_timeout))
+        .layer(RequestBodyLimitLayer::new(settings.http.body_limit_bytes))
+        .layer(DefaultBodyLimit::max(settings.http.body_limit_bytes));
+
+    routes
+        .fallback(|| async { StatusCode::NOT_FOUND })
+        .layer(Extension(OpenApiJson(Arc::new(doc))))
+        .layer(stack)
+        .with_state(state)
+}
+
+/// The root span of a request: every log line inside carries these fields.
+/// Routes are labelled by template, never by raw path (unbounded cardinality).
+fn request_span(request: &Request) -> tracing::Span {
+    let request_id = request.extensions().get::<RequestId>().map(RequestId::as_str).unwrap_or_default();
+    let route = request.extensions().get::<MatchedPath>().map_or("<unmatched>", MatchedPath::as_str);
+    tracing::info_span!(
+        "request",
+        request_id = %request_id,
+        method = %request.method(),
+        route = %route,
+        user_id = tracing::field::Empty,
+    )
+}

@@ -1,0 +1,14 @@
+//! Herald: a self-hosted backend for blog and social-media posts.
+//!
+//! Data flows one way: `http` (handlers) → `service` (rules, authorisation) →
+//! `store` (SQL on SQLite or PostgreSQL). `domain` holds pure types; `config`,
+//! `telemetry` and `app` wire it together; `cli` is what `main` runs.
+
+pub mod app;
+pub mod cli;
+pub mod config;
+pub mod domain;
+pub mod http;
+pub mod service;
+pub mod store;
+pub mod telemetry;

@@ -1,0 +1,67 @@
+//! Opening the configured database with the connection settings each backend
+//! needs to be safe and fast under concurrency.
+
+use std::path::Path;
+use std::time::Duration;
+
+use anyhow::Context as _;
+use secrecy::ExposeSecret as _;
+use sqlx::postgres::PgPoolOptions;
+use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
+
+use super::Db;
+use crate::config::{DatabaseSettings, DbBackend};
+
+/// Connects to the configured database. For SQLite the file and its folder
+/// are created on first use.
+pub async fn connect(settings: &DatabaseSettings) -> anyhow::Result<Db> {
+    match &settings.backend {
+        DbBackend::Sqlite { path } => connect_sqlite(path, settings).await,
+        DbBackend::Postgres { url } => {
+            let options: sqlx::postgres::PgConnectOptions =
+                url.expose_secret().parse().context("database_url is not a valid PostgreSQL URL")?;
+            let pool = PgPoolOptions::new()
+                .max_connections(settings.max_connections)
+                .acquire_timeout(settings.timeout)
+                .connect_with(options)
+                .await
+                .context("cannot connect to PostgreSQL")?;
+            Ok(Db::Postgres(pool))
+        }
+    }
+}
+
+async fn connect_sqlite(path: &Path, settings: &DatabaseSettings) -> anyhow::Result<Db> {
+    if let Some(dir) = path.parent().filter(|dir| !dir.as_os_str().is_empty()) {
+        tokio::fs::create_dir_all(dir)
+            .await
+            .with_context(|| format!("cannot create the database folder {}", dir.display()))?;
+    }
+    // Applied on every connection: WAL lets readers run beside the writer;
+    // NORMAL sync is durable in WAL mode except on power loss of the last
+    // commits; the busy timeout covers checkpoints and other processes.
+    let base = SqliteConnectOptions::new()
+        .filename(path)
+        .foreign_keys(true)
+        .synchronous(SqliteSynchronous::Normal)
+        .busy_timeout(settings.timeout)
+        .pragma("temp_store", "memory")
+        .pragma("cache_size", "-16000");
+
+    // The writer is opened first: it creates the file and switches it to WAL,
+    // which is persistent, so the read-only connections inherit it.
+    let write = SqlitePoolOptions::new()
+        .max_connections(1)
+        .min_connections(1)
+        .acquire_timeout(settings.timeout.max(Duration::from_secs(1)))
+        .connect_with(base.clone().create_if_missing(true).journal_mode(SqliteJournalMode::Wal))
+        .await
+        .with_context(|| format!("cannot open SQLite database {}", path.display()))?;
+    let read = SqlitePoolOptions::new()
+        .max_connections(settings.max_connections)
+        .acquire_timeout(settings.timeout)
+        .connect_with(base.read_only(true))
+        .await
+        .with_context(|| format!("cannot open SQLite database {} for reading", path.display()))?;
+    Ok(Db::Sqlite { read, write })
+}

@@ -1,0 +1,61 @@
+//! `instance_setting`: named values shared by every process on this database.
+
+use chrono::{DateTime, Utc};
+
+use super::{Db, StoreError, Tx};
+
+/// Reads a value, `None` if it was never set.
+pub async fn find(db: &Db, name: &str) -> Result<Option<String>, StoreError> {
+    let value = on_pool!(db, read, |pool| {
+        sqlx::query_scalar::<_, String>("SELECT value FROM instance_setting WHERE name = $1")
+            .bind(name)
+            .fetch_optional(pool)
+            .await?
+    });
+    Ok(value)
+}
+
+/// Sets a value, replacing any previous one.
+pub async fn upsert(tx: &mut Tx, name: &str, value: &str, now: DateTime<Utc>) -> Result<(), StoreError> {
+    on_tx!(tx, |conn| {
+        sqlx::query(
+            "INSERT INTO instance_setting (name, value, created_at, updated_at) VALUES ($1, $2, $3, $3)
+             ON CONFLICT (name) DO UPDATE SET value = excluded.value, updated_at = excluded.updated_at",
+        )
+        .bind(name)
+        .bind(value)
+        .bind(now)
+        .execute(conn)
+        .await
+        .map(|_| ())
+    })?;
+    Ok(())
+}
+
+/// Stores `candidate` unless a value exists, and returns whichever value won.
+/// Several instances starting at once therefore all end up with the same one.
+pub async fn get_or_insert(
+    db: &Db,
+    name: &str,
+    candidate: &str,
+    now: DateTime<Utc>,
+) -> Result<String, StoreError> {
+    let mut tx = db.begin().await?;
+    let value = on_tx!(&mut tx, |conn| {
+        sqlx::query(
+            "INSERT INTO instance_setting (name, value, created_at, updated_at) VALUES ($1, $2, $3, $3)
+             ON CONFLICT (name) DO NOTHING",
+        )
+        .bind(name)
+        .bind(candidate)
+        .bind(now)
+        .execute(&mut *conn)
+        .await?;
+        sqlx::query_scalar::<_, String>("SELECT value FROM instance_setting WHERE name = $1")
+            .bind(name)
+            .fetch_one(&mut *conn)
+            .await?
+    });
+    tx.commit().await?;
+    Ok(value)
+}

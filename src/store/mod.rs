@@ -1,0 +1,147 @@
+//! Database access for SQLite and PostgreSQL through one code path.
+//!
+//! `Db` is an enum over the two pool kinds; store functions write each query
+//! once (portable SQL with `$1` placeholders, which sqlx-sqlite accepts) and
+//! run it on whichever pool is active through the `on_pool!`/`on_tx!` macros.
+//! Fragments that differ between the two go in a
+//! `dialect` module when the first one appears. Stores hold no HTTP types.
+
+// Defined before the submodules so their textual scope includes them.
+/// Runs `$body` with `$pool` bound to the pool for `$role` (`read` or `write`).
+/// The body is compiled once per backend, so one query text serves both.
+macro_rules! on_pool {
+    ($db:expr, $role:ident, |$pool:ident| $body:expr) => {
+        match $db {
+            $crate::store::Db::Sqlite { $role: $pool, .. } => $body,
+            $crate::store::Db::Postgres($pool) => $body,
+        }
+    };
+}
+
+/// Runs `$body` with `$conn` bound to the transaction's connection.
+macro_rules! on_tx {
+    ($tx:expr, |$conn:ident| $body:expr) => {
+        match $tx {
+            $crate::store::Tx::Sqlite(tx) => {
+                let $conn = &mut **tx;
+                $body
+            }
+            $crate::store::Tx::Postgres(tx) => {
+                let $conn = &mut **tx;
+                $body
+            }
+        }
+    };
+}
+
+mod connect;
+pub mod instance_settings;
+pub mod migrate;
+
+use std::time::Duration;
+
+use sqlx::{PgPool, Postgres, Sqlite, SqlitePool, Transaction};
+
+pub use connect::connect;
+
+/// The database, chosen at start from the configured URL.
+///
+/// SQLite gets two pools: many read-only connections and exactly one writer.
+/// With one writer, WAL readers never block it and writers queue in the pool
+/// instead of failing with "database is locked" on a lock upgrade, which a
+/// busy timeout alone cannot prevent for deferred transactions.
+#[derive(Clone, Debug)]
+pub enum Db {
+    Sqlite { read: SqlitePool, write: SqlitePool },
+    Postgres(PgPool),
+}
+
+/// An open write transaction on either backend; dropped without `commit` it
+/// rolls back, so a failed service call leaves nothing half-written.
+pub enum Tx {
+    Sqlite(Transaction<'static, Sqlite>),
+    Postgres(Transaction<'static, Postgres>),
+}
+
+/// Storage failures, mapped to service errors by the caller.
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    #[error("not found")]
+    NotFound,
+    #[error("conflict on {what}")]
+    Conflict { what: &'static str },
+    #[error("database busy: no connection within the timeout")]
+    Busy,
+    #[error(transparent)]
+    Migrate(#[from] sqlx::migrate::MigrateError),
+    #[error("database error")]
+    Other(#[source] sqlx::Error),
+}
+
+impl From<sqlx::Error> for StoreError {
+    fn from(err: sqlx::Error) -> Self {
+        match err {
+            sqlx::Error::RowNotFound => StoreError::NotFound,
+            sqlx::Error::PoolTimedOut => StoreError::Busy,
+            other => StoreError::Other(other),
+        }
+    }
+}
+
+impl StoreError {
+    /// Maps a unique violation to `Conflict { what }` (by error kind, since
+    /// SQLite does not report constraint names); other errors as usual.
+    pub fn unique(what: &'static str) -> impl FnOnce(sqlx::Error) -> StoreError {
+        move |err| match &err {
+            sqlx::Error::Database(db) if db.is_unique_violation() => StoreError::Conflict { what },
+            _ => StoreError::from(err),
+        }
+    }
+}
+
+impl Db {
+    pub fn backend_name(&self) -> &'static str {
+        match self {
+            Db::Sqlite { .. } => "sqlite",
+            Db::Postgres(_) => "postgres",
+        }
+    }
+
+    /// Starts a write transaction. On SQLite this waits for the single writer
+    /// connection, which serialises writers without lock errors.
+    pub async fn begin(&self) -> Result<Tx, StoreError> {
+        Ok(match self {
+            Db::Sqlite { write, .. } => Tx::Sqlite(write.begin().await?),
+            Db::Postgres(pool) => Tx::Postgres(pool.begin().await?),
+        })
+    }
+
+    /// Round-trips a trivial query and reports how long it took.
+    pub async fn ping(&self) -> Result<Duration, StoreError> {
+        let started = std::time::Instant::now();
+        on_pool!(self, read, |pool| sqlx::query("SELECT 1").execute(pool).await.map(|_| ()))?;
+        Ok(started.elapsed())
+    }
+
+    /// Closes every pool, waiting for checked-out connections to come back.
+    pub async fn close(&self) {
+        match self {
+            Db::Sqlite { read, write } => {
+                read.close().await;
+                // Closing the writer last lets SQLite checkpoint the WAL.
+                write.close().await;
+            }
+            Db::Postgres(pool) => pool.close().await,
+        }
+    }
+}
+
+impl Tx {
+    pub async fn commit(self) -> Result<(), StoreError> {
+        match self {
+            Tx::Sqlite(tx) => tx.commit().await?,
+            Tx::Postgres(tx) => tx.commit().await?,
+        }
+        Ok(())
+    }
+}

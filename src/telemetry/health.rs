@@ -1,0 +1,93 @@
+//! Liveness and readiness: what each dependency looks like right now.
+
+use std::collections::BTreeMap;
+use std::time::{Duration, Instant};
+
+use serde::Serialize;
+
+use crate::store::Db;
+
+const CHECK_TIMEOUT: Duration = Duration::from_secs(2);
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, utoipa::ToSchema)]
+#[serde(rename_all = "lowercase")]
+pub enum Status {
+    /// Working normally.
+    Up,
+    /// Working with reduced capability; the instance still serves.
+    Degraded,
+    /// Not working; the instance cannot serve without it.
+    Down,
+}
+
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+pub struct Check {
+    pub status: Status,
+    /// Time the check took, in milliseconds.
+    pub latency_ms: f64,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub detail: Option<String>,
+}
+
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+pub struct Report {
+    /// `up` when every required dependency is up, else the worst status.
+    pub status: Status,
+    pub checks: BTreeMap<&'static str, Check>,
+}
+
+impl Report {
+    pub fn is_ready(&self) -> bool {
+        self.status != Status::Down
+    }
+}
+
+/// Checks the database (reachable) and its schema (no pending migrations).
+pub async fn readiness(db: &Db) -> Report {
+    let mut checks = BTreeMap::new();
+
+    let started = Instant::now();
+    let database = match tokio::time::timeout(CHECK_TIMEOUT, db.ping()).await {
+        Ok(Ok(_)) => check(Status::Up, started, Some(db.backend_name().to_owned())),
+        Ok(Err(err)) => {
+            tracing::warn!(error = %err, "readiness: database check failed");
+            check(Status::Down, started, Some("database unreachable".to_owned()))
+        }
+        Err(_) => check(Status::Down, started, Some("database did not answer in time".to_owned())),
+    };
+    checks.insert("database", database);
+
+    let started = Instant::now();
+    let migrations = match tokio::time::timeout(CHECK_TIMEOUT, db.schema_status()).await {
+        Ok(Ok(status)) if status.pending.is_empty() => {
+            check(Status::Up, started, Some(format!("{} applied", status.applied)))
+        }
+        Ok(Ok(status)) => check(
+            Status::Down,
+            started,
+            Some(format!("{} pending migration(s); run `herald migrate`", status.pending.len())),
+        ),
+        Ok(Err(err)) => {
+            tracing::warn!(error = %err, "readiness: migration check failed");
+            check(Status::Down, started, Some("schema status unavailable".to_owned()))
+        }
+        Err(_) => check(Status::Down, started, Some("schema check did not answer in time".to_owned())),
+    };
+    checks.insert("migrations", migrations);
+
+    let status = checks.values().map(|c| c.status).max_by_key(|s| severity(*s)).unwrap_or(Status::Up);
+    Report { status, checks }
+}
+
+fn severity(status: Status) -> u8 {
+    match status {
+        Status::Up => 0,
+        Status::Degraded => 1,
+        Status::Down => 2,
+    }
+}
+
+fn check(status: Status, started: Instant, detail: Option<String>) -> Check {
+    let latency_ms = (started.elapsed().as_secs_f64() * 1000.0 * 1000.0).round() / 1000.0;
+    Check { status, latency_ms, detail }
+}

@@ -1,0 +1,4 @@
+//! Logs, health and (later) metrics and traces: how operators see inside Herald.
+
+pub mod health;
+pub mod logging;

@@ -1,0 +1,163 @@
+//! The `herald` binary as an operator uses it: configuration errors, the
+//! embedded default, `migrate`, `config`, and a clean exit on SIGTERM.
+
+use std::io::{BufRead, BufReader};
+use std::path::Path;
+use std::process::{Child, Command, Stdio};
+use std::time::Duration;
+
+fn herald(dir: &Path) -> Command {
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_herald"));
+    // A clean environment: only what each test sets counts.
+    cmd.env_clear().env("PATH", std::env::var("PATH").unwrap_or_default()).current_dir(dir);
+    cmd
+}
+
+#[test]
+fn invalid_configuration_exits_2_naming_every_problem_and_starts_nothing() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("herald.toml"), "listen = \"0.0.0.0:abc\"\nfavourite_colour = \"red\"\n")
+        .unwrap();
+    let output = herald(dir.path())
+        .env("HERALD_DATABASE_URL", "mysql://root:pw@localhost/herald")
+        .env("HERALD_LOG_FORMAT", "yaml")
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(2));
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    for expected in [
+        "listen:",
+        "unknown key `favourite_colour`",
+        "database_url:",
+        "unsupported scheme `mysql`",
+        "log_format:",
+    ] {
+        assert!(stderr.contains(expected), "missing {expected:?} in:\n{stderr}");
+    }
+    assert!(!stderr.contains("pw@"), "the password leaked:\n{stderr}");
+    assert!(!dir.path().join("data").exists(), "nothing may be created when the configuration is invalid");
+}
+
+#[test]
+fn a_malformed_config_file_exits_2_with_its_position() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("custom.toml");
+    std::fs::write(&file, "listen = [\n").unwrap();
+    let output = herald(dir.path()).arg("--config").arg(&file).arg("config").output().unwrap();
+    assert_eq!(output.status.code(), Some(2));
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(stderr.contains("custom.toml: not valid TOML at line"), "{stderr}");
+}
+
+#[test]
+fn config_prints_the_effective_settings_with_sources_and_redacted_secrets() {
+    let dir = tempfile::tempdir().unwrap();
+    let output = herald(dir.path())
+        .env("DATABASE_URL", "postgres://herald:hunter2@db.internal/herald")
+        .env("HERALD_LISTEN", "0.0.0.0:9999")
+        .arg("config")
+        .output()
+        .unwrap();
+    assert!(output.status.success());
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    assert!(stdout.contains("listen = \"0.0.0.0:9999\"  # env HERALD_LISTEN"), "{stdout}");
+    assert!(stdout.contains("postgres://herald:***@db.internal/herald"), "{stdout}");
+    assert!(stdout.contains("request_timeout_secs = \"30\"  # default"), "{stdout}");
+    assert!(!stdout.contains("hunter2"), "{stdout}");
+}
+
+#[test]
+fn with_no_configuration_the_defaults_are_localhost_8080_and_an_embedded_sqlite_file() {
+    let dir = tempfile::tempdir().unwrap();
+    let output = herald(dir.path()).arg("config").output().unwrap();
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    assert!(stdout.contains("listen = \"127.0.0.1:8080\"  # default"), "{stdout}");
+    assert!(stdout.contains("database_url = \"sqlite:./data/herald.db\"  # default"), "{stdout}");
+}
+
+#[test]
+fn help_describes_each_command() {
+    let dir = tempfile::tempdir().unwrap();
+    let output = herald(dir.path()).arg("--help").output().unwrap();
+    let help = String::from_utf8_lossy(&output.stdout);
+    for command in ["serve", "migrate", "config", "--listen", "--config"] {
+        assert!(help.contains(command), "{command} missing from --help:\n{help}");
+    }
+    let output = herald(dir.path()).args(["migrate", "--help"]).output().unwrap();
+    assert!(String::from_utf8_lossy(&output.stdout).contains("Apply pending database migrations"));
+}
+
+#[test]
+fn migrate_applies_pending_migrations_once_and_reports_them() {
+    let dir = tempfile::tempdir().unwrap();
+    let first = herald(dir.path()).arg("migrate").output().unwrap();
+    assert!(first.status.success(), "{}", String::from_utf8_lossy(&first.stderr));
+    let stdout = String::from_utf8_lossy(&first.stdout);
+    assert!(stdout.contains("applied 20261127000001 instance settings"), "{stdout}");
+    assert!(dir.path().join("data/herald.db").exists());
+
+    let second = herald(dir.path()).arg("migrate").output().unwrap();
+    assert!(second.status.success());
+    assert!(String::from_utf8_lossy(&second.stdout).contains("database is up to date (sqlite)"));
+}
+
+/// Waits for the "herald is serving" log line and returns the bound address;
+/// the remaining log lines keep being collected in the background.
+fn wait_until_serving(child: &mut Child) -> (String, std::sync::mpsc::Receiver<String>) {
+    let stderr = child.stderr.take().unwrap();
+    let (tx, rx) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        for line in BufReader::new(stderr).lines().map_while(Result::ok) {
+            if tx.send(line).is_err() {
+                break;
+            }
+        }
+    });
+    loop {
+        let line = rx.recv_timeout(Duration::from_secs(60)).expect("herald started within 60 s");
+        let log: serde_json::Value =
+            serde_json::from_str(&line).expect("log lines are JSON when not on a terminal");
+        if log["fields"]["message"] == "herald is serving" {
+            return (log["fields"]["addr"].as_str().unwrap().to_owned(), rx);
+        }
+    }
+}
+
+#[test]
+fn serve_on_the_embedded_default_is_ready_logs_request_ids_and_exits_0_on_sigterm() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut child = herald(dir.path())
+        .env("HERALD_LISTEN", "127.0.0.1:0")
+        .stderr(Stdio::piped())
+        .stdout(Stdio::null())
+        .spawn()
+        .unwrap();
+    let (addr, logs) = wait_until_serving(&mut child);
+
+    let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
+    let status = runtime.block_on(async {
+        let response = reqwest::Client::new()
+            .get(format!("http://{addr}/health/ready"))
+            .header("x-request-id", "cli-test-1")
+            .send()
+            .await
+            .unwrap();
+        response.status()
+    });
+    assert_eq!(status, 200);
+    assert!(dir.path().join("data/herald.db").exists(), "the default database file was created");
+
+    let killed = Command::new("kill").args(["-TERM", &child.id().to_string()]).status().unwrap();
+    assert!(killed.success());
+    let exit = child.wait().unwrap();
+    assert_eq!(exit.code(), Some(0), "SIGTERM leads to a clean exit");
+
+    let lines: Vec<serde_json::Value> =
+        logs.try_iter().filter_map(|line| serde_json::from_str(&line).ok()).collect();
+    let request_line = lines
+        .iter()
+        .find(|l| l["span"]["request_id"] == "cli-test-1")
+        .unwrap_or_else(|| panic!("no log line carries the request id: {lines:#?}"));
+    assert_eq!(request_line["span"]["route"], "/health/ready");
+    assert_eq!(request_line["fields"]["status"], 200);
+}

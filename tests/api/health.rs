@@ -1,0 +1,77 @@
+use serde_json::Value;
+
+use crate::helpers::{Backend, TestApp, both_backends};
+
+both_backends!(liveness_answers_with_version_and_uptime, |backend| {
+    let app = TestApp::spawn(backend).await;
+    let response = app.get("/health/live").await;
+    assert_eq!(response.status(), 200);
+    let body: Value = response.json().await.unwrap();
+    assert_eq!(body["status"], "up");
+    assert_eq!(body["version"], env!("CARGO_PKG_VERSION"));
+    assert!(body["uptime_seconds"].is_u64());
+});
+
+both_backends!(readiness_reports_the_database_and_the_schema_with_latencies, |backend| {
+    let app = TestApp::spawn(backend).await;
+    let response = app.get("/health/ready").await;
+    assert_eq!(response.status(), 200);
+    let body: Value = response.json().await.unwrap();
+    assert_eq!(body["status"], "up", "{body}");
+    let expected_backend = match backend {
+        Backend::Sqlite => "sqlite",
+        Backend::Postgres => "postgres",
+    };
+    assert_eq!(body["checks"]["database"]["status"], "up", "{body}");
+    assert_eq!(body["checks"]["database"]["detail"], expected_backend, "{body}");
+    assert!(body["checks"]["database"]["latency_ms"].as_f64().is_some_and(|ms| ms >= 0.0));
+    assert_eq!(body["checks"]["migrations"]["status"], "up", "{body}");
+});
+
+both_backends!(readiness_is_503_when_a_migration_is_pending, |backend| {
+    let app = TestApp::spawn(backend).await;
+    // Sabotage: forget that the latest migration was applied.
+    let mut tx = app.state.db.begin().await.unwrap();
+    match &mut tx {
+        herald::store::Tx::Sqlite(tx) => {
+            sqlx::query("DELETE FROM _sqlx_migrations").execute(&mut **tx).await.unwrap();
+        }
+        herald::store::Tx::Postgres(tx) => {
+            sqlx::query("DELETE FROM _sqlx_migrations").execute(&mut **tx).await.unwrap();
+        }
+    }
+    tx.commit().await.unwrap();
+
+    let response = app.get("/health/ready").await;
+    assert_eq!(response.status(), 503);
+    let body: Value = response.json().await.unwrap();
+    assert_eq!(body["status"], "down", "{body}");
+    assert_eq!(body["checks"]["migrations"]["status"], "down", "{body}");
+    assert!(body["checks"]["migrations"]["detail"].as_str().unwrap().contains("herald migrate"), "{body}");
+    assert_eq!(body["checks"]["database"]["status"], "up", "{body}");
+});
+
+both_backends!(readiness_is_503_when_the_database_is_gone_and_liveness_stays_200, |backend| {
+    let app = TestApp::spawn(backend).await;
+    app.state.db.close().await;
+
+    let response = app.get("/health/ready").await;
+    assert_eq!(response.status(), 503);
+    let body: Value = response.json().await.unwrap();
+    assert_eq!(body["checks"]["database"]["status"], "down", "{body}");
+    assert_eq!(body["checks"]["database"]["detail"], "database unreachable", "{body}");
+    assert_eq!(app.get("/health/live").await.status(), 200);
+});
+
+#[tokio::test]
+async fn the_openapi_document_describes_every_route_of_the_foundation() {
+    let app = TestApp::spawn(Backend::Sqlite).await;
+    let response = app.get("/openapi.json").await;
+    assert_eq!(response.status(), 200);
+    let doc: Value = response.json().await.unwrap();
+    assert_eq!(doc["openapi"], "3.1.0");
+    for path in ["/health/live", "/health/ready", "/openapi.json"] {
+        assert!(doc["paths"][path]["get"].is_object(), "{path} missing from the document");
+    }
+    assert!(doc["components"]["schemas"]["Problem"].is_object());
+}

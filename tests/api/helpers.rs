@@ -1,0 +1,250 @@
+//! The test harness: a Herald spawned in-process on port 0 over a fresh
+//! database (a SQLite temp file, or a PostgreSQL database created for the
+//! test and dropped afterwards), driven over real HTTP.
+
+use std::sync::Once;
+
+use axum::Router;
+use herald::app::{App, AppState};
+use herald::config::{Settings, Sources};
+use tokio::task::JoinHandle;
+use tokio_util::sync::CancellationToken;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Backend {
+    Sqlite,
+    Postgres,
+}
+
+pub const POSTGRES_URL_VAR: &str = "HERALD_TEST_POSTGRES_URL";
+
+/// Expands one test body into a `sqlite` and a `postgres` test. The PostgreSQL
+/// one is compiled as ignored ("skipped: set HERALD_TEST_POSTGRES_URL") unless
+/// the URL or `HERALD_TEST_REQUIRE_SERVICES=1` is set (see `build.rs`).
+macro_rules! both_backends {
+    ($(#[$meta:meta])* $name:ident, |$backend:ident| $body:block) => {
+        $(#[$meta])*
+        mod $name {
+            #[allow(unused_imports)]
+            use super::*;
+
+            #[tokio::test]
+            async fn sqlite() {
+                let $backend = $crate::helpers::Backend::Sqlite;
+                $body
+            }
+
+            #[tokio::test]
+            #[cfg_attr(not(herald_test_postgres), ignore = "skipped: set HERALD_TEST_POSTGRES_URL")]
+            async fn postgres() {
+                let $backend = $crate::helpers::Backend::Postgres;
+                $body
+            }
+        }
+    };
+}
+pub(crate) use both_backends;
+
+static TRACING: Once = Once::new();
+
+/// `TEST_LOG=1` shows the server's logs while a test runs.
+fn init_logs() {
+    TRACING.call_once(|| {
+        if std::env::var("TEST_LOG").is_ok() {
+            let settings = herald::config::LogSettings {
+                filter: "debug,sqlx=warn,hyper=info".to_owned(),
+                format: herald::config::LogFormat::Pretty,
+            };
+            herald::telemetry::logging::init(&settings);
+        }
+    });
+}
+
+pub struct TestApp {
+    pub base: String,
+    pub client: reqwest::Client,
+    pub state: AppState,
+    pub shutdown: CancellationToken,
+    pub server: Option<JoinHandle<anyhow::Result<()>>>,
+    // Dropped last: the database outlives the server using it.
+    _db: TestDb,
+}
+
+/// Builder for a test server: backend, extra env-style settings, extra routes.
+pub struct Spawn {
+    backend: Backend,
+    settings: Vec<(&'static str, String)>,
+    routes: Option<Router<AppState>>,
+}
+
+impl Spawn {
+    pub fn new(backend: Backend) -> Spawn {
+        Spawn { backend, settings: Vec::new(), routes: None }
+    }
+
+    /// Sets a configuration key as `herald.toml` would.
+    pub fn setting(mut self, key: &'static str, value: impl ToString) -> Spawn {
+        self.settings.push((key, value.to_string()));
+        self
+    }
+
+    pub fn routes(mut self, routes: Router<AppState>) -> Spawn {
+        self.routes = Some(routes);
+        self
+    }
+
+    pub async fn start(self) -> TestApp {
+        init_logs();
+        let db = TestDb::create(self.backend).await;
+        let mut sources = Sources::default();
+        sources.flags.push(("listen", "127.0.0.1:0".to_owned(), "test"));
+        sources.flags.push(("database_url", db.url(), "test"));
+        for (key, value) in self.settings {
+            sources.flags.push((key, value, "test"));
+        }
+        let (settings, _) = Settings::load(&sources).expect("test settings are valid");
+        let app = App::build_with_routes(settings, self.routes).await.expect("app builds");
+        let addr = app.local_addr().expect("bound address");
+        let state = app.state().clone();
+        let shutdown = CancellationToken::new();
+        let server = tokio::spawn(app.run_until_stopped(shutdown.clone()));
+        TestApp {
+            base: format!("http://{addr}"),
+            client: reqwest::Client::builder()
+                .redirect(reqwest::redirect::Policy::none())
+                .build()
+                .expect("client"),
+            state,
+            shutdown,
+            server: Some(server),
+            _db: db,
+        }
+    }
+}
+
+impl TestApp {
+    pub async fn spawn(backend: Backend) -> TestApp {
+        Spawn::new(backend).start().await
+    }
+
+    pub fn url(&self, path: &str) -> String {
+        format!("{}{path}", self.base)
+    }
+
+    pub async fn get(&self, path: &str) -> reqwest::Response {
+        self.client.get(self.url(path)).send().await.expect("request sent")
+    }
+
+    /// Stops the server and waits for it to finish draining.
+    pub async fn stop(&mut self) -> anyhow::Result<()> {
+        self.shutdown.cancel();
+        match self.server.take() {
+            Some(handle) => handle.await?,
+            None => Ok(()),
+        }
+    }
+}
+
+impl Drop for TestApp {
+    fn drop(&mut self) {
+        self.shutdown.cancel();
+    }
+}
+
+/// A fresh database for one test.
+enum TestDb {
+    Sqlite(tempfile::TempDir),
+    Postgres { admin_url: String, name: String, url: String },
+}
+
+impl TestDb {
+    async fn create(backend: Backend) -> TestDb {
+        match backend {
+            Backend::Sqlite => TestDb::Sqlite(tempfile::tempdir().expect("temp dir")),
+            Backend::Postgres => {
+                let admin_url = std::env::var(POSTGRES_URL_VAR).unwrap_or_else(|_| {
+                    panic!(
+                        "{POSTGRES_URL_VAR} must be set: HERALD_TEST_REQUIRE_SERVICES=1 requires PostgreSQL"
+                    )
+                });
+                let name = format!("herald_test_{}", uuid::Uuid::now_v7().simple());
+                let mut admin = connect_admin(&admin_url).await;
+                sqlx::query(sqlx::AssertSqlSafe(format!("CREATE DATABASE {name}")))
+                    .execute(&mut admin)
+                    .await
+                    .expect("create test database");
+                let url = with_database(&admin_url, &name);
+                TestDb::Postgres { admin_url, name, url }
+            }
+        }
+    }
+
+    fn url(&self) -> String {
+        match self {
+            TestDb::Sqlite(dir) => format!("sqlite:{}", dir.path().join("herald.db").display()),
+            TestDb::Postgres { url, .. } => url.clone(),
+        }
+    }
+}
+
+impl Drop for TestDb {
+    fn drop(&mut self) {
+        let TestDb::Postgres { admin_url, name, .. } = self else {
+            return;
+        };
+        let (admin_url, name) = (admin_url.clone(), name.clone());
+        // Drop runs inside the test's runtime, which cannot be blocked on;
+        // a short-lived runtime on its own thread does the clean-up.
+        let dropped = std::thread::spawn(move || {
+            let runtime =
+                tokio::runtime::Builder::new_current_thread().enable_all().build().expect("runtime");
+            runtime.block_on(async {
+                let mut admin = connect_admin(&admin_url).await;
+                let sql = format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)");
+                sqlx::query(sqlx::AssertSqlSafe(sql)).execute(&mut admin).await.map(|_| ())
+            })
+        })
+        .join();
+        if !matches!(dropped, Ok(Ok(()))) {
+            eprintln!("warning: could not drop test database {}", self.url());
+        }
+    }
+}
+
+async fn connect_admin(admin_url: &str) -> sqlx::PgConnection {
+    use sqlx::Connection as _;
+    sqlx::PgConnection::connect(admin_url)
+        .await
+        .unwrap_or_else(|err| panic!("cannot connect to {POSTGRES_URL_VAR}: {err}"))
+}
+
+/// `postgres://u@h:5432/postgres?x=y` with the database replaced by `name`.
+fn with_database(url: &str, name: &str) -> String {
+    let (scheme, rest) = url.split_once("://").expect("postgres URL has a scheme");
+    let (rest, query) = match rest.split_once('?') {
+        Some((rest, query)) => (rest, format!("?{query}")),
+        None => (rest, String::new()),
+    };
+    let authority = rest.split('/').next().unwrap_or(rest);
+    format!("{scheme}://{authority}/{name}{query}")
+}
+
+/// The JSON body of a problem response, after checking it is one.
+pub async fn problem(response: reqwest::Response) -> serde_json::Value {
+    let content_type =
+        response.headers().get("content-type").and_then(|v| v.to_str().ok()).unwrap_or_default().to_owned();
+    assert_eq!(content_type, "application/problem+json", "not a problem response");
+    let request_id = response
+        .headers()
+        .get("x-request-id")
+        .and_then(|v| v.to_str().ok())
+        .map(str::to_owned)
+        .expect("x-request-id header on every response");
+    let status = response.status().as_u16();
+    let body: serde_json::Value = response.json().await.expect("problem body is JSON");
+    assert_eq!(body["status"], status, "problem status matches HTTP status: {body}");
+    assert_eq!(body["request_id"], request_id.as_str(), "problem carries the request id: {body}");
+    assert!(body["type"].as_str().is_some_and(|t| t.starts_with("urn:herald:problem:")), "{body}");
+    assert!(body["title"].is_string(), "{body}");
+    body
+}

@@ -1,0 +1,13 @@
+//! Black-box tests of Herald over real HTTP: one test binary, one module per
+//! capability. Database-backed tests run on SQLite and on PostgreSQL.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+mod helpers;
+
+mod cli;
+mod errors;
+mod health;
+mod migrations;
+mod readme;
+mod shutdown;
+mod storage;

@@ -1,0 +1,64 @@
+//! The store under concurrency, on both backends.
+
+use chrono::Utc;
+use herald::store::instance_settings;
+
+use crate::helpers::{TestApp, both_backends};
+
+both_backends!(sixty_four_concurrent_writers_all_succeed_without_lock_errors, |backend| {
+    let app = TestApp::spawn(backend).await;
+    let writers = (0..64).map(|i| {
+        let db = app.state.db.clone();
+        tokio::spawn(async move {
+            let mut tx = db.begin().await?;
+            let name = format!("concurrent.{i}");
+            instance_settings::upsert(&mut tx, &name, &i.to_string(), Utc::now()).await?;
+            instance_settings::upsert(&mut tx, &name, &format!("{i}!"), Utc::now()).await?;
+            tx.commit().await
+        })
+    });
+    let results = futures_join(writers).await;
+    let failures: Vec<_> = results.iter().filter(|r| r.is_err()).collect();
+    assert!(failures.is_empty(), "{} writers failed: {failures:?}", failures.len());
+
+    for i in 0..64 {
+        let value = instance_settings::find(&app.state.db, &format!("concurrent.{i}")).await.unwrap();
+        assert_eq!(value.as_deref(), Some(format!("{i}!").as_str()));
+    }
+});
+
+both_backends!(racing_get_or_insert_callers_all_see_the_same_winner, |backend| {
+    let app = TestApp::spawn(backend).await;
+    let callers = (0..16).map(|i| {
+        let db = app.state.db.clone();
+        tokio::spawn(async move {
+            instance_settings::get_or_insert(&db, "shared.secret", &format!("candidate-{i}"), Utc::now())
+                .await
+        })
+    });
+    let values: Vec<String> = futures_join(callers).await.into_iter().map(Result::unwrap).collect();
+    assert!(values.iter().all(|v| v == &values[0]), "{values:?}");
+    assert!(values[0].starts_with("candidate-"));
+    let stored = instance_settings::find(&app.state.db, "shared.secret").await.unwrap();
+    assert_eq!(stored.as_ref(), Some(&values[0]));
+});
+
+both_backends!(a_transaction_dropped_without_commit_leaves_nothing_behind, |backend| {
+    let app = TestApp::spawn(backend).await;
+    {
+        let mut tx = app.state.db.begin().await.unwrap();
+        instance_settings::upsert(&mut tx, "half.written", "x", Utc::now()).await.unwrap();
+        // Dropped here: as if the service call failed after this write.
+    }
+    assert_eq!(instance_settings::find(&app.state.db, "half.written").await.unwrap(), None);
+});
+
+async fn futures_join<T: Send + 'static>(
+    handles: impl Iterator<Item = tokio::task::JoinHandle<Result<T, herald::store::StoreError>>>,
+) -> Vec<Result<T, herald::store::StoreError>> {
+    let mut out = Vec::new();
+    for handle in handles.collect::<Vec<_>>() {
+        out.push(handle.await.expect("task did not panic"));
+    }
+    out
+}
