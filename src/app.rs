@@ -14,6 +14,8 @@ use axum::Router;
 use tokio::net::TcpListener;
 use tokio_util::sync::CancellationToken;
 
+use crate::auth::Auth;
+use crate::clock::{Clock, SystemClock};
 use crate::config::Settings;
 use crate::store::{self, Db};
 
@@ -22,7 +24,42 @@ use crate::store::{self, Db};
 pub struct AppState {
     pub settings: Arc<Settings>,
     pub db: Db,
+    pub auth: Arc<Auth>,
+    pub clock: Arc<dyn Clock>,
     pub started_at: Instant,
+}
+
+impl AppState {
+    /// Connects to the database, applies pending migrations and loads the
+    /// credential keys: everything but the HTTP listener (the CLI uses this).
+    pub async fn init(settings: Settings, clock: Arc<dyn Clock>) -> anyhow::Result<AppState> {
+        let db = store::connect(&settings.database).await?;
+        let applied = db.migrate().await.context("cannot apply database migrations")?;
+        for migration in &applied {
+            tracing::info!(version = migration.version, description = %migration.description, "applied migration");
+        }
+        let auth = Auth::init(&settings.auth, &db, &clock).await?;
+        Ok(AppState {
+            settings: Arc::new(settings),
+            db,
+            auth: Arc::new(auth),
+            clock,
+            started_at: Instant::now(),
+        })
+    }
+}
+
+/// Optional parts a caller (mostly a test) may substitute.
+pub struct AppOptions {
+    /// Extra routes mounted behind the same middleware stack.
+    pub routes: Option<Router<AppState>>,
+    pub clock: Arc<dyn Clock>,
+}
+
+impl Default for AppOptions {
+    fn default() -> Self {
+        AppOptions { routes: None, clock: Arc::new(SystemClock) }
+    }
 }
 
 pub struct App {
@@ -35,25 +72,16 @@ impl App {
     /// Connects to the database, applies pending migrations and binds the
     /// listen address.
     pub async fn build(settings: Settings) -> anyhow::Result<App> {
-        App::build_with_routes(settings, None).await
+        App::build_with(settings, AppOptions::default()).await
     }
 
-    /// Like `build`, with extra routes mounted behind the same middleware
-    /// (used by tests to probe middleware behaviour).
-    pub async fn build_with_routes(
-        settings: Settings,
-        extra: Option<Router<AppState>>,
-    ) -> anyhow::Result<App> {
-        let db = store::connect(&settings.database).await?;
-        let applied = db.migrate().await.context("cannot apply database migrations")?;
-        for migration in &applied {
-            tracing::info!(version = migration.version, description = %migration.description, "applied migration");
-        }
-        let listener = TcpListener::bind(settings.listen)
-            .await
-            .with_context(|| format!("cannot listen on {}", settings.listen))?;
-        let state = AppState { settings: Arc::new(settings), db, started_at: Instant::now() };
-        let router = crate::http::router(state.clone(), extra);
+    /// Like `build`, with substituted parts (extra routes, a manual clock).
+    pub async fn build_with(settings: Settings, options: AppOptions) -> anyhow::Result<App> {
+        let listen = settings.listen;
+        let state = AppState::init(settings, options.clock).await?;
+        let listener =
+            TcpListener::bind(listen).await.with_context(|| format!("cannot listen on {listen}"))?;
+        let router = crate::http::router(state.clone(), options.routes);
         Ok(App { listener, router, state })
     }
 

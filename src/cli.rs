@@ -44,6 +44,42 @@ enum Command {
     Migrate,
     /// Print the effective configuration as TOML, secrets redacted, with each value's source
     Config,
+    /// Manage accounts from the server's shell (creating the first admin, recovering access)
+    #[command(subcommand)]
+    Admin(AdminCommand),
+}
+
+#[derive(Debug, Subcommand)]
+enum AdminCommand {
+    /// Create an account with any role; the password is read from a prompt, or from the
+    /// first line of standard input when it is not a terminal (never from the command line)
+    CreateUser {
+        #[arg(long)]
+        email: String,
+        #[arg(long)]
+        username: String,
+        /// viewer, author, editor or admin
+        #[arg(long, default_value = "admin")]
+        role: String,
+        #[arg(long)]
+        display_name: Option<String>,
+    },
+    /// Change an account's role
+    SetRole {
+        #[arg(long)]
+        username: String,
+        /// viewer, author, editor or admin
+        #[arg(long)]
+        role: String,
+    },
+    /// Disable an account (it cannot sign in; its sessions end), or enable it again
+    Disable {
+        #[arg(long)]
+        username: String,
+        /// Enable the account instead
+        #[arg(long)]
+        enable: bool,
+    },
 }
 
 /// Runs the command line and returns the process exit status.
@@ -80,6 +116,7 @@ pub fn main() -> ExitCode {
     let result = runtime.block_on(async {
         match command {
             Command::Migrate => migrate(settings).await,
+            Command::Admin(admin) => crate::cli_admin::run(settings, admin_request(admin)?).await,
             Command::Serve | Command::Config => serve(settings).await,
         }
     });
@@ -91,6 +128,18 @@ pub fn main() -> ExitCode {
             ExitCode::FAILURE
         }
     }
+}
+
+fn admin_request(command: AdminCommand) -> anyhow::Result<crate::cli_admin::Request> {
+    use crate::cli_admin::Request;
+    Ok(match command {
+        AdminCommand::CreateUser { email, username, role, display_name } => {
+            let password = crate::cli_admin::read_password()?;
+            Request::CreateUser { email, username, role, display_name, password }
+        }
+        AdminCommand::SetRole { username, role } => Request::SetRole { username, role },
+        AdminCommand::Disable { username, enable } => Request::SetDisabled { username, disabled: !enable },
+    })
 }
 
 async fn serve(settings: Settings) -> anyhow::Result<()> {

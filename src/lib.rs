@@ -5,7 +5,10 @@
 //! `telemetry` and `app` wire it together; `cli` is what `main` runs.
 
 pub mod app;
+pub mod auth;
 pub mod cli;
+pub mod cli_admin;
+pub mod clock;
 pub mod config;
 pub mod domain;
 pub mod http;

@@ -30,6 +30,15 @@ pub const LOG_FORMAT: &str = "log_format";
 pub const REQUEST_TIMEOUT_SECS: &str = "request_timeout_secs";
 pub const BODY_LIMIT_BYTES: &str = "body_limit_bytes";
 pub const SHUTDOWN_GRACE_SECS: &str = "shutdown_grace_secs";
+pub const JWT_SECRET: &str = "jwt_secret";
+pub const ACCESS_TOKEN_TTL_SECS: &str = "access_token_ttl_secs";
+pub const REFRESH_TOKEN_TTL_DAYS: &str = "refresh_token_ttl_days";
+pub const OPEN_REGISTRATION: &str = "open_registration";
+pub const DEFAULT_ROLE: &str = "default_role";
+pub const ARGON2_MEMORY_KIB: &str = "argon2_memory_kib";
+pub const ARGON2_ITERATIONS: &str = "argon2_iterations";
+pub const ARGON2_PARALLELISM: &str = "argon2_parallelism";
+pub const LOGIN_FREE_FAILURES: &str = "login_free_failures";
 
 pub const SETTINGS: &[SettingDef] = &[
     SettingDef {
@@ -101,6 +110,69 @@ pub const SETTINGS: &[SettingDef] = &[
         default: Some("30"),
         secret: false,
         doc: "On SIGINT/SIGTERM, how long in-flight requests may take to finish before the process exits anyway.",
+    },
+    SettingDef {
+        key: JWT_SECRET,
+        env: &["HERALD_JWT_SECRET"],
+        default: None,
+        secret: true,
+        doc: "HS256 signing secret for access tokens, at least 32 bytes. Unset: one is generated once, stored in the database and shared by every instance using it.",
+    },
+    SettingDef {
+        key: ACCESS_TOKEN_TTL_SECS,
+        env: &["HERALD_ACCESS_TOKEN_TTL_SECS"],
+        default: Some("900"),
+        secret: false,
+        doc: "Lifetime of an access token (JWT).",
+    },
+    SettingDef {
+        key: REFRESH_TOKEN_TTL_DAYS,
+        env: &["HERALD_REFRESH_TOKEN_TTL_DAYS"],
+        default: Some("30"),
+        secret: false,
+        doc: "Lifetime of a refresh token; each use rotates it.",
+    },
+    SettingDef {
+        key: OPEN_REGISTRATION,
+        env: &["HERALD_OPEN_REGISTRATION"],
+        default: Some("true"),
+        secret: false,
+        doc: "Whether anyone may register. When `false`, accounts are created by an admin (`herald admin create-user`).",
+    },
+    SettingDef {
+        key: DEFAULT_ROLE,
+        env: &["HERALD_DEFAULT_ROLE"],
+        default: Some("author"),
+        secret: false,
+        doc: "Role of self-registered users: `viewer`, `author` or `editor`.",
+    },
+    SettingDef {
+        key: ARGON2_MEMORY_KIB,
+        env: &["HERALD_ARGON2_MEMORY_KIB"],
+        default: Some("19456"),
+        secret: false,
+        doc: "argon2id memory cost in KiB (OWASP: 19456).",
+    },
+    SettingDef {
+        key: ARGON2_ITERATIONS,
+        env: &["HERALD_ARGON2_ITERATIONS"],
+        default: Some("2"),
+        secret: false,
+        doc: "argon2id passes (OWASP: 2).",
+    },
+    SettingDef {
+        key: ARGON2_PARALLELISM,
+        env: &["HERALD_ARGON2_PARALLELISM"],
+        default: Some("1"),
+        secret: false,
+        doc: "argon2id lanes (OWASP: 1).",
+    },
+    SettingDef {
+        key: LOGIN_FREE_FAILURES,
+        env: &["HERALD_LOGIN_FREE_FAILURES"],
+        default: Some("5"),
+        secret: false,
+        doc: "Failed logins allowed per account before exponential back-off (429 + Retry-After); a client IP gets four times as many.",
     },
 ];
 

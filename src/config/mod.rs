@@ -15,6 +15,10 @@ pub use defs::{SETTINGS, SettingDef};
 pub use layers::{Origin, Resolved, Sources};
 pub use url::{DbBackend, RedisUrl};
 
+use crate::auth::password::HashParams;
+use crate::domain::Role;
+use secrecy::SecretString;
+
 /// Every problem found in the configuration, one line each, naming the setting.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ConfigErrors(pub Vec<String>);
@@ -51,6 +55,31 @@ pub struct LogSettings {
     pub format: LogFormat,
 }
 
+#[derive(Clone)]
+pub struct AuthSettings {
+    pub jwt_secret: Option<SecretString>,
+    pub access_token_ttl: Duration,
+    pub refresh_token_ttl: Duration,
+    pub open_registration: bool,
+    pub default_role: Role,
+    pub hash: HashParams,
+    pub login_free_failures: u32,
+}
+
+impl fmt::Debug for AuthSettings {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("AuthSettings")
+            .field("jwt_secret", &self.jwt_secret.as_ref().map(|_| "***"))
+            .field("access_token_ttl", &self.access_token_ttl)
+            .field("refresh_token_ttl", &self.refresh_token_ttl)
+            .field("open_registration", &self.open_registration)
+            .field("default_role", &self.default_role)
+            .field("hash", &self.hash)
+            .field("login_free_failures", &self.login_free_failures)
+            .finish()
+    }
+}
+
 #[derive(Debug, Clone)]
 pub struct HttpSettings {
     pub request_timeout: Duration,
@@ -67,6 +96,7 @@ pub struct Settings {
     pub redis_url: Option<RedisUrl>,
     pub log: LogSettings,
     pub http: HttpSettings,
+    pub auth: AuthSettings,
 }
 
 impl Settings {
@@ -97,6 +127,25 @@ impl Settings {
         let request_timeout = p.parse(defs::REQUEST_TIMEOUT_SECS, |s| int_in(s, 1, 3600));
         let body_limit = p.parse(defs::BODY_LIMIT_BYTES, |s| int_in(s, 1024, 1 << 30));
         let grace = p.parse(defs::SHUTDOWN_GRACE_SECS, |s| int_in(s, 0, 3600));
+        let jwt_secret = p.parse_optional(defs::JWT_SECRET, |s| {
+            if s.len() < 32 {
+                Err("must be at least 32 bytes long".to_owned())
+            } else {
+                Ok(SecretString::from(s.to_owned()))
+            }
+        });
+        let access_ttl = p.parse(defs::ACCESS_TOKEN_TTL_SECS, |s| int_in(s, 30, 86_400));
+        let refresh_ttl = p.parse(defs::REFRESH_TOKEN_TTL_DAYS, |s| int_in(s, 1, 365));
+        let open_registration = p.parse(defs::OPEN_REGISTRATION, boolean);
+        let default_role = p.parse(defs::DEFAULT_ROLE, |s| match Role::parse("", s) {
+            Ok(Role::Admin) => Err("may not be admin: admins are created with `herald admin`".to_owned()),
+            Ok(role) => Ok(role),
+            Err(_) => Err("must be one of viewer, author, editor".to_owned()),
+        });
+        let memory = p.parse(defs::ARGON2_MEMORY_KIB, |s| int_in(s, 64, 4 * 1024 * 1024));
+        let iterations = p.parse(defs::ARGON2_ITERATIONS, |s| int_in(s, 1, 100));
+        let parallelism = p.parse(defs::ARGON2_PARALLELISM, |s| int_in(s, 1, 64));
+        let free_failures = p.parse(defs::LOGIN_FREE_FAILURES, |s| int_in(s, 1, 1000));
 
         // Every `None` above has pushed a problem, so this only yields `Some`
         // when the whole configuration is valid.
@@ -114,6 +163,19 @@ impl Settings {
                     request_timeout: Duration::from_secs(request_timeout?),
                     body_limit_bytes: usize::try_from(body_limit?).ok()?,
                     shutdown_grace: Duration::from_secs(grace?),
+                },
+                auth: AuthSettings {
+                    jwt_secret: jwt_secret?,
+                    access_token_ttl: Duration::from_secs(access_ttl?),
+                    refresh_token_ttl: Duration::from_secs(refresh_ttl? * 86_400),
+                    open_registration: open_registration?,
+                    default_role: default_role?,
+                    hash: HashParams {
+                        memory_kib: u32::try_from(memory?).ok()?,
+                        iterations: u32::try_from(iterations?).ok()?,
+                        parallelism: u32::try_from(parallelism?).ok()?,
+                    },
+                    login_free_failures: u32::try_from(free_failures?).ok()?,
                 },
             })
         })();
@@ -195,6 +257,14 @@ impl Parser<'_> {
                 None
             }
         }
+    }
+}
+
+fn boolean(s: &str) -> Result<bool, String> {
+    match s {
+        "true" | "1" | "yes" | "on" => Ok(true),
+        "false" | "0" | "no" | "off" => Ok(false),
+        _ => Err("must be true or false".to_owned()),
     }
 }
 

@@ -1,6 +1,9 @@
 //! Pure domain types and rules: no I/O, no HTTP, no SQL. Input is parsed into
 //! these types at the edge, so code past the edge never re-validates.
 
+mod account;
+mod common_passwords;
 mod validation;
 
+pub use account::{AvatarUrl, Bio, DisplayName, Email, Password, Role, Scope, Username};
 pub use validation::{ValidationError, Validator};

@@ -1,13 +1,19 @@
 //! Extractors that turn malformed input into our problem responses instead of
 //! axum's plain-text rejections.
 
+use std::net::{IpAddr, SocketAddr};
+
 use axum::extract::rejection::JsonRejection;
-use axum::extract::{FromRequest, Request};
-use axum::http::StatusCode;
+use axum::extract::{ConnectInfo, FromRequest, FromRequestParts, Path, Request};
+use axum::http::request::Parts;
+use axum::http::{HeaderMap, StatusCode, header};
 use serde::de::DeserializeOwned;
 
 use super::problem::ApiError;
+use crate::app::AppState;
 use crate::domain::ValidationError;
+use crate::service::AuthFailure;
+use crate::service::actor::{self, Actor, Presented};
 
 /// `Json<T>` whose rejections are problem+json: 415 without a JSON content
 /// type, 400 with the position of a syntax error, 422 naming the field whose
@@ -98,5 +104,109 @@ fn field_error(err: &PathError) -> ValidationError {
     } else {
         let field = if parent == "." { "body".to_owned() } else { parent };
         ValidationError::new(field, "invalid", message)
+    }
+}
+
+/// The authenticated caller. Accepts `Authorization: Bearer <jwt|hk_key>`,
+/// RealWorld's `Authorization: Token <jwt>`, and `X-API-Key: hk_…`; anything
+/// missing or invalid is a 401 problem with a `WWW-Authenticate` challenge.
+pub struct AuthUser(pub Actor);
+
+/// The caller if credentials were sent, `None` for anonymous requests;
+/// invalid credentials are still a 401 rather than silently anonymous.
+pub struct MaybeAuthUser(pub Option<Actor>);
+
+impl FromRequestParts<AppState> for AuthUser {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Self::Rejection> {
+        match MaybeAuthUser::from_request_parts(parts, state).await?.0 {
+            Some(actor) => Ok(AuthUser(actor)),
+            None => Err(ApiError::unauthorized(AuthFailure::Missing)),
+        }
+    }
+}
+
+impl FromRequestParts<AppState> for MaybeAuthUser {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Self::Rejection> {
+        if let Some(actor) = parts.extensions.get::<Actor>() {
+            return Ok(MaybeAuthUser(Some(actor.clone())));
+        }
+        let Some(presented) = presented_credentials(&parts.headers)? else {
+            return Ok(MaybeAuthUser(None));
+        };
+        let actor = actor::authenticate(state, &presented).await?;
+        tracing::Span::current().record("user_id", actor.account_id);
+        parts.extensions.insert(actor.clone());
+        Ok(MaybeAuthUser(Some(actor)))
+    }
+}
+
+fn presented_credentials(headers: &HeaderMap) -> Result<Option<Presented>, ApiError> {
+    let invalid = || ApiError::unauthorized(AuthFailure::InvalidToken);
+    if let Some(value) = headers.get("x-api-key") {
+        let key = value.to_str().map_err(|_| invalid())?.trim();
+        return Ok(Some(Presented::ApiKey(key.to_owned())));
+    }
+    let Some(value) = headers.get(header::AUTHORIZATION) else {
+        return Ok(None);
+    };
+    let value = value.to_str().map_err(|_| invalid())?.trim();
+    let (scheme, token) = value.split_once(' ').ok_or_else(invalid)?;
+    let token = token.trim();
+    if token.is_empty() || !(scheme.eq_ignore_ascii_case("bearer") || scheme.eq_ignore_ascii_case("token")) {
+        return Err(invalid());
+    }
+    Ok(Some(Presented::Bearer(token.to_owned())))
+}
+
+/// The client's IP address as seen by this server (trusted-proxy handling
+/// of `X-Forwarded-For` arrives with rate limiting).
+pub struct ClientIp(pub Option<IpAddr>);
+
+impl<S: Send + Sync> FromRequestParts<S> for ClientIp {
+    type Rejection = std::convert::Infallible;
+
+    async fn from_request_parts(parts: &mut Parts, _state: &S) -> Result<Self, Self::Rejection> {
+        Ok(ClientIp(parts.extensions.get::<ConnectInfo<SocketAddr>>().map(|info| info.0.ip())))
+    }
+}
+
+/// `Query<T>` whose rejection is a 422 problem naming the parameter.
+pub struct ValidQuery<T>(pub T);
+
+impl<S, T> FromRequestParts<S> for ValidQuery<T>
+where
+    T: DeserializeOwned,
+    S: Send + Sync,
+{
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, _state: &S) -> Result<Self, Self::Rejection> {
+        let query = parts.uri.query().unwrap_or_default();
+        let deserializer = serde_urlencoded::Deserializer::new(form_urlencoded::parse(query.as_bytes()));
+        serde_path_to_error::deserialize(deserializer).map(ValidQuery).map_err(|err| {
+            let field = err.path().to_string();
+            let message = err.inner().to_string();
+            let field =
+                if field == "." { message.split('`').nth(1).unwrap_or("query").to_owned() } else { field };
+            ApiError::validation(vec![ValidationError::new(field, "invalid", message)])
+        })
+    }
+}
+
+/// A path id that must be a positive integer; anything else is a 404, since
+/// no such resource can exist.
+pub struct PathId(pub i64);
+
+impl<S: Send + Sync> FromRequestParts<S> for PathId {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
+        let not_found = || ApiError::new(StatusCode::NOT_FOUND, "not_found", "no resource at this path");
+        let Path(raw) = Path::<String>::from_request_parts(parts, state).await.map_err(|_| not_found())?;
+        raw.parse::<i64>().ok().filter(|id| *id > 0).map(PathId).ok_or_else(not_found)
     }
 }

@@ -2,11 +2,15 @@
 //! here with the middleware stack. Handlers are thin: extract, call a
 //! service, map the result.
 
+mod api_keys;
+mod auth;
 pub mod extract;
 mod health;
+mod me;
 pub mod openapi;
 pub mod problem;
 pub mod request_id;
+mod users;
 
 use std::sync::Arc;
 
@@ -32,6 +36,7 @@ use request_id::RequestId;
 pub fn router(state: AppState, extra: Option<Router<AppState>>) -> Router {
     let (mut routes, doc) = OpenApiRouter::with_openapi(ApiDoc::openapi())
         .merge(health::router())
+        .merge(v1_router())
         .routes(routes!(openapi::openapi_json))
         .split_for_parts();
     let doc = doc.to_pretty_json().unwrap_or_else(|_| "{}".to_owned());
@@ -63,6 +68,15 @@ pub fn router(state: AppState, extra: Option<Router<AppState>>) -> Router {
         .layer(Extension(OpenApiJson(Arc::new(doc))))
         .layer(stack)
         .with_state(state)
+}
+
+/// `/api/v1`: Herald's own REST API.
+fn v1_router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .merge(auth::router())
+        .merge(me::router())
+        .merge(users::router())
+        .merge(api_keys::router())
 }
 
 /// The root span of a request: every log line inside carries these fields.

@@ -19,10 +19,43 @@ use crate::domain::ValidationError;
                        `application/problem+json` documents carrying the request id.",
     ),
     components(schemas(Problem, ValidationError)),
+    modifiers(&SecuritySchemes),
     tags((name = "health", description = "Liveness and readiness probes"),
+         (name = "auth", description = "Registration, sign-in, token refresh and sign-out"),
+         (name = "me", description = "The signed-in account"),
+         (name = "users", description = "Account administration (admins)"),
+         (name = "api-keys", description = "Scoped API keys"),
          (name = "meta", description = "This API's own description")),
 )]
 pub struct ApiDoc;
+
+/// `bearer`: an access token (JWT) or API key in `Authorization: Bearer …`;
+/// `api_key`: an API key in `X-API-Key`.
+struct SecuritySchemes;
+
+impl utoipa::Modify for SecuritySchemes {
+    fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
+        use utoipa::openapi::security::{ApiKey, ApiKeyValue, HttpAuthScheme, HttpBuilder, SecurityScheme};
+        let components = openapi.components.get_or_insert_with(Default::default);
+        components.add_security_scheme(
+            "bearer",
+            SecurityScheme::Http(
+                HttpBuilder::new()
+                    .scheme(HttpAuthScheme::Bearer)
+                    .bearer_format("JWT")
+                    .description(Some("Access token from /api/v1/auth/login, or an API key (hk_…)"))
+                    .build(),
+            ),
+        );
+        components.add_security_scheme(
+            "api_key",
+            SecurityScheme::ApiKey(ApiKey::Header(ApiKeyValue::with_description(
+                "X-API-Key",
+                "An API key (hk_…)",
+            ))),
+        );
+    }
+}
 
 /// The serialised document, built once at start.
 #[derive(Clone)]

@@ -82,13 +82,36 @@ struct InternalCause(Arc<anyhow::Error>);
 #[derive(Debug)]
 pub struct ApiError {
     status: StatusCode,
-    problem: Problem,
+    problem: Box<Problem>,
     cause: Option<anyhow::Error>,
+    headers: Vec<(header::HeaderName, HeaderValue)>,
 }
 
 impl ApiError {
     pub fn new(status: StatusCode, code: &str, detail: impl Into<String>) -> ApiError {
-        ApiError { status, problem: Problem::new(status, code, detail.into()), cause: None }
+        ApiError {
+            status,
+            problem: Problem::new(status, code, detail.into()),
+            cause: None,
+            headers: Vec::new(),
+        }
+    }
+
+    /// 401 with the `WWW-Authenticate` challenge RFC 6750 prescribes.
+    pub fn unauthorized(failure: service::AuthFailure) -> ApiError {
+        use service::AuthFailure as F;
+        let (code, detail, challenge) = match failure {
+            F::Missing => ("unauthorized", "authentication required", "Bearer"),
+            F::InvalidToken => (
+                "invalid_token",
+                "the access token or API key is invalid, expired or revoked",
+                "Bearer error=\"invalid_token\"",
+            ),
+            F::InvalidCredentials => ("invalid_credentials", "invalid credentials", "Bearer"),
+        };
+        let mut err = ApiError::new(StatusCode::UNAUTHORIZED, code, detail);
+        err.headers.push((header::WWW_AUTHENTICATE, HeaderValue::from_static(challenge)));
+        err
     }
 
     pub fn internal(cause: anyhow::Error) -> ApiError {
@@ -119,12 +142,8 @@ impl From<service::Error> for ApiError {
         use service::Error as E;
         match err {
             E::Validation(errors) => ApiError::validation(errors),
-            E::Unauthorized => {
-                ApiError::new(StatusCode::UNAUTHORIZED, "unauthorized", "authentication required")
-            }
-            E::Forbidden => {
-                ApiError::new(StatusCode::FORBIDDEN, "forbidden", "you are not allowed to do this")
-            }
+            E::Unauthorized(failure) => ApiError::unauthorized(failure),
+            E::Forbidden { reason } => ApiError::new(StatusCode::FORBIDDEN, "forbidden", reason),
             E::NotFound { what } => {
                 ApiError::new(StatusCode::NOT_FOUND, "not_found", format!("{what} not found"))
             }
@@ -139,6 +158,15 @@ impl From<service::Error> for ApiError {
                 "unavailable",
                 "the server is busy; retry later",
             ),
+            E::TooManyRequests { retry_after_secs } => {
+                let mut err = ApiError::new(
+                    StatusCode::TOO_MANY_REQUESTS,
+                    "too_many_requests",
+                    format!("too many attempts; retry in {retry_after_secs} s"),
+                );
+                err.headers.push((header::RETRY_AFTER, HeaderValue::from(retry_after_secs.max(1))));
+                err
+            }
             E::Internal(cause) => ApiError::internal(cause),
         }
     }
@@ -153,8 +181,8 @@ impl From<crate::store::StoreError> for ApiError {
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
         let mut response = self.status.into_response();
-        if self.status == StatusCode::UNAUTHORIZED {
-            response.headers_mut().insert(header::WWW_AUTHENTICATE, HeaderValue::from_static("Bearer"));
+        for (name, value) in self.headers {
+            response.headers_mut().insert(name, value);
         }
         if self.status == StatusCode::SERVICE_UNAVAILABLE {
             response.headers_mut().insert(header::RETRY_AFTER, HeaderValue::from_static("1"));
@@ -162,7 +190,7 @@ impl IntoResponse for ApiError {
         if let Some(cause) = self.cause {
             response.extensions_mut().insert(InternalCause(Arc::new(cause)));
         }
-        response.extensions_mut().insert(self.problem);
+        response.extensions_mut().insert(*self.problem);
         response
     }
 }

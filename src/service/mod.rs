@@ -1,28 +1,54 @@
 //! Use cases: domain rules and authorisation, over the store. No HTTP types and
 //! no SQL here; every surface (REST v1, RealWorld, CLI) goes through it.
 
+pub mod accounts;
+pub mod actor;
+pub mod api_keys;
+pub mod sessions;
+
 use crate::domain::ValidationError;
 use crate::store::StoreError;
+
+pub use actor::{Actor, Credential, Presented};
+
+/// Why authentication failed; each maps to 401 with its own challenge.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum AuthFailure {
+    /// No credentials were sent.
+    Missing,
+    /// A token or key was sent but is malformed, expired, revoked or unknown.
+    InvalidToken,
+    /// Sign-in with a wrong login or password (never says which).
+    InvalidCredentials,
+}
 
 /// What a use case can fail with. `http::problem` maps it to a status in one place.
 #[derive(Debug, thiserror::Error)]
 pub enum Error {
     #[error("invalid input")]
     Validation(Vec<ValidationError>),
-    #[error("authentication required")]
-    Unauthorized,
-    #[error("not allowed")]
-    Forbidden,
+    #[error("authentication failed: {0:?}")]
+    Unauthorized(AuthFailure),
+    #[error("forbidden: {reason}")]
+    Forbidden { reason: &'static str },
     #[error("{what} not found")]
     NotFound { what: &'static str },
     #[error("conflict: {detail}")]
     Conflict { detail: String },
     #[error("precondition failed")]
     PreconditionFailed,
+    #[error("too many attempts; retry in {retry_after_secs} s")]
+    TooManyRequests { retry_after_secs: u64 },
     #[error("temporarily unavailable")]
     Unavailable,
     #[error("internal error")]
     Internal(#[source] anyhow::Error),
+}
+
+impl Error {
+    pub fn invalid(field: &str, code: &'static str, message: &str) -> Error {
+        Error::Validation(vec![ValidationError::new(field, code, message)])
+    }
 }
 
 impl From<StoreError> for Error {
@@ -33,5 +59,11 @@ impl From<StoreError> for Error {
             StoreError::Busy => Error::Unavailable,
             other => Error::Internal(anyhow::Error::new(other)),
         }
+    }
+}
+
+impl From<Vec<ValidationError>> for Error {
+    fn from(errors: Vec<ValidationError>) -> Self {
+        Error::Validation(errors)
     }
 }

@@ -3,8 +3,7 @@
 //! `Db` is an enum over the two pool kinds; store functions write each query
 //! once (portable SQL with `$1` placeholders, which sqlx-sqlite accepts) and
 //! run it on whichever pool is active through the `on_pool!`/`on_tx!` macros.
-//! Fragments that differ between the two go in a
-//! `dialect` module when the first one appears. Stores hold no HTTP types.
+//! The few fragments that differ live in `dialect`. Stores hold no HTTP types.
 
 // Defined before the submodules so their textual scope includes them.
 /// Runs `$body` with `$pool` bound to the pool for `$role` (`read` or `write`).
@@ -34,9 +33,14 @@ macro_rules! on_tx {
     };
 }
 
+pub mod accounts;
+pub mod api_keys;
 mod connect;
+mod dialect;
 pub mod instance_settings;
+pub mod login_failures;
 pub mod migrate;
+pub mod sessions;
 
 use std::time::Duration;
 

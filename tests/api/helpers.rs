@@ -5,7 +5,10 @@
 use std::sync::Once;
 
 use axum::Router;
-use herald::app::{App, AppState};
+use std::sync::Arc;
+
+use herald::app::{App, AppOptions, AppState};
+use herald::clock::ManualClock;
 use herald::config::{Settings, Sources};
 use tokio::task::JoinHandle;
 use tokio_util::sync::CancellationToken;
@@ -64,6 +67,8 @@ pub struct TestApp {
     pub base: String,
     pub client: reqwest::Client,
     pub state: AppState,
+    /// The database URL this server uses (to start a second instance on it).
+    pub db_url: String,
     pub shutdown: CancellationToken,
     pub server: Option<JoinHandle<anyhow::Result<()>>>,
     // Dropped last: the database outlives the server using it.
@@ -75,11 +80,22 @@ pub struct Spawn {
     backend: Backend,
     settings: Vec<(&'static str, String)>,
     routes: Option<Router<AppState>>,
+    clock: Option<Arc<ManualClock>>,
 }
 
 impl Spawn {
+    /// A server with cheap argon2 parameters (hashing cost is not under test
+    /// here, and debug builds make the real ones slow).
     pub fn new(backend: Backend) -> Spawn {
-        Spawn { backend, settings: Vec::new(), routes: None }
+        Spawn { backend, settings: Vec::new(), routes: None, clock: None }
+            .setting("argon2_memory_kib", 64)
+            .setting("argon2_iterations", 1)
+    }
+
+    /// Uses a clock the test moves by hand.
+    pub fn clock(mut self, clock: Arc<ManualClock>) -> Spawn {
+        self.clock = Some(clock);
+        self
     }
 
     /// Sets a configuration key as `herald.toml` would.
@@ -103,7 +119,12 @@ impl Spawn {
             sources.flags.push((key, value, "test"));
         }
         let (settings, _) = Settings::load(&sources).expect("test settings are valid");
-        let app = App::build_with_routes(settings, self.routes).await.expect("app builds");
+        let mut options = AppOptions { routes: self.routes, ..AppOptions::default() };
+        if let Some(clock) = self.clock {
+            options.clock = clock;
+        }
+        let db_url = db.url();
+        let app = App::build_with(settings, options).await.expect("app builds");
         let addr = app.local_addr().expect("bound address");
         let state = app.state().clone();
         let shutdown = CancellationToken::new();
@@ -115,6 +136,7 @@ impl Spawn {
                 .build()
                 .expect("client"),
             state,
+            db_url,
             shutdown,
             server: Some(server),
             _db: db,
@@ -247,4 +269,85 @@ pub async fn problem(response: reqwest::Response) -> serde_json::Value {
     assert!(body["type"].as_str().is_some_and(|t| t.starts_with("urn:herald:problem:")), "{body}");
     assert!(body["title"].is_string(), "{body}");
     body
+}
+
+/// The password every test user gets.
+pub const PASSWORD: &str = "correct horse battery staple";
+
+/// A signed-in test user.
+#[derive(Debug, Clone)]
+pub struct Session {
+    pub access: String,
+    pub refresh: String,
+    pub user_id: i64,
+}
+
+impl Session {
+    fn from_body(body: &serde_json::Value) -> Session {
+        Session {
+            access: body["access_token"].as_str().expect("access_token").to_owned(),
+            refresh: body["refresh_token"].as_str().expect("refresh_token").to_owned(),
+            user_id: body["user"]["id"].as_i64().expect("user.id"),
+        }
+    }
+}
+
+impl TestApp {
+    pub fn request(&self, method: reqwest::Method, path: &str, token: &str) -> reqwest::RequestBuilder {
+        self.client.request(method, self.url(path)).bearer_auth(token)
+    }
+
+    pub async fn post_json(&self, path: &str, body: serde_json::Value) -> reqwest::Response {
+        self.client.post(self.url(path)).json(&body).send().await.expect("request sent")
+    }
+
+    /// Registers `username` (e-mail `<username>@example.com`) through the API.
+    pub async fn register(&self, username: &str) -> Session {
+        let body = serde_json::json!({
+            "email": format!("{username}@example.com"),
+            "username": username,
+            "password": PASSWORD,
+        });
+        let response = self.post_json("/api/v1/auth/register", body).await;
+        assert_eq!(response.status(), 201, "registering {username}");
+        Session::from_body(&response.json().await.expect("session JSON"))
+    }
+
+    pub async fn login(&self, login: &str, password: &str) -> reqwest::Response {
+        self.post_json("/api/v1/auth/login", serde_json::json!({"login": login, "password": password})).await
+    }
+
+    pub async fn login_ok(&self, login: &str) -> Session {
+        let response = self.login(login, PASSWORD).await;
+        assert_eq!(response.status(), 200, "logging in as {login}");
+        Session::from_body(&response.json().await.expect("session JSON"))
+    }
+
+    /// Creates a user with `role` the way an operator would (CLI/admin path)
+    /// and signs them in.
+    pub async fn user_with_role(&self, username: &str, role: herald::domain::Role) -> Session {
+        let input = herald::service::accounts::Registration {
+            email: Some(format!("{username}@example.com")),
+            username: Some(username.to_owned()),
+            password: Some(PASSWORD.to_owned()),
+            display_name: None,
+        };
+        herald::service::accounts::create_account(
+            &self.state,
+            &herald::service::Actor::system(),
+            &input,
+            role,
+        )
+        .await
+        .expect("account created");
+        self.login_ok(username).await
+    }
+
+    pub async fn count(&self, table: &str) -> i64 {
+        let sql = sqlx::AssertSqlSafe(format!("SELECT COUNT(*) FROM {table}"));
+        match &self.state.db {
+            herald::store::Db::Sqlite { read, .. } => sqlx::query_scalar(sql).fetch_one(read).await.unwrap(),
+            herald::store::Db::Postgres(pool) => sqlx::query_scalar(sql).fetch_one(pool).await.unwrap(),
+        }
+    }
 }

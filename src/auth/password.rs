@@ -1,0 +1,71 @@
+//! argon2id password hashing, run on the blocking pool so a login never
+//! stalls the async workers.
+
+use std::sync::Arc;
+
+use anyhow::Context as _;
+use argon2::password_hash::phc::PasswordHash;
+use argon2::password_hash::{PasswordHasher as _, PasswordVerifier as _};
+use argon2::{Algorithm, Argon2, Params, Version};
+
+use crate::domain::Password;
+
+/// argon2id parameters; the defaults are OWASP's (19 MiB, 2 passes, 1 lane).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct HashParams {
+    pub memory_kib: u32,
+    pub iterations: u32,
+    pub parallelism: u32,
+}
+
+#[derive(Clone)]
+pub struct PasswordHasher {
+    params: Params,
+    /// A real hash of a random password, verified against when the account
+    /// does not exist so that unknown users cost the same time as wrong
+    /// passwords and cannot be told apart.
+    dummy_hash: Arc<String>,
+}
+
+impl PasswordHasher {
+    pub fn new(params: HashParams) -> anyhow::Result<PasswordHasher> {
+        let params = Params::new(params.memory_kib, params.iterations, params.parallelism, None)
+            .map_err(|err| anyhow::anyhow!("invalid argon2 parameters: {err}"))?;
+        let mut random = [0u8; 24];
+        rand::fill(&mut random);
+        let dummy = hash_with(&params, &super::secrets::encode(&random))?;
+        Ok(PasswordHasher { params, dummy_hash: Arc::new(dummy) })
+    }
+
+    pub async fn hash(&self, password: &Password) -> anyhow::Result<String> {
+        let params = self.params.clone();
+        let password = password.expose().to_owned();
+        tokio::task::spawn_blocking(move || hash_with(&params, &password))
+            .await
+            .context("password hashing task failed")?
+    }
+
+    /// Checks `candidate` against `stored`, or against the dummy hash when
+    /// there is no stored hash; `false` in that case whatever the candidate.
+    pub async fn verify(&self, candidate: &str, stored: Option<String>) -> anyhow::Result<bool> {
+        let exists = stored.is_some();
+        let hash = stored.unwrap_or_else(|| self.dummy_hash.as_str().to_owned());
+        let candidate = candidate.to_owned();
+        let matches = tokio::task::spawn_blocking(move || {
+            let parsed =
+                PasswordHash::new(&hash).map_err(|err| anyhow::anyhow!("stored hash unreadable: {err}"))?;
+            Ok::<_, anyhow::Error>(Argon2::default().verify_password(candidate.as_bytes(), &parsed).is_ok())
+        })
+        .await
+        .context("password verification task failed")??;
+        Ok(exists && matches)
+    }
+}
+
+fn hash_with(params: &Params, password: &str) -> anyhow::Result<String> {
+    let argon = Argon2::new(Algorithm::Argon2id, Version::V0x13, params.clone());
+    argon
+        .hash_password(password.as_bytes())
+        .map(|hash| hash.to_string())
+        .map_err(|err| anyhow::anyhow!("argon2 hashing failed: {err}"))
+}

@@ -1,0 +1,148 @@
+//! `session` and `refresh_token`: sign-ins and their rotating refresh tokens.
+
+use chrono::{DateTime, Utc};
+
+use super::{Db, StoreError, Tx};
+
+pub async fn create(
+    tx: &mut Tx,
+    session_id: &str,
+    account_id: i64,
+    now: DateTime<Utc>,
+) -> Result<(), StoreError> {
+    on_tx!(tx, |conn| {
+        sqlx::query("INSERT INTO session (session_id, account_id, created_at) VALUES ($1, $2, $3)")
+            .bind(session_id)
+            .bind(account_id)
+            .bind(now)
+            .execute(conn)
+            .await
+            .map(|_| ())
+    })?;
+    Ok(())
+}
+
+/// Revokes one session; `false` if it was already revoked or does not exist.
+pub async fn revoke(
+    tx: &mut Tx,
+    session_id: &str,
+    reason: &str,
+    now: DateTime<Utc>,
+) -> Result<bool, StoreError> {
+    let done = on_tx!(tx, |conn| {
+        sqlx::query(
+            "UPDATE session SET revoked_at = $2, revoke_reason = $3 WHERE session_id = $1 AND revoked_at IS NULL",
+        )
+        .bind(session_id)
+        .bind(now)
+        .bind(reason)
+        .execute(conn)
+        .await
+        .map(|r| r.rows_affected())
+    })?;
+    Ok(done > 0)
+}
+
+/// Revokes every live session of an account except `keep`; returns how many.
+pub async fn revoke_all(
+    tx: &mut Tx,
+    account_id: i64,
+    keep: Option<&str>,
+    reason: &str,
+    now: DateTime<Utc>,
+) -> Result<u64, StoreError> {
+    Ok(on_tx!(tx, |conn| {
+        sqlx::query(
+            "UPDATE session SET revoked_at = $2, revoke_reason = $3
+             WHERE account_id = $1 AND revoked_at IS NULL AND session_id <> $4",
+        )
+        .bind(account_id)
+        .bind(now)
+        .bind(reason)
+        .bind(keep.unwrap_or(""))
+        .execute(conn)
+        .await
+        .map(|r| r.rows_affected())
+    })?)
+}
+
+/// What access-token authentication needs to know about a session's owner.
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct SessionOwner {
+    pub account_id: i64,
+    pub role: String,
+    pub disabled: bool,
+    pub revoked_at: Option<DateTime<Utc>>,
+}
+
+pub async fn find_owner(
+    db: &Db,
+    session_id: &str,
+    account_id: i64,
+) -> Result<Option<SessionOwner>, StoreError> {
+    let sql = "SELECT a.account_id, a.role, a.disabled, s.revoked_at
+               FROM session s JOIN account a ON a.account_id = s.account_id
+               WHERE s.session_id = $1 AND s.account_id = $2";
+    Ok(on_pool!(db, read, |pool| {
+        sqlx::query_as::<_, SessionOwner>(sql).bind(session_id).bind(account_id).fetch_optional(pool).await?
+    }))
+}
+
+pub async fn insert_refresh_token(
+    tx: &mut Tx,
+    token_hash: &str,
+    session_id: &str,
+    issued_at: DateTime<Utc>,
+    expires_at: DateTime<Utc>,
+) -> Result<(), StoreError> {
+    on_tx!(tx, |conn| {
+        sqlx::query(
+            "INSERT INTO refresh_token (token_hash, session_id, issued_at, expires_at) VALUES ($1, $2, $3, $4)",
+        )
+        .bind(token_hash)
+        .bind(session_id)
+        .bind(issued_at)
+        .bind(expires_at)
+        .execute(conn)
+        .await
+        .map(|_| ())
+    })?;
+    Ok(())
+}
+
+/// A refresh token with the state of its session and account.
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct RefreshToken {
+    pub session_id: String,
+    pub account_id: i64,
+    pub expires_at: DateTime<Utc>,
+    pub used_at: Option<DateTime<Utc>>,
+    pub session_revoked_at: Option<DateTime<Utc>>,
+}
+
+pub async fn find_refresh_token(tx: &mut Tx, token_hash: &str) -> Result<Option<RefreshToken>, StoreError> {
+    let sql = "SELECT t.session_id, s.account_id, t.expires_at, t.used_at, s.revoked_at AS session_revoked_at
+               FROM refresh_token t JOIN session s ON s.session_id = t.session_id
+               WHERE t.token_hash = $1";
+    Ok(on_tx!(tx, |conn| {
+        sqlx::query_as::<_, RefreshToken>(sql).bind(token_hash).fetch_optional(conn).await?
+    }))
+}
+
+/// Marks a refresh token used; `false` if someone used it first (a race
+/// between two presentations of the same token counts as reuse).
+pub async fn mark_refresh_token_used(
+    tx: &mut Tx,
+    token_hash: &str,
+    now: DateTime<Utc>,
+) -> Result<bool, StoreError> {
+    let done = on_tx!(tx, |conn| {
+        sqlx::query("UPDATE refresh_token SET used_at = $2 WHERE token_hash = $1 AND used_at IS NULL")
+            .bind(token_hash)
+            .bind(now)
+            .execute(conn)
+            .await
+            .map(|r| r.rows_affected())
+    })?;
+    Ok(done == 1)
+}
