@@ -91,7 +91,7 @@ impl ApiError {
     pub fn new(status: StatusCode, code: &str, detail: impl Into<String>) -> ApiError {
         ApiError {
             status,
-            problem: Problem::new(status, code, detail.into()),
+            problem: Box::new(Problem::new(status, code, detail.into())),
             cause: None,
             headers: Vec::new(),
         }

@@ -5,10 +5,13 @@
 mod helpers;
 
 mod accounts;
+mod api_keys;
 mod cli;
 mod errors;
 mod health;
 mod migrations;
 mod readme;
+mod roles;
+mod sessions;
 mod shutdown;
 mod storage;
