@@ -161,3 +161,61 @@ fn serve_on_the_embedded_default_is_ready_logs_request_ids_and_exits_0_on_sigter
     assert_eq!(request_line["span"]["route"], "/health/ready");
     assert_eq!(request_line["fields"]["status"], 200);
 }
+
+fn run_with_stdin(cmd: &mut Command, stdin: &str) -> std::process::Output {
+    use std::io::Write as _;
+    let mut child = cmd.stdin(Stdio::piped()).stdout(Stdio::piped()).stderr(Stdio::piped()).spawn().unwrap();
+    child.stdin.take().unwrap().write_all(stdin.as_bytes()).unwrap();
+    child.wait_with_output().unwrap()
+}
+
+#[tokio::test]
+async fn the_first_admin_is_created_from_the_cli_with_the_password_on_stdin() {
+    let dir = tempfile::tempdir().unwrap();
+    let cheap = [("HERALD_ARGON2_MEMORY_KIB", "64"), ("HERALD_ARGON2_ITERATIONS", "1")];
+    let admin = |args: &[&str]| {
+        let mut cmd = herald(dir.path());
+        cmd.envs(cheap).arg("admin").args(args);
+        cmd
+    };
+    let created = run_with_stdin(
+        &mut admin(&["create-user", "--email", "root@example.com", "--username", "root", "--role", "admin"]),
+        "a long admin passphrase\n",
+    );
+    assert!(created.status.success(), "{}", String::from_utf8_lossy(&created.stderr));
+    assert!(String::from_utf8_lossy(&created.stdout).contains("with role admin"));
+
+    let weak = run_with_stdin(
+        &mut admin(&["create-user", "--email", "x@example.com", "--username", "weak"]),
+        "password\n",
+    );
+    assert_eq!(weak.status.code(), Some(1));
+    assert!(
+        String::from_utf8_lossy(&weak.stderr).contains("password:"),
+        "{}",
+        String::from_utf8_lossy(&weak.stderr)
+    );
+
+    let user = run_with_stdin(
+        &mut admin(&["create-user", "--email", "ed@example.com", "--username", "eddie", "--role", "author"]),
+        "another long passphrase\n",
+    );
+    assert!(user.status.success());
+    let promoted = admin(&["set-role", "--username", "EDDIE", "--role", "editor"]).output().unwrap();
+    assert!(String::from_utf8_lossy(&promoted.stdout).contains("eddie now has role editor"));
+    let disabled = admin(&["disable", "--username", "eddie"]).output().unwrap();
+    assert!(String::from_utf8_lossy(&disabled.stdout).contains("eddie is disabled"));
+    let missing = admin(&["disable", "--username", "nobody"]).output().unwrap();
+    assert_eq!(missing.status.code(), Some(1));
+
+    // The accounts are real: the server started on the same database signs the admin in.
+    let app = crate::helpers::Spawn::new(crate::helpers::Backend::Sqlite)
+        .setting("database_url", format!("sqlite:{}", dir.path().join("data/herald.db").display()))
+        .start()
+        .await;
+    let response = app.login("root", "a long admin passphrase").await;
+    assert_eq!(response.status(), 200);
+    let body: serde_json::Value = response.json().await.unwrap();
+    assert_eq!(body["user"]["role"], "admin");
+    assert_eq!(app.login("eddie", "another long passphrase").await.status(), 403, "disabled");
+}
