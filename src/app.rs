@@ -99,6 +99,7 @@ impl App {
         let addr = listener.local_addr()?;
         tracing::info!(%addr, backend = state.db.backend_name(), "herald is serving");
 
+        let publisher = tokio::spawn(publish_scheduled_posts(state.clone(), shutdown.clone()));
         let server = axum::serve(listener, router.into_make_service_with_connect_info::<SocketAddr>())
             .with_graceful_shutdown(shutdown.clone().cancelled_owned())
             .into_future();
@@ -118,9 +119,34 @@ impl App {
                 }
             }
         };
+        shutdown.cancel();
+        if let Err(err) = publisher.await {
+            tracing::error!(error = %err, "the scheduled-post publisher panicked");
+        }
         state.db.close().await;
         tracing::info!("herald stopped");
         result
+    }
+}
+
+/// How often due scheduled posts are marked published. Reads never wait for
+/// it (a due post is shown as published anyway); it keeps the stored status
+/// and `published_at` true for filters, counts and exports.
+const PUBLISH_INTERVAL: std::time::Duration = std::time::Duration::from_secs(5);
+
+/// Publishes due scheduled posts until shutdown. Idempotent, so every
+/// instance may run it; a failure is logged and retried next round.
+async fn publish_scheduled_posts(state: AppState, shutdown: CancellationToken) {
+    loop {
+        match crate::store::posts::publish_due(&state.db, state.clock.now()).await {
+            Ok(0) => {}
+            Ok(n) => tracing::info!(count = n, "published scheduled posts"),
+            Err(err) => tracing::warn!(error = %err, "could not publish scheduled posts"),
+        }
+        tokio::select! {
+            () = shutdown.cancelled() => return,
+            () = tokio::time::sleep(PUBLISH_INTERVAL) => {}
+        }
     }
 }
 

@@ -10,6 +10,7 @@ pub mod cli;
 pub mod cli_admin;
 pub mod clock;
 pub mod config;
+pub mod content;
 pub mod domain;
 pub mod http;
 pub mod service;

@@ -3,7 +3,9 @@
 
 mod account;
 mod common_passwords;
+pub mod post;
 mod validation;
 
 pub use account::{AvatarUrl, Bio, DisplayName, Email, Password, Role, Scope, Username};
+pub use post::{ContentType, Excerpt, Platform, PostBody, PostStatus, PostTitle, Slug, Tags, Transition};
 pub use validation::{ValidationError, Validator};

@@ -210,3 +210,32 @@ impl<S: Send + Sync> FromRequestParts<S> for PathId {
         raw.parse::<i64>().ok().filter(|id| *id > 0).map(PathId).ok_or_else(not_found)
     }
 }
+
+/// The version a client expects, from `If-Match: "v<version>"` (as sent in
+/// our `ETag`). `None` without the header or for `*`; a value that names no
+/// version of ours can never match and yields version 0.
+pub struct IfMatch(pub Option<i64>);
+
+impl<S: Send + Sync> FromRequestParts<S> for IfMatch {
+    type Rejection = std::convert::Infallible;
+
+    async fn from_request_parts(parts: &mut Parts, _state: &S) -> Result<Self, Self::Rejection> {
+        let Some(value) = parts.headers.get(header::IF_MATCH).and_then(|v| v.to_str().ok()) else {
+            return Ok(IfMatch(None));
+        };
+        let value = value.trim();
+        if value == "*" {
+            return Ok(IfMatch(None));
+        }
+        let version = value
+            .split(',')
+            .filter_map(|tag| tag.trim().strip_prefix("\"v")?.strip_suffix('"')?.parse::<i64>().ok())
+            .next();
+        Ok(IfMatch(Some(version.unwrap_or(0))))
+    }
+}
+
+/// The `ETag` of a versioned resource.
+pub fn etag(version: i64) -> (header::HeaderName, String) {
+    (header::ETAG, format!("\"v{version}\""))
+}

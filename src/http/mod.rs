@@ -4,11 +4,16 @@
 
 mod api_keys;
 mod auth;
+mod categories;
+mod comments;
 pub mod extract;
 mod health;
 mod me;
 pub mod openapi;
+mod post_actions;
+mod posts;
 pub mod problem;
+mod profiles;
 pub mod request_id;
 mod users;
 
@@ -77,6 +82,11 @@ fn v1_router() -> OpenApiRouter<AppState> {
         .merge(me::router())
         .merge(users::router())
         .merge(api_keys::router())
+        .merge(posts::router())
+        .merge(post_actions::router())
+        .merge(comments::router())
+        .merge(categories::router())
+        .merge(profiles::router())
 }
 
 /// The root span of a request: every log line inside carries these fields.

@@ -25,6 +25,12 @@ use crate::domain::ValidationError;
          (name = "me", description = "The signed-in account"),
          (name = "users", description = "Account administration (admins)"),
          (name = "api-keys", description = "Scoped API keys"),
+         (name = "posts", description = "Posts: create, read, list, search, change, like"),
+         (name = "workflow", description = "draft → scheduled → published → archived → draft"),
+         (name = "revisions", description = "Stored versions of a post's text"),
+         (name = "comments", description = "Comments and one level of replies"),
+         (name = "categories", description = "Categories and tags"),
+         (name = "profiles", description = "Public profiles, following and the feed"),
          (name = "meta", description = "This API's own description")),
 )]
 pub struct ApiDoc;

@@ -4,6 +4,10 @@
 pub mod accounts;
 pub mod actor;
 pub mod api_keys;
+pub mod categories;
+pub mod comments;
+pub mod posts;
+pub mod profiles;
 pub mod sessions;
 
 use crate::domain::ValidationError;

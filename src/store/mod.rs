@@ -35,11 +35,17 @@ macro_rules! on_tx {
 
 pub mod accounts;
 pub mod api_keys;
+pub mod categories;
+pub mod comments;
 mod connect;
 mod dialect;
 pub mod instance_settings;
 pub mod login_failures;
 pub mod migrate;
+pub mod post_views;
+pub mod posts;
+pub mod profiles;
+mod query;
 pub mod sessions;
 
 use std::time::Duration;

@@ -1,0 +1,604 @@
+//! `/api/v1/posts`: create, read (by id or slug), list and search, change
+//! and delete posts. Workflow actions, likes and revisions are in
+//! `post_actions`.
+
+use axum::Json;
+use axum::extract::{Path, State};
+use axum::http::{StatusCode, header};
+use axum::response::{IntoResponse, Redirect, Response};
+use base64::Engine as _;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+use utoipa::{IntoParams, ToSchema};
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
+
+use super::extract::{AuthUser, IfMatch, MaybeAuthUser, PathId, ValidJson, ValidQuery, etag};
+use super::problem::{ApiError, Problem};
+use crate::app::AppState;
+use crate::domain::{ContentType, Platform, PostStatus, Tags, ValidationError};
+use crate::service::posts::{self, BySlug, PostInput};
+use crate::store::post_views::{Cursor, CursorKey, PostQuery, PostViewRow, Sort, cursor_of};
+
+pub fn router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(list_posts, create_post))
+        .routes(routes!(get_post, update_post, delete_post))
+        .routes(routes!(get_post_by_slug))
+}
+
+pub(super) const PROBLEM: &str = "application/problem+json";
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct AuthorView {
+    pub username: String,
+    pub display_name: Option<String>,
+    pub avatar_url: Option<String>,
+    /// Whether the viewer follows the author.
+    pub following: bool,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct CategoryRef {
+    pub slug: String,
+    pub name: String,
+}
+
+/// A post with its full text.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct PostView {
+    pub id: i64,
+    pub slug: String,
+    pub title: String,
+    /// Markdown source.
+    pub body: String,
+    /// The body rendered to sanitised HTML.
+    pub body_html: String,
+    pub excerpt: String,
+    /// `draft`, `scheduled`, `published` or `archived`.
+    pub status: String,
+    pub publish_at: Option<DateTime<Utc>>,
+    pub published_at: Option<DateTime<Utc>>,
+    pub author: AuthorView,
+    pub category: Option<CategoryRef>,
+    pub tags: Vec<String>,
+    pub platforms: Vec<String>,
+    pub content_type: String,
+    pub like_count: i64,
+    pub comment_count: i64,
+    /// Whether the viewer likes this post.
+    pub liked: bool,
+    /// Increases with every change; the `ETag` is `"v<version>"`.
+    pub version: i64,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+}
+
+/// A post in a list: everything but the body, plus the search snippet.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct PostListItem {
+    pub id: i64,
+    pub slug: String,
+    pub title: String,
+    pub excerpt: String,
+    pub status: String,
+    pub publish_at: Option<DateTime<Utc>>,
+    pub published_at: Option<DateTime<Utc>>,
+    pub author: AuthorView,
+    pub category: Option<CategoryRef>,
+    pub tags: Vec<String>,
+    pub platforms: Vec<String>,
+    pub content_type: String,
+    pub like_count: i64,
+    pub comment_count: i64,
+    pub liked: bool,
+    pub version: i64,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+    /// With `q`: where the post matched, HTML-escaped, matches in `<mark>`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub snippet: Option<String>,
+}
+
+fn author_of(row: &PostViewRow) -> AuthorView {
+    AuthorView {
+        username: row.author_username.clone(),
+        display_name: row.author_display_name.clone(),
+        avatar_url: row.author_avatar_url.clone(),
+        following: row.following_author,
+    }
+}
+
+fn category_of(row: &PostViewRow) -> Option<CategoryRef> {
+    match (&row.category_slug, &row.category_name) {
+        (Some(slug), Some(name)) => Some(CategoryRef { slug: slug.clone(), name: name.clone() }),
+        _ => None,
+    }
+}
+
+fn split(stored: &str) -> Vec<String> {
+    Tags::split_stored(stored)
+}
+
+impl From<PostViewRow> for PostView {
+    fn from(row: PostViewRow) -> Self {
+        PostView {
+            author: author_of(&row),
+            category: category_of(&row),
+            tags: split(&row.tags),
+            platforms: split(&row.platforms),
+            id: row.post_id,
+            slug: row.slug,
+            title: row.title,
+            body: row.body,
+            body_html: row.body_html,
+            excerpt: row.excerpt,
+            status: row.status,
+            publish_at: row.publish_at,
+            published_at: row.published_at,
+            content_type: row.content_type,
+            like_count: row.like_count,
+            comment_count: row.comment_count,
+            liked: row.liked,
+            version: row.version,
+            created_at: row.created_at,
+            updated_at: row.updated_at,
+        }
+    }
+}
+
+/// Escapes the snippet's text and marks matches (the database marks them
+/// with control characters, which cannot occur in escaped text).
+fn safe_snippet(raw: &str) -> String {
+    let mut out = String::with_capacity(raw.len() + 16);
+    for c in raw.chars() {
+        match c {
+            '\u{1}' => out.push_str("<mark>"),
+            '\u{2}' => out.push_str("</mark>"),
+            '<' => out.push_str("&lt;"),
+            '>' => out.push_str("&gt;"),
+            '&' => out.push_str("&amp;"),
+            '"' => out.push_str("&quot;"),
+            '\'' => out.push_str("&#39;"),
+            c => out.push(c),
+        }
+    }
+    out
+}
+
+impl From<PostViewRow> for PostListItem {
+    fn from(row: PostViewRow) -> Self {
+        PostListItem {
+            author: author_of(&row),
+            category: category_of(&row),
+            tags: split(&row.tags),
+            platforms: split(&row.platforms),
+            snippet: row.snippet.as_deref().map(safe_snippet),
+            id: row.post_id,
+            slug: row.slug,
+            title: row.title,
+            excerpt: row.excerpt,
+            status: row.status,
+            publish_at: row.publish_at,
+            published_at: row.published_at,
+            content_type: row.content_type,
+            like_count: row.like_count,
+            comment_count: row.comment_count,
+            liked: row.liked,
+            version: row.version,
+            created_at: row.created_at,
+            updated_at: row.updated_at,
+        }
+    }
+}
+
+/// A post response with its `ETag`.
+pub(super) fn with_etag(status: StatusCode, row: PostViewRow) -> Response {
+    let version = row.version;
+    (status, [etag(version)], Json(PostView::from(row))).into_response()
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct CreatePost {
+    title: Option<String>,
+    /// Markdown, up to 100,000 characters.
+    body: Option<String>,
+    /// Derived from the body when absent or empty.
+    excerpt: Option<String>,
+    /// Derived from the title when absent.
+    slug: Option<String>,
+    /// At most 20; normalised to lower case.
+    tags: Option<Vec<String>>,
+    /// A category slug.
+    category: Option<String>,
+    /// Any of blog, facebook, linkedin, x, instagram, threads, mastodon, bluesky (default: blog).
+    platforms: Option<Vec<String>>,
+    /// article (default), announcement, educational, promotional, update.
+    content_type: Option<String>,
+    /// `true` publishes at once instead of creating a draft.
+    publish: Option<bool>,
+}
+
+/// Create a post (authors, editors, admins). It starts as a draft unless `publish` is set.
+#[utoipa::path(post, path = "/api/v1/posts", tag = "posts", request_body = CreatePost,
+    security(("bearer" = []), ("api_key" = [])),
+    responses(
+        (status = 201, body = PostView, headers(("ETag" = String), ("Location" = String))),
+        (status = 401, body = Problem, content_type = PROBLEM),
+        (status = 403, body = Problem, content_type = PROBLEM),
+        (status = 409, description = "The requested slug is taken", body = Problem, content_type = PROBLEM),
+        (status = 422, body = Problem, content_type = PROBLEM),
+    ))]
+async fn create_post(
+    State(state): State<AppState>,
+    AuthUser(actor): AuthUser,
+    ValidJson(body): ValidJson<CreatePost>,
+) -> Result<Response, ApiError> {
+    let publish = body.publish.unwrap_or(false);
+    let input = PostInput {
+        title: body.title,
+        body: body.body,
+        excerpt: body.excerpt,
+        slug: body.slug,
+        tags: body.tags,
+        category: body.category,
+        platforms: body.platforms,
+        content_type: body.content_type,
+    };
+    let row = posts::create(&state, &actor, &input, publish).await?;
+    let location = format!("/api/v1/posts/{}", row.post_id);
+    let mut response = with_etag(StatusCode::CREATED, row);
+    if let Ok(value) = location.parse() {
+        response.headers_mut().insert(header::LOCATION, value);
+    }
+    Ok(response)
+}
+
+/// A post by id, as the caller may see it.
+#[utoipa::path(get, path = "/api/v1/posts/{id}", tag = "posts", params(("id" = i64, Path)),
+    security((), ("bearer" = []), ("api_key" = [])),
+    responses(
+        (status = 200, body = PostView, headers(("ETag" = String))),
+        (status = 401, body = Problem, content_type = PROBLEM),
+        (status = 404, body = Problem, content_type = PROBLEM),
+    ))]
+async fn get_post(
+    State(state): State<AppState>,
+    MaybeAuthUser(actor): MaybeAuthUser,
+    PathId(id): PathId,
+) -> Result<Response, ApiError> {
+    Ok(with_etag(StatusCode::OK, posts::get(&state, actor.as_ref(), id).await?))
+}
+
+/// A post by slug; an old slug answers 301 with the current location.
+#[utoipa::path(get, path = "/api/v1/posts/by-slug/{slug}", tag = "posts", params(("slug" = String, Path)),
+    security((), ("bearer" = []), ("api_key" = [])),
+    responses(
+        (status = 200, body = PostView, headers(("ETag" = String))),
+        (status = 301, description = "The post has a new slug; see Location"),
+        (status = 404, body = Problem, content_type = PROBLEM),
+    ))]
+async fn get_post_by_slug(
+    State(state): State<AppState>,
+    MaybeAuthUser(actor): MaybeAuthUser,
+    Path(slug): Path<String>,
+) -> Result<Response, ApiError> {
+    match posts::get_by_slug(&state, actor.as_ref(), &slug).await? {
+        BySlug::Found(row) => Ok(with_etag(StatusCode::OK, *row)),
+        BySlug::Moved(current) => {
+            Ok(Redirect::permanent(&format!("/api/v1/posts/by-slug/{current}")).into_response())
+        }
+    }
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct UpdatePost {
+    title: Option<String>,
+    body: Option<String>,
+    /// Empty string: derive from the body again.
+    excerpt: Option<String>,
+    /// Changing the slug of a published post keeps the old one redirecting.
+    slug: Option<String>,
+    tags: Option<Vec<String>>,
+    /// Category slug; empty string removes the category.
+    category: Option<String>,
+    platforms: Option<Vec<String>>,
+    content_type: Option<String>,
+}
+
+/// Change a post (its author or an editor). Send `If-Match` with the `ETag`
+/// you read to avoid overwriting someone else's change (412 if it moved on).
+#[utoipa::path(patch, path = "/api/v1/posts/{id}", tag = "posts", params(("id" = i64, Path),
+        ("If-Match" = Option<String>, Header, description = "ETag of the version being changed")),
+    request_body = UpdatePost, security(("bearer" = []), ("api_key" = [])),
+    responses(
+        (status = 200, body = PostView, headers(("ETag" = String))),
+        (status = 401, body = Problem, content_type = PROBLEM),
+        (status = 403, body = Problem, content_type = PROBLEM),
+        (status = 404, body = Problem, content_type = PROBLEM),
+        (status = 409, body = Problem, content_type = PROBLEM),
+        (status = 412, body = Problem, content_type = PROBLEM),
+        (status = 422, body = Problem, content_type = PROBLEM),
+    ))]
+async fn update_post(
+    State(state): State<AppState>,
+    AuthUser(actor): AuthUser,
+    PathId(id): PathId,
+    IfMatch(if_match): IfMatch,
+    ValidJson(body): ValidJson<UpdatePost>,
+) -> Result<Response, ApiError> {
+    let input = PostInput {
+        title: body.title,
+        body: body.body,
+        excerpt: body.excerpt,
+        slug: body.slug,
+        tags: body.tags,
+        category: body.category,
+        platforms: body.platforms,
+        content_type: body.content_type,
+    };
+    Ok(with_etag(StatusCode::OK, posts::update(&state, &actor, id, &input, if_match).await?))
+}
+
+/// Delete a post (its author or an editor); honours `If-Match`.
+#[utoipa::path(delete, path = "/api/v1/posts/{id}", tag = "posts", params(("id" = i64, Path),
+        ("If-Match" = Option<String>, Header, description = "ETag of the version being deleted")),
+    security(("bearer" = []), ("api_key" = [])),
+    responses(
+        (status = 204, description = "Deleted"),
+        (status = 401, body = Problem, content_type = PROBLEM),
+        (status = 403, body = Problem, content_type = PROBLEM),
+        (status = 404, body = Problem, content_type = PROBLEM),
+        (status = 412, body = Problem, content_type = PROBLEM),
+    ))]
+async fn delete_post(
+    State(state): State<AppState>,
+    AuthUser(actor): AuthUser,
+    PathId(id): PathId,
+    IfMatch(if_match): IfMatch,
+) -> Result<StatusCode, ApiError> {
+    posts::delete(&state, &actor, id, if_match).await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+#[derive(Debug, Deserialize, IntoParams)]
+#[serde(deny_unknown_fields)]
+pub struct ListParams {
+    /// draft, scheduled, published or archived (within what you may see).
+    status: Option<String>,
+    /// Author username.
+    author: Option<String>,
+    tag: Option<String>,
+    /// Category slug.
+    category: Option<String>,
+    platform: Option<String>,
+    content_type: Option<String>,
+    /// RFC 3339; inclusive.
+    published_after: Option<DateTime<Utc>>,
+    /// RFC 3339; exclusive.
+    published_before: Option<DateTime<Utc>>,
+    /// Full-text search over title, tags and body.
+    q: Option<String>,
+    /// published_at (default), created_at, updated_at, title, or relevance (default with `q`).
+    sort: Option<String>,
+    /// asc or desc (default desc; asc for title).
+    order: Option<String>,
+    /// `next_cursor` of the previous page.
+    cursor: Option<String>,
+    /// 1–100, default 20.
+    limit: Option<i64>,
+    /// Also return `total`, the number of matching posts.
+    include_total: Option<bool>,
+}
+
+/// Only the paging part of the list parameters (the feed has no filters).
+pub(super) struct ListParamsLite {
+    pub cursor: Option<String>,
+    pub limit: Option<i64>,
+}
+
+impl From<ListParamsLite> for ListParams {
+    fn from(p: ListParamsLite) -> Self {
+        ListParams {
+            status: None,
+            author: None,
+            tag: None,
+            category: None,
+            platform: None,
+            content_type: None,
+            published_after: None,
+            published_before: None,
+            q: None,
+            sort: None,
+            order: None,
+            cursor: p.cursor,
+            limit: p.limit,
+            include_total: None,
+        }
+    }
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct PostPage {
+    pub items: Vec<PostListItem>,
+    /// Pass as `cursor` for the next page; absent on the last page.
+    pub next_cursor: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub total: Option<i64>,
+}
+
+/// The opaque cursor: base64url of a small JSON document.
+#[derive(Debug, Serialize, Deserialize)]
+struct CursorDoc {
+    s: String,
+    d: bool,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    t: Option<DateTime<Utc>>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    x: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    i: Option<i64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    o: Option<i64>,
+}
+
+fn sort_name(sort: Sort) -> &'static str {
+    match sort {
+        Sort::PublishedAt => "published_at",
+        Sort::CreatedAt => "created_at",
+        Sort::UpdatedAt => "updated_at",
+        Sort::Title => "title",
+        Sort::Relevance => "relevance",
+    }
+}
+
+fn encode_cursor(doc: &CursorDoc) -> String {
+    URL_SAFE_NO_PAD.encode(serde_json::to_vec(doc).unwrap_or_default())
+}
+
+fn bad_cursor() -> ApiError {
+    ApiError::new(
+        StatusCode::BAD_REQUEST,
+        "malformed_cursor",
+        "cursor is malformed or belongs to another sort order",
+    )
+}
+
+fn invalid(field: &str, message: &str) -> ValidationError {
+    ValidationError::new(field, "invalid", message)
+}
+
+/// Turns list parameters into a query, reporting every bad parameter.
+pub(super) fn to_query(params: ListParams, base: PostQuery) -> Result<(PostQuery, bool), ApiError> {
+    let mut errors = Vec::new();
+    let mut check = |ok: bool, field: &str, message: &str| {
+        if !ok {
+            errors.push(invalid(field, message));
+        }
+    };
+    let known =
+        |value: &Option<String>, allowed: &[&str]| value.as_deref().is_none_or(|v| allowed.contains(&v));
+    let statuses: Vec<&str> = PostStatus::ALL.iter().map(|s| s.as_str()).collect();
+    let platforms: Vec<&str> = Platform::ALL.iter().map(|s| s.as_str()).collect();
+    let types: Vec<&str> = ContentType::ALL.iter().map(|s| s.as_str()).collect();
+    check(known(&params.status, &statuses), "status", "must be one of draft, scheduled, published, archived");
+    check(known(&params.platform, &platforms), "platform", "unknown platform");
+    check(known(&params.content_type, &types), "content_type", "unknown content type");
+    let search = params.q.as_deref().map(str::trim).filter(|q| !q.is_empty()).map(str::to_owned);
+    let sort = match params.sort.as_deref() {
+        None if search.is_some() => Some(Sort::Relevance),
+        None | Some("published_at") => Some(Sort::PublishedAt),
+        Some("created_at") => Some(Sort::CreatedAt),
+        Some("updated_at") => Some(Sort::UpdatedAt),
+        Some("title") => Some(Sort::Title),
+        Some("relevance") if search.is_some() => Some(Sort::Relevance),
+        Some(_) => None,
+    };
+    check(
+        sort.is_some(),
+        "sort",
+        "must be published_at, created_at, updated_at, title, or relevance (with q)",
+    );
+    let descending = match params.order.as_deref() {
+        None => Some(sort != Some(Sort::Title)),
+        Some("desc") => Some(true),
+        Some("asc") => Some(false),
+        Some(_) => None,
+    };
+    check(descending.is_some(), "order", "must be asc or desc");
+    let limit = params.limit.unwrap_or(20);
+    check((1..=100).contains(&limit), "limit", "must be 1 to 100");
+    if !errors.is_empty() {
+        return Err(ApiError::validation(errors));
+    }
+    let (sort, descending) = (sort.unwrap_or(Sort::PublishedAt), descending.unwrap_or(true));
+    let mut query = PostQuery {
+        status: params.status.or(base.status.clone()),
+        author: params.author,
+        tag: params.tag.map(|t| t.trim().to_lowercase()),
+        category: params.category,
+        platform: params.platform,
+        content_type: params.content_type,
+        published_after: params.published_after,
+        published_before: params.published_before,
+        search,
+        sort,
+        descending,
+        limit,
+        ..base
+    };
+    if let Some(raw) = params.cursor {
+        let doc: CursorDoc = URL_SAFE_NO_PAD
+            .decode(raw.as_bytes())
+            .ok()
+            .and_then(|bytes| serde_json::from_slice(&bytes).ok())
+            .ok_or_else(bad_cursor)?;
+        if doc.s != sort_name(sort) || doc.d != descending {
+            return Err(bad_cursor());
+        }
+        match (sort, doc.o, doc.t, doc.x, doc.i) {
+            (Sort::Relevance, Some(offset), _, _, _) if offset >= 0 => query.offset = Some(offset),
+            (Sort::Title, _, _, Some(text), Some(id)) => {
+                query.after = Some(Cursor { key: CursorKey::Text(text), post_id: id })
+            }
+            (Sort::PublishedAt | Sort::CreatedAt | Sort::UpdatedAt, _, Some(time), _, Some(id)) => {
+                query.after = Some(Cursor { key: CursorKey::Time(time), post_id: id })
+            }
+            _ => return Err(bad_cursor()),
+        }
+    }
+    Ok((query, params.include_total.unwrap_or(false)))
+}
+
+/// The page response for `rows` of `query`, with the next cursor.
+pub(super) fn page(query: &PostQuery, rows: Vec<PostViewRow>, more: bool, total: Option<i64>) -> PostPage {
+    let next_cursor = more
+        .then(|| {
+            let mut doc = CursorDoc {
+                s: sort_name(query.sort).to_owned(),
+                d: query.descending,
+                t: None,
+                x: None,
+                i: None,
+                o: None,
+            };
+            if query.sort == Sort::Relevance {
+                doc.o = Some(query.offset.unwrap_or(0) + query.limit);
+                return Some(encode_cursor(&doc));
+            }
+            let last = cursor_of(rows.last()?, query.sort);
+            match last.key {
+                CursorKey::Time(t) => doc.t = Some(t),
+                CursorKey::Text(x) => doc.x = Some(x),
+            }
+            doc.i = Some(last.post_id);
+            Some(encode_cursor(&doc))
+        })
+        .flatten();
+    PostPage { items: rows.into_iter().map(Into::into).collect(), next_cursor, total }
+}
+
+/// List and search posts visible to the caller, with filters, sorting and
+/// keyset pagination.
+#[utoipa::path(get, path = "/api/v1/posts", tag = "posts", params(ListParams),
+    security((), ("bearer" = []), ("api_key" = [])),
+    responses(
+        (status = 200, body = PostPage),
+        (status = 400, description = "Malformed cursor", body = Problem, content_type = PROBLEM),
+        (status = 401, body = Problem, content_type = PROBLEM),
+        (status = 422, description = "Unknown parameter or value", body = Problem, content_type = PROBLEM),
+    ))]
+async fn list_posts(
+    State(state): State<AppState>,
+    MaybeAuthUser(actor): MaybeAuthUser,
+    ValidQuery(params): ValidQuery<ListParams>,
+) -> Result<Json<PostPage>, ApiError> {
+    let base = PostQuery::new(posts::viewer_of(actor.as_ref()), state.clock.now());
+    let (query, include_total) = to_query(params, base)?;
+    let (rows, more) = posts::list(&state, &query).await?;
+    let total = if include_total { Some(posts::count(&state, &query).await?) } else { None };
+    Ok(Json(page(&query, rows, more, total)))
+}

@@ -1,0 +1,112 @@
+//! `/api/v1/profiles/{username}` (public profiles, follow) and `/api/v1/feed`.
+
+use axum::Json;
+use axum::extract::{Path, State};
+use serde::{Deserialize, Serialize};
+use utoipa::{IntoParams, ToSchema};
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
+
+use super::extract::{AuthUser, MaybeAuthUser, ValidQuery};
+use super::posts::{PROBLEM, PostPage, page};
+use super::problem::{ApiError, Problem};
+use crate::app::AppState;
+use crate::service::{posts, profiles};
+use crate::store::post_views::PostQuery;
+use crate::store::profiles::ProfileRow;
+
+pub fn router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new().routes(routes!(get_profile)).routes(routes!(follow, unfollow)).routes(routes!(feed))
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ProfileView {
+    pub username: String,
+    pub display_name: Option<String>,
+    pub bio: Option<String>,
+    pub avatar_url: Option<String>,
+    pub follower_count: i64,
+    pub following_count: i64,
+    /// Whether the viewer follows this user.
+    pub following: bool,
+}
+
+impl From<ProfileRow> for ProfileView {
+    fn from(p: ProfileRow) -> Self {
+        ProfileView {
+            username: p.username,
+            display_name: p.display_name,
+            bio: p.bio,
+            avatar_url: p.avatar_url,
+            follower_count: p.follower_count,
+            following_count: p.following_count,
+            following: p.following,
+        }
+    }
+}
+
+/// A user's public profile.
+#[utoipa::path(get, path = "/api/v1/profiles/{username}", tag = "profiles", params(("username" = String, Path)),
+    security((), ("bearer" = []), ("api_key" = [])),
+    responses((status = 200, body = ProfileView), (status = 404, body = Problem, content_type = PROBLEM)))]
+async fn get_profile(
+    State(state): State<AppState>,
+    MaybeAuthUser(actor): MaybeAuthUser,
+    Path(username): Path<String>,
+) -> Result<Json<ProfileView>, ApiError> {
+    Ok(Json(profiles::get(&state, actor.as_ref(), &username).await?.into()))
+}
+
+/// Follow a user (idempotent).
+#[utoipa::path(put, path = "/api/v1/profiles/{username}/follow", tag = "profiles", params(("username" = String, Path)),
+    security(("bearer" = []), ("api_key" = [])),
+    responses((status = 200, body = ProfileView), (status = 401, body = Problem, content_type = PROBLEM),
+        (status = 404, body = Problem, content_type = PROBLEM), (status = 422, body = Problem, content_type = PROBLEM)))]
+async fn follow(
+    State(state): State<AppState>,
+    AuthUser(actor): AuthUser,
+    Path(username): Path<String>,
+) -> Result<Json<ProfileView>, ApiError> {
+    Ok(Json(profiles::set_follow(&state, &actor, &username, true).await?.into()))
+}
+
+/// Stop following a user (idempotent).
+#[utoipa::path(delete, path = "/api/v1/profiles/{username}/follow", tag = "profiles", params(("username" = String, Path)),
+    security(("bearer" = []), ("api_key" = [])),
+    responses((status = 200, body = ProfileView), (status = 401, body = Problem, content_type = PROBLEM),
+        (status = 404, body = Problem, content_type = PROBLEM)))]
+async fn unfollow(
+    State(state): State<AppState>,
+    AuthUser(actor): AuthUser,
+    Path(username): Path<String>,
+) -> Result<Json<ProfileView>, ApiError> {
+    Ok(Json(profiles::set_follow(&state, &actor, &username, false).await?.into()))
+}
+
+#[derive(Debug, Deserialize, IntoParams)]
+#[serde(deny_unknown_fields)]
+pub struct FeedParams {
+    /// `next_cursor` of the previous page.
+    cursor: Option<String>,
+    /// 1–100, default 20.
+    limit: Option<i64>,
+}
+
+/// Published posts of the authors you follow, newest first.
+#[utoipa::path(get, path = "/api/v1/feed", tag = "profiles", params(FeedParams),
+    security(("bearer" = []), ("api_key" = [])),
+    responses((status = 200, body = PostPage), (status = 400, body = Problem, content_type = PROBLEM),
+        (status = 401, body = Problem, content_type = PROBLEM)))]
+async fn feed(
+    State(state): State<AppState>,
+    AuthUser(actor): AuthUser,
+    ValidQuery(params): ValidQuery<FeedParams>,
+) -> Result<Json<PostPage>, ApiError> {
+    let mut base = PostQuery::new(posts::viewer_of(Some(&actor)), state.clock.now());
+    base.feed_of = Some(actor.account_id);
+    base.status = Some("published".to_owned());
+    let list = super::posts::ListParamsLite { cursor: params.cursor, limit: params.limit };
+    let (query, _) = super::posts::to_query(list.into(), base)?;
+    let (rows, more) = posts::list(&state, &query).await?;
+    Ok(Json(page(&query, rows, more, None)))
+}

@@ -1,0 +1,113 @@
+//! Categories (managed by editors) and tag statistics.
+
+use super::{Actor, Error};
+use crate::app::AppState;
+use crate::domain::{Scope, Slug, ValidationError, Validator};
+use crate::store::categories::{self, CategoryRow, TagCount};
+
+#[derive(Debug, Default, Clone)]
+pub struct CategoryInput {
+    pub slug: Option<String>,
+    pub name: Option<String>,
+    pub description: Option<String>,
+}
+
+fn require_editor(actor: &Actor) -> Result<(), Error> {
+    actor.require_scope(Scope::Write)?;
+    if !actor.role.can_manage_others_content() {
+        return Err(Error::Forbidden { reason: "only editors manage categories" });
+    }
+    Ok(())
+}
+
+fn parse(input: &CategoryInput, current: Option<&CategoryRow>) -> Result<(String, String, String), Error> {
+    let mut v = Validator::new();
+    let name = match (input.name.as_deref().map(str::trim), current) {
+        (Some(name), _) if !name.is_empty() && name.chars().count() <= 100 => Some(name.to_owned()),
+        (Some(_), _) | (None, None) => {
+            v.check::<()>(Err(ValidationError::new(
+                "name",
+                "invalid",
+                "a name of 1 to 100 characters is required",
+            )));
+            None
+        }
+        (None, Some(c)) => Some(c.name.clone()),
+    };
+    let slug = match (&input.slug, current, &name) {
+        (Some(raw), _, _) => v.check(Slug::parse("slug", raw)).map(|s| s.to_string()),
+        (None, Some(c), _) => Some(c.slug.clone()),
+        (None, None, Some(name)) => Some(Slug::from_title(name).to_string()),
+        (None, None, None) => None,
+    };
+    let description = match (&input.description, current) {
+        (Some(d), _) if d.chars().count() > 1000 => {
+            v.check::<()>(Err(ValidationError::new("description", "too_long", "at most 1000 characters")));
+            None
+        }
+        (Some(d), _) => Some(d.trim().to_owned()),
+        (None, Some(c)) => Some(c.description.clone()),
+        (None, None) => Some(String::new()),
+    };
+    Ok(v.finish(|| Some((slug?, name?, description?)))?)
+}
+
+pub async fn list(state: &AppState) -> Result<Vec<CategoryRow>, Error> {
+    Ok(categories::list(&state.db, state.clock.now()).await?)
+}
+
+pub async fn get(state: &AppState, slug: &str) -> Result<CategoryRow, Error> {
+    categories::find_by_slug(&state.db, slug, state.clock.now())
+        .await?
+        .ok_or(Error::NotFound { what: "category" })
+}
+
+pub async fn create(state: &AppState, actor: &Actor, input: &CategoryInput) -> Result<CategoryRow, Error> {
+    require_editor(actor)?;
+    let (slug, name, description) = parse(input, None)?;
+    let mut tx = state.db.begin().await?;
+    categories::insert(&mut tx, &slug, &name, &description, state.clock.now()).await.map_err(conflict)?;
+    tx.commit().await?;
+    get(state, &slug).await
+}
+
+fn conflict(err: crate::store::StoreError) -> Error {
+    match err {
+        crate::store::StoreError::Conflict { .. } => {
+            Error::Conflict { detail: "slug: another category uses this slug".to_owned() }
+        }
+        other => other.into(),
+    }
+}
+
+pub async fn update(
+    state: &AppState,
+    actor: &Actor,
+    slug: &str,
+    input: &CategoryInput,
+) -> Result<CategoryRow, Error> {
+    require_editor(actor)?;
+    let current = get(state, slug).await?;
+    let (new_slug, name, description) = parse(input, Some(&current))?;
+    let mut tx = state.db.begin().await?;
+    categories::update(&mut tx, current.category_id, &new_slug, &name, &description, state.clock.now())
+        .await
+        .map_err(conflict)?;
+    tx.commit().await?;
+    get(state, &new_slug).await
+}
+
+/// Deletes a category; its posts stay, uncategorised.
+pub async fn delete(state: &AppState, actor: &Actor, slug: &str) -> Result<(), Error> {
+    require_editor(actor)?;
+    let current = get(state, slug).await?;
+    let mut tx = state.db.begin().await?;
+    categories::delete(&mut tx, current.category_id).await?;
+    tx.commit().await?;
+    Ok(())
+}
+
+/// Tags of public posts, most used first.
+pub async fn tags(state: &AppState, limit: i64) -> Result<Vec<TagCount>, Error> {
+    Ok(categories::tag_counts(&state.db, state.clock.now(), limit).await?)
+}

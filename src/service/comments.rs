@@ -1,0 +1,153 @@
+//! Comments: anyone signed in may comment on a post they can see; authors
+//! and editors edit or delete; editors hide.
+
+use super::posts::get as get_post;
+use super::{Actor, Error};
+use crate::app::AppState;
+use crate::domain::{Scope, ValidationError};
+use crate::store::comments::{self, CommentOwner, CommentRow};
+
+pub const MAX_COMMENT_CHARS: usize = 10_000;
+
+fn parse_body(raw: Option<&str>) -> Result<String, Error> {
+    let body = raw.map(str::trim).unwrap_or_default();
+    if body.is_empty() {
+        return Err(Error::Validation(vec![ValidationError::new(
+            "body",
+            "required",
+            "a comment needs a body",
+        )]));
+    }
+    if body.chars().count() > MAX_COMMENT_CHARS {
+        return Err(Error::invalid("body", "too_long", "at most 10000 characters"));
+    }
+    Ok(body.to_owned())
+}
+
+fn sees_hidden(actor: Option<&Actor>) -> bool {
+    actor.is_some_and(|a| a.role.can_manage_others_content() && a.has_scope(Scope::Read))
+}
+
+/// Comments of a post the viewer can see, oldest first.
+pub async fn list(
+    state: &AppState,
+    actor: Option<&Actor>,
+    post_id: i64,
+    after: Option<i64>,
+    limit: i64,
+) -> Result<(Vec<CommentRow>, bool), Error> {
+    get_post(state, actor, post_id).await?;
+    let viewer = actor.map(|a| a.account_id);
+    let mut rows =
+        comments::list(&state.db, viewer, post_id, sees_hidden(actor), after.unwrap_or(0), limit + 1).await?;
+    let more = rows.len() > usize::try_from(limit).unwrap_or(usize::MAX);
+    rows.truncate(usize::try_from(limit).unwrap_or(0));
+    Ok((rows, more))
+}
+
+pub async fn create(
+    state: &AppState,
+    actor: &Actor,
+    post_id: i64,
+    body: Option<&str>,
+    parent_id: Option<i64>,
+) -> Result<CommentRow, Error> {
+    actor.require_scope(Scope::Write)?;
+    get_post(state, Some(actor), post_id).await?;
+    let body = parse_body(body)?;
+    let mut tx = state.db.begin().await?;
+    if let Some(parent) = parent_id {
+        let parent = comments::owner(&mut tx, parent).await?;
+        match parent {
+            Some(CommentOwner { post_id: p, parent_id: None, .. }) if p == post_id => {}
+            Some(CommentOwner { post_id: p, .. }) if p == post_id => {
+                return Err(Error::invalid(
+                    "parent_id",
+                    "too_deep",
+                    "replies can only answer top-level comments",
+                ));
+            }
+            _ => return Err(Error::invalid("parent_id", "unknown", "no such comment on this post")),
+        }
+    }
+    let comment_id =
+        comments::insert(&mut tx, post_id, actor.account_id, parent_id, &body, state.clock.now()).await?;
+    tx.commit().await?;
+    find(state, Some(actor), comment_id).await
+}
+
+async fn find(state: &AppState, actor: Option<&Actor>, comment_id: i64) -> Result<CommentRow, Error> {
+    let row = comments::find(&state.db, actor.map(|a| a.account_id), comment_id).await?;
+    row.filter(|c| !c.hidden || sees_hidden(actor)).ok_or(Error::NotFound { what: "comment" })
+}
+
+/// Loads a comment for a change: its author or an editor only.
+async fn owned(
+    state: &AppState,
+    tx: &mut crate::store::Tx,
+    actor: &Actor,
+    comment_id: i64,
+    editors_only: bool,
+) -> Result<CommentOwner, Error> {
+    actor.require_scope(Scope::Write)?;
+    let comment = comments::owner(tx, comment_id).await?.ok_or(Error::NotFound { what: "comment" })?;
+    // Comments on posts the actor cannot see do not exist for them.
+    get_post(state, Some(actor), comment.post_id).await?;
+    let editor = actor.role.can_manage_others_content();
+    if editors_only && !editor {
+        return Err(Error::Forbidden { reason: "only editors may hide comments" });
+    }
+    if comment.author_id != actor.account_id && !editor {
+        return Err(Error::Forbidden { reason: "only the comment's author or an editor may change it" });
+    }
+    Ok(comment)
+}
+
+pub async fn edit(
+    state: &AppState,
+    actor: &Actor,
+    comment_id: i64,
+    body: Option<&str>,
+) -> Result<CommentRow, Error> {
+    let body = parse_body(body)?;
+    let mut tx = state.db.begin().await?;
+    owned(state, &mut tx, actor, comment_id, false).await?;
+    comments::update_body(&mut tx, comment_id, &body, state.clock.now()).await?;
+    tx.commit().await?;
+    find(state, Some(actor), comment_id).await
+}
+
+pub async fn delete(state: &AppState, actor: &Actor, comment_id: i64) -> Result<(), Error> {
+    let mut tx = state.db.begin().await?;
+    owned(state, &mut tx, actor, comment_id, false).await?;
+    comments::delete(&mut tx, comment_id).await?;
+    tx.commit().await?;
+    Ok(())
+}
+
+pub async fn set_hidden(
+    state: &AppState,
+    actor: &Actor,
+    comment_id: i64,
+    hidden: bool,
+) -> Result<CommentRow, Error> {
+    let mut tx = state.db.begin().await?;
+    owned(state, &mut tx, actor, comment_id, true).await?;
+    comments::set_hidden(&mut tx, comment_id, hidden, state.clock.now()).await?;
+    tx.commit().await?;
+    find(state, Some(actor), comment_id).await
+}
+
+/// Deletes a comment of a given post (RealWorld addresses comments this way).
+pub async fn delete_on_post(
+    state: &AppState,
+    actor: &Actor,
+    post_id: i64,
+    comment_id: i64,
+) -> Result<(), Error> {
+    let row = comments::find(&state.db, Some(actor.account_id), comment_id).await?;
+    if row.is_none_or(|c| c.post_id != post_id) {
+        return Err(Error::NotFound { what: "comment" });
+    }
+    delete(state, actor, comment_id).await
+}

@@ -1,0 +1,30 @@
+//! Public profiles and following.
+
+use super::{Actor, Error};
+use crate::app::AppState;
+use crate::domain::Scope;
+use crate::store::profiles::{self, ProfileRow};
+
+pub async fn get(state: &AppState, actor: Option<&Actor>, username: &str) -> Result<ProfileRow, Error> {
+    profiles::find_by_username(&state.db, actor.map(|a| a.account_id), username)
+        .await?
+        .ok_or(Error::NotFound { what: "profile" })
+}
+
+/// Follows or unfollows; idempotent. Following oneself is refused.
+pub async fn set_follow(
+    state: &AppState,
+    actor: &Actor,
+    username: &str,
+    follow: bool,
+) -> Result<ProfileRow, Error> {
+    actor.require_scope(Scope::Write)?;
+    let target = get(state, Some(actor), username).await?;
+    if target.account_id == actor.account_id && follow {
+        return Err(Error::invalid("username", "self", "you cannot follow yourself"));
+    }
+    let mut tx = state.db.begin().await?;
+    profiles::set_follow(&mut tx, actor.account_id, target.account_id, follow, state.clock.now()).await?;
+    tx.commit().await?;
+    get(state, Some(actor), username).await
+}

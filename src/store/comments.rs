@@ -1,0 +1,159 @@
+//! `comment`: discussion under posts, one level of replies.
+
+use chrono::{DateTime, Utc};
+
+use super::{Db, StoreError, Tx};
+
+/// A comment as readers see it (the comment view row).
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct CommentRow {
+    pub comment_id: i64,
+    pub post_id: i64,
+    pub author_id: i64,
+    pub parent_id: Option<i64>,
+    pub body: String,
+    pub hidden: bool,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+    pub author_username: String,
+    pub author_display_name: Option<String>,
+    pub author_bio: Option<String>,
+    pub author_avatar_url: Option<String>,
+    /// Whether the viewer follows the comment's author.
+    pub following_author: bool,
+}
+
+const SELECT: &str = "SELECT m.comment_id, m.post_id, m.author_id, m.parent_id, m.body, m.hidden, m.created_at,
+           m.updated_at, a.username AS author_username, a.display_name AS author_display_name,
+           a.bio AS author_bio, a.avatar_url AS author_avatar_url,
+           EXISTS (SELECT 1 FROM follow f WHERE f.followee_id = m.author_id AND f.follower_id = $1) AS following_author
+    FROM comment m JOIN account a ON a.account_id = m.author_id";
+
+/// Comments of a post, oldest first, after comment id `after`; hidden ones
+/// only when `include_hidden`.
+pub async fn list(
+    db: &Db,
+    viewer: Option<i64>,
+    post_id: i64,
+    include_hidden: bool,
+    after: i64,
+    limit: i64,
+) -> Result<Vec<CommentRow>, StoreError> {
+    let sql = format!(
+        "{SELECT} WHERE m.post_id = $2 AND (m.hidden = $3 OR $4) AND m.comment_id > $5
+         ORDER BY m.comment_id ASC LIMIT $6"
+    );
+    Ok(on_pool!(db, read, |pool| {
+        sqlx::query_as::<_, CommentRow>(sqlx::AssertSqlSafe(sql))
+            .bind(viewer.unwrap_or(-1))
+            .bind(post_id)
+            .bind(false)
+            .bind(include_hidden)
+            .bind(after)
+            .bind(limit)
+            .fetch_all(pool)
+            .await?
+    }))
+}
+
+pub async fn find(db: &Db, viewer: Option<i64>, comment_id: i64) -> Result<Option<CommentRow>, StoreError> {
+    let sql = format!("{SELECT} WHERE m.comment_id = $2");
+    Ok(on_pool!(db, read, |pool| {
+        sqlx::query_as::<_, CommentRow>(sqlx::AssertSqlSafe(sql))
+            .bind(viewer.unwrap_or(-1))
+            .bind(comment_id)
+            .fetch_optional(pool)
+            .await?
+    }))
+}
+
+/// The parts of a comment that authorisation needs, read inside a write.
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct CommentOwner {
+    pub comment_id: i64,
+    pub post_id: i64,
+    pub author_id: i64,
+    pub parent_id: Option<i64>,
+}
+
+pub async fn owner(tx: &mut Tx, comment_id: i64) -> Result<Option<CommentOwner>, StoreError> {
+    Ok(on_tx!(tx, |conn| {
+        sqlx::query_as::<_, CommentOwner>(
+            "SELECT comment_id, post_id, author_id, parent_id FROM comment WHERE comment_id = $1",
+        )
+        .bind(comment_id)
+        .fetch_optional(conn)
+        .await?
+    }))
+}
+
+pub async fn insert(
+    tx: &mut Tx,
+    post_id: i64,
+    author_id: i64,
+    parent_id: Option<i64>,
+    body: &str,
+    now: DateTime<Utc>,
+) -> Result<i64, StoreError> {
+    Ok(on_tx!(tx, |conn| {
+        sqlx::query_scalar(
+            "INSERT INTO comment (post_id, author_id, parent_id, body, hidden, created_at, updated_at)
+             VALUES ($1, $2, $3, $4, $5, $6, $6) RETURNING comment_id",
+        )
+        .bind(post_id)
+        .bind(author_id)
+        .bind(parent_id)
+        .bind(body)
+        .bind(false)
+        .bind(now)
+        .fetch_one(conn)
+        .await?
+    }))
+}
+
+pub async fn update_body(
+    tx: &mut Tx,
+    comment_id: i64,
+    body: &str,
+    now: DateTime<Utc>,
+) -> Result<(), StoreError> {
+    on_tx!(tx, |conn| {
+        sqlx::query("UPDATE comment SET body = $2, updated_at = $3 WHERE comment_id = $1")
+            .bind(comment_id)
+            .bind(body)
+            .bind(now)
+            .execute(conn)
+            .await
+            .map(|_| ())
+    })?;
+    Ok(())
+}
+
+pub async fn set_hidden(
+    tx: &mut Tx,
+    comment_id: i64,
+    hidden: bool,
+    now: DateTime<Utc>,
+) -> Result<(), StoreError> {
+    on_tx!(tx, |conn| {
+        sqlx::query("UPDATE comment SET hidden = $2, updated_at = $3 WHERE comment_id = $1")
+            .bind(comment_id)
+            .bind(hidden)
+            .bind(now)
+            .execute(conn)
+            .await
+            .map(|_| ())
+    })?;
+    Ok(())
+}
+
+pub async fn delete(tx: &mut Tx, comment_id: i64) -> Result<(), StoreError> {
+    on_tx!(tx, |conn| {
+        sqlx::query("DELETE FROM comment WHERE comment_id = $1")
+            .bind(comment_id)
+            .execute(conn)
+            .await
+            .map(|_| ())
+    })?;
+    Ok(())
+}

@@ -1,0 +1,303 @@
+//! `post`, `post_tag`, `post_slug_history`, `post_revision`: writing posts.
+//! Reading them (the post view) lives in `post_views`.
+
+use chrono::{DateTime, Utc};
+
+use super::{Db, StoreError, Tx, dialect};
+
+macro_rules! columns {
+    () => {
+        "post_id, author_id, slug, title, body, body_html, excerpt, excerpt_given, status, publish_at, \
+         published_at, category_id, tags, platforms, content_type, version, created_at, updated_at"
+    };
+}
+
+/// One post row, as written.
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct PostRow {
+    pub post_id: i64,
+    pub author_id: i64,
+    pub slug: String,
+    pub title: String,
+    pub body: String,
+    pub body_html: String,
+    pub excerpt: String,
+    pub excerpt_given: bool,
+    pub status: String,
+    pub publish_at: Option<DateTime<Utc>>,
+    pub published_at: Option<DateTime<Utc>>,
+    pub category_id: Option<i64>,
+    /// Comma-separated, normalised.
+    pub tags: String,
+    /// Comma-separated platform names.
+    pub platforms: String,
+    pub content_type: String,
+    pub version: i64,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+}
+
+/// Inserts `post` (its `post_id` is ignored) and its tags; returns the id.
+pub async fn insert(tx: &mut Tx, post: &PostRow) -> Result<i64, StoreError> {
+    let sql = "INSERT INTO post (author_id, slug, title, body, body_html, excerpt, excerpt_given, status, publish_at,
+                   published_at, category_id, tags, platforms, content_type, version, created_at, updated_at)
+               VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17)
+               RETURNING post_id";
+    let post_id: i64 = on_tx!(tx, |conn| {
+        sqlx::query_scalar(sql)
+            .bind(post.author_id)
+            .bind(&post.slug)
+            .bind(&post.title)
+            .bind(&post.body)
+            .bind(&post.body_html)
+            .bind(&post.excerpt)
+            .bind(post.excerpt_given)
+            .bind(&post.status)
+            .bind(post.publish_at)
+            .bind(post.published_at)
+            .bind(post.category_id)
+            .bind(&post.tags)
+            .bind(&post.platforms)
+            .bind(&post.content_type)
+            .bind(post.version)
+            .bind(post.created_at)
+            .bind(post.updated_at)
+            .fetch_one(conn)
+            .await
+    })
+    .map_err(StoreError::unique("post slug"))?;
+    replace_tags(tx, post_id, &post.tags).await?;
+    Ok(post_id)
+}
+
+/// Reads a post for update, locked until the transaction ends.
+pub async fn lock(tx: &mut Tx, post_id: i64) -> Result<Option<PostRow>, StoreError> {
+    let sql =
+        format!(concat!("SELECT ", columns!(), " FROM post WHERE post_id = $1{}"), dialect::for_update(tx));
+    Ok(on_tx!(tx, |conn| {
+        sqlx::query_as::<_, PostRow>(sqlx::AssertSqlSafe(sql)).bind(post_id).fetch_optional(conn).await?
+    }))
+}
+
+/// Writes `post` back if its stored version is still `expected_version`
+/// (compare-and-swap); `false` when someone else changed it first.
+pub async fn update(tx: &mut Tx, post: &PostRow, expected_version: i64) -> Result<bool, StoreError> {
+    let sql = "UPDATE post SET slug = $2, title = $3, body = $4, body_html = $5, excerpt = $6, excerpt_given = $7,
+                   status = $8, publish_at = $9, published_at = $10, category_id = $11, tags = $12, platforms = $13,
+                   content_type = $14, version = $15, updated_at = $16
+               WHERE post_id = $1 AND version = $17";
+    let updated = on_tx!(tx, |conn| {
+        sqlx::query(sql)
+            .bind(post.post_id)
+            .bind(&post.slug)
+            .bind(&post.title)
+            .bind(&post.body)
+            .bind(&post.body_html)
+            .bind(&post.excerpt)
+            .bind(post.excerpt_given)
+            .bind(&post.status)
+            .bind(post.publish_at)
+            .bind(post.published_at)
+            .bind(post.category_id)
+            .bind(&post.tags)
+            .bind(&post.platforms)
+            .bind(&post.content_type)
+            .bind(post.version)
+            .bind(post.updated_at)
+            .bind(expected_version)
+            .execute(conn)
+            .await
+            .map(|r| r.rows_affected())
+    })
+    .map_err(StoreError::unique("post slug"))?;
+    if updated == 1 {
+        replace_tags(tx, post.post_id, &post.tags).await?;
+    }
+    Ok(updated == 1)
+}
+
+async fn replace_tags(tx: &mut Tx, post_id: i64, tags: &str) -> Result<(), StoreError> {
+    on_tx!(tx, |conn| {
+        sqlx::query("DELETE FROM post_tag WHERE post_id = $1").bind(post_id).execute(&mut *conn).await?;
+        for tag in tags.split(',').filter(|t| !t.is_empty()) {
+            sqlx::query("INSERT INTO post_tag (post_id, tag) VALUES ($1, $2)")
+                .bind(post_id)
+                .bind(tag)
+                .execute(&mut *conn)
+                .await?;
+        }
+        Ok::<(), sqlx::Error>(())
+    })?;
+    Ok(())
+}
+
+pub async fn delete(tx: &mut Tx, post_id: i64) -> Result<(), StoreError> {
+    on_tx!(tx, |conn| {
+        sqlx::query("DELETE FROM post WHERE post_id = $1").bind(post_id).execute(conn).await.map(|_| ())
+    })?;
+    Ok(())
+}
+
+/// Whether `slug` is used by another post, now or in the past.
+pub async fn slug_taken(tx: &mut Tx, slug: &str, except: Option<i64>) -> Result<bool, StoreError> {
+    let sql = "SELECT (SELECT COUNT(*) FROM post WHERE slug = $1 AND post_id <> $2)
+                    + (SELECT COUNT(*) FROM post_slug_history WHERE slug = $1 AND post_id <> $2)";
+    let count: i64 = on_tx!(tx, |conn| {
+        sqlx::query_scalar(sql).bind(slug).bind(except.unwrap_or(-1)).fetch_one(conn).await?
+    });
+    Ok(count > 0)
+}
+
+/// Remembers a slug the post no longer uses, so links to it keep working.
+pub async fn remember_old_slug(tx: &mut Tx, slug: &str, post_id: i64) -> Result<(), StoreError> {
+    on_tx!(tx, |conn| {
+        sqlx::query(
+            "INSERT INTO post_slug_history (slug, post_id) VALUES ($1, $2)
+             ON CONFLICT (slug) DO UPDATE SET post_id = excluded.post_id",
+        )
+        .bind(slug)
+        .bind(post_id)
+        .execute(&mut *conn)
+        .await?;
+        // A slug in use again must not also redirect.
+        sqlx::query("DELETE FROM post_slug_history WHERE slug = (SELECT slug FROM post WHERE post_id = $1)")
+            .bind(post_id)
+            .execute(&mut *conn)
+            .await
+            .map(|_| ())
+    })?;
+    Ok(())
+}
+
+/// Where a slug points: the post and whether the slug is its current one.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum SlugTarget {
+    Current(i64),
+    Moved { post_id: i64, current_slug: String },
+}
+
+pub async fn resolve_slug(db: &Db, slug: &str) -> Result<Option<SlugTarget>, StoreError> {
+    let current: Option<i64> = on_pool!(db, read, |pool| {
+        sqlx::query_scalar("SELECT post_id FROM post WHERE slug = $1").bind(slug).fetch_optional(pool).await?
+    });
+    if let Some(post_id) = current {
+        return Ok(Some(SlugTarget::Current(post_id)));
+    }
+    let moved: Option<(i64, String)> = on_pool!(db, read, |pool| {
+        sqlx::query_as(
+            "SELECT p.post_id, p.slug FROM post_slug_history h JOIN post p ON p.post_id = h.post_id WHERE h.slug = $1",
+        )
+        .bind(slug)
+        .fetch_optional(pool)
+        .await?
+    });
+    Ok(moved.map(|(post_id, current_slug)| SlugTarget::Moved { post_id, current_slug }))
+}
+
+/// Publishes every scheduled post whose time has come; returns how many.
+/// Idempotent, so any number of instances may run it.
+pub async fn publish_due(db: &Db, now: DateTime<Utc>) -> Result<u64, StoreError> {
+    let mut tx = db.begin().await?;
+    let done = on_tx!(&mut tx, |conn| {
+        sqlx::query(
+            "UPDATE post SET status = 'published', published_at = publish_at, version = version + 1, updated_at = $1
+             WHERE status = 'scheduled' AND publish_at <= $1",
+        )
+        .bind(now)
+        .execute(conn)
+        .await
+        .map(|r| r.rows_affected())
+    })?;
+    tx.commit().await?;
+    Ok(done)
+}
+
+/// One stored revision of a post's text.
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct Revision {
+    pub post_id: i64,
+    pub revision_no: i64,
+    pub title: String,
+    pub body: String,
+    pub excerpt: String,
+    pub editor_id: Option<i64>,
+    pub editor_username: Option<String>,
+    pub created_at: DateTime<Utc>,
+}
+
+pub async fn insert_revision(
+    tx: &mut Tx,
+    post: &PostRow,
+    editor_id: i64,
+    now: DateTime<Utc>,
+) -> Result<i64, StoreError> {
+    let sql = "INSERT INTO post_revision (post_id, revision_no, title, body, excerpt, editor_id, created_at)
+               VALUES ($1, (SELECT COALESCE(MAX(revision_no), 0) + 1 FROM post_revision WHERE post_id = $1),
+                       $2, $3, $4, $5, $6)
+               RETURNING revision_no";
+    Ok(on_tx!(tx, |conn| {
+        sqlx::query_scalar(sql)
+            .bind(post.post_id)
+            .bind(&post.title)
+            .bind(&post.body)
+            .bind(&post.excerpt)
+            .bind(editor_id)
+            .bind(now)
+            .fetch_one(conn)
+            .await?
+    }))
+}
+
+const REVISION_SELECT: &str = "SELECT r.post_id, r.revision_no, r.title, r.body, r.excerpt, r.editor_id,
+                                      a.username AS editor_username, r.created_at
+                               FROM post_revision r LEFT JOIN account a ON a.account_id = r.editor_id";
+
+pub async fn list_revisions(db: &Db, post_id: i64) -> Result<Vec<Revision>, StoreError> {
+    let sql = format!("{REVISION_SELECT} WHERE r.post_id = $1 ORDER BY r.revision_no DESC");
+    Ok(on_pool!(db, read, |pool| {
+        sqlx::query_as::<_, Revision>(sqlx::AssertSqlSafe(sql)).bind(post_id).fetch_all(pool).await?
+    }))
+}
+
+pub async fn find_revision(db: &Db, post_id: i64, revision_no: i64) -> Result<Option<Revision>, StoreError> {
+    let sql = format!("{REVISION_SELECT} WHERE r.post_id = $1 AND r.revision_no = $2");
+    Ok(on_pool!(db, read, |pool| {
+        sqlx::query_as::<_, Revision>(sqlx::AssertSqlSafe(sql))
+            .bind(post_id)
+            .bind(revision_no)
+            .fetch_optional(pool)
+            .await?
+    }))
+}
+
+/// Likes are idempotent: liking twice is one like.
+pub async fn set_like(
+    tx: &mut Tx,
+    post_id: i64,
+    account_id: i64,
+    liked: bool,
+    now: DateTime<Utc>,
+) -> Result<(), StoreError> {
+    on_tx!(tx, |conn| {
+        if liked {
+            sqlx::query(
+                "INSERT INTO post_like (post_id, account_id, created_at) VALUES ($1, $2, $3)
+                 ON CONFLICT (post_id, account_id) DO NOTHING",
+            )
+            .bind(post_id)
+            .bind(account_id)
+            .bind(now)
+            .execute(conn)
+            .await
+            .map(|_| ())
+        } else {
+            sqlx::query("DELETE FROM post_like WHERE post_id = $1 AND account_id = $2")
+                .bind(post_id)
+                .bind(account_id)
+                .execute(conn)
+                .await
+                .map(|_| ())
+        }
+    })?;
+    Ok(())
+}

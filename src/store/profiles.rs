@@ -1,0 +1,72 @@
+//! Public profiles and `follow`.
+
+use chrono::{DateTime, Utc};
+
+use super::{Db, StoreError, Tx};
+
+/// An account as the public sees it (the profile view row).
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct ProfileRow {
+    pub account_id: i64,
+    pub username: String,
+    pub display_name: Option<String>,
+    pub bio: Option<String>,
+    pub avatar_url: Option<String>,
+    pub follower_count: i64,
+    pub following_count: i64,
+    /// Whether the viewer follows this account.
+    pub following: bool,
+}
+
+pub async fn find_by_username(
+    db: &Db,
+    viewer: Option<i64>,
+    username: &str,
+) -> Result<Option<ProfileRow>, StoreError> {
+    let sql = "SELECT a.account_id, a.username, a.display_name, a.bio, a.avatar_url,
+                      (SELECT COUNT(*) FROM follow f WHERE f.followee_id = a.account_id) AS follower_count,
+                      (SELECT COUNT(*) FROM follow f WHERE f.follower_id = a.account_id) AS following_count,
+                      EXISTS (SELECT 1 FROM follow f WHERE f.followee_id = a.account_id AND f.follower_id = $1)
+                        AS following
+               FROM account a WHERE lower(a.username) = lower($2) AND a.disabled = $3";
+    Ok(on_pool!(db, read, |pool| {
+        sqlx::query_as::<_, ProfileRow>(sql)
+            .bind(viewer.unwrap_or(-1))
+            .bind(username)
+            .bind(false)
+            .fetch_optional(pool)
+            .await?
+    }))
+}
+
+/// Following is idempotent in both directions.
+pub async fn set_follow(
+    tx: &mut Tx,
+    follower_id: i64,
+    followee_id: i64,
+    follow: bool,
+    now: DateTime<Utc>,
+) -> Result<(), StoreError> {
+    on_tx!(tx, |conn| {
+        if follow {
+            sqlx::query(
+                "INSERT INTO follow (follower_id, followee_id, created_at) VALUES ($1, $2, $3)
+                 ON CONFLICT (follower_id, followee_id) DO NOTHING",
+            )
+            .bind(follower_id)
+            .bind(followee_id)
+            .bind(now)
+            .execute(conn)
+            .await
+            .map(|_| ())
+        } else {
+            sqlx::query("DELETE FROM follow WHERE follower_id = $1 AND followee_id = $2")
+                .bind(follower_id)
+                .bind(followee_id)
+                .execute(conn)
+                .await
+                .map(|_| ())
+        }
+    })?;
+    Ok(())
+}
