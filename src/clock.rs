@@ -26,8 +26,9 @@ impl Clock for SystemClock {
 pub struct ManualClock(Mutex<DateTime<Utc>>);
 
 impl ManualClock {
+    /// Starts at `start`, truncated to microseconds like the system clock.
     pub fn new(start: DateTime<Utc>) -> ManualClock {
-        ManualClock(Mutex::new(start))
+        ManualClock(Mutex::new(start.trunc_subsecs(6)))
     }
 
     pub fn advance(&self, by: Duration) {

@@ -78,7 +78,9 @@ async fn schedule(
     IfMatch(m): IfMatch,
     ValidJson(body): ValidJson<ScheduleRequest>,
 ) -> Result<Response, ApiError> {
-    act(&s, &a, id, Transition::Schedule(body.publish_at), m).await
+    // Stored with microsecond precision on both databases.
+    let at = chrono::SubsecRound::trunc_subsecs(body.publish_at, 6);
+    act(&s, &a, id, Transition::Schedule(at), m).await
 }
 
 /// Return a scheduled post to draft.

@@ -5,7 +5,7 @@
 use axum::Json;
 use axum::extract::{Path, State};
 use axum::http::{StatusCode, header};
-use axum::response::{IntoResponse, Redirect, Response};
+use axum::response::{IntoResponse, Response};
 use base64::Engine as _;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use chrono::{DateTime, Utc};
@@ -287,9 +287,11 @@ async fn get_post_by_slug(
 ) -> Result<Response, ApiError> {
     match posts::get_by_slug(&state, actor.as_ref(), &slug).await? {
         BySlug::Found(row) => Ok(with_etag(StatusCode::OK, *row)),
-        BySlug::Moved(current) => {
-            Ok(Redirect::permanent(&format!("/api/v1/posts/by-slug/{current}")).into_response())
-        }
+        BySlug::Moved(current) => Ok((
+            StatusCode::MOVED_PERMANENTLY,
+            [(header::LOCATION, format!("/api/v1/posts/by-slug/{current}"))],
+        )
+            .into_response()),
     }
 }
 

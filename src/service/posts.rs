@@ -337,7 +337,7 @@ pub async fn update(
     if let Some(slug) = new_slug.filter(|s| *s != old_slug) {
         row.slug = slug;
         if !never_published {
-            posts::remember_old_slug(&mut tx, &old_slug, post_id).await?;
+            posts::remember_old_slug(&mut tx, &old_slug, &row.slug, post_id).await?;
         }
     }
     let previous = row.version;

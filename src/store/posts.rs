@@ -148,8 +148,14 @@ pub async fn slug_taken(tx: &mut Tx, slug: &str, except: Option<i64>) -> Result<
     Ok(count > 0)
 }
 
-/// Remembers a slug the post no longer uses, so links to it keep working.
-pub async fn remember_old_slug(tx: &mut Tx, slug: &str, post_id: i64) -> Result<(), StoreError> {
+/// Remembers a slug the post no longer uses (it now uses `new_slug`), so
+/// links to the old one keep working.
+pub async fn remember_old_slug(
+    tx: &mut Tx,
+    slug: &str,
+    new_slug: &str,
+    post_id: i64,
+) -> Result<(), StoreError> {
     on_tx!(tx, |conn| {
         sqlx::query(
             "INSERT INTO post_slug_history (slug, post_id) VALUES ($1, $2)
@@ -160,8 +166,8 @@ pub async fn remember_old_slug(tx: &mut Tx, slug: &str, post_id: i64) -> Result<
         .execute(&mut *conn)
         .await?;
         // A slug in use again must not also redirect.
-        sqlx::query("DELETE FROM post_slug_history WHERE slug = (SELECT slug FROM post WHERE post_id = $1)")
-            .bind(post_id)
+        sqlx::query("DELETE FROM post_slug_history WHERE slug = $1")
+            .bind(new_slug)
             .execute(&mut *conn)
             .await
             .map(|_| ())

@@ -351,3 +351,37 @@ impl TestApp {
         }
     }
 }
+
+impl TestApp {
+    /// Creates a post through the API as `author`; returns its JSON.
+    pub async fn create_post(&self, author: &Session, body: serde_json::Value) -> serde_json::Value {
+        let response = self
+            .request(reqwest::Method::POST, "/api/v1/posts", &author.access)
+            .json(&body)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(response.status(), 201, "creating {body}");
+        response.json().await.unwrap()
+    }
+
+    /// A published post titled `title` by `author`.
+    pub async fn publish_post(&self, author: &Session, title: &str, tags: &[&str]) -> serde_json::Value {
+        self.create_post(
+            author,
+            serde_json::json!({"title": title, "body": format!("Body of {title}"), "tags": tags, "publish": true}),
+        )
+        .await
+    }
+
+    /// GET as an optional user, returning status and JSON body.
+    pub async fn get_as(&self, path: &str, who: Option<&Session>) -> (u16, serde_json::Value) {
+        let mut request = self.client.get(self.url(path));
+        if let Some(session) = who {
+            request = request.bearer_auth(&session.access);
+        }
+        let response = request.send().await.unwrap();
+        let status = response.status().as_u16();
+        (status, response.json().await.unwrap_or(serde_json::Value::Null))
+    }
+}
