@@ -39,6 +39,7 @@ pub const ARGON2_MEMORY_KIB: &str = "argon2_memory_kib";
 pub const ARGON2_ITERATIONS: &str = "argon2_iterations";
 pub const ARGON2_PARALLELISM: &str = "argon2_parallelism";
 pub const LOGIN_FREE_FAILURES: &str = "login_free_failures";
+pub const CORS_ORIGINS: &str = "cors_origins";
 
 pub const SETTINGS: &[SettingDef] = &[
     SettingDef {
@@ -173,6 +174,15 @@ pub const SETTINGS: &[SettingDef] = &[
         default: Some("5"),
         secret: false,
         doc: "Failed logins allowed per account before exponential back-off (429 + Retry-After); a client IP gets four times as many.",
+    },
+    SettingDef {
+        key: CORS_ORIGINS,
+        env: &["HERALD_CORS_ORIGINS"],
+        default: Some(
+            "http://localhost:3000,http://localhost:4200,http://localhost:5173,http://localhost:8000",
+        ),
+        secret: false,
+        doc: "Comma-separated browser origins allowed to call the API (CORS), or `*` for any. The default covers the usual local dev servers of Conduit frontends.",
     },
 ];
 

@@ -80,8 +80,16 @@ impl fmt::Debug for AuthSettings {
     }
 }
 
+/// Which browser origins may call the API.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum CorsOrigins {
+    Any,
+    List(Vec<String>),
+}
+
 #[derive(Debug, Clone)]
 pub struct HttpSettings {
+    pub cors_origins: CorsOrigins,
     pub request_timeout: Duration,
     pub body_limit_bytes: usize,
     pub shutdown_grace: Duration,
@@ -146,6 +154,7 @@ impl Settings {
         let iterations = p.parse(defs::ARGON2_ITERATIONS, |s| int_in(s, 1, 100));
         let parallelism = p.parse(defs::ARGON2_PARALLELISM, |s| int_in(s, 1, 64));
         let free_failures = p.parse(defs::LOGIN_FREE_FAILURES, |s| int_in(s, 1, 1000));
+        let cors = p.parse(defs::CORS_ORIGINS, parse_origins);
 
         // Every `None` above has pushed a problem, so this only yields `Some`
         // when the whole configuration is valid.
@@ -160,6 +169,7 @@ impl Settings {
                 redis_url: redis_url?,
                 log: LogSettings { filter: log_filter?, format: log_format? },
                 http: HttpSettings {
+                    cors_origins: cors?,
                     request_timeout: Duration::from_secs(request_timeout?),
                     body_limit_bytes: usize::try_from(body_limit?).ok()?,
                     shutdown_grace: Duration::from_secs(grace?),
@@ -258,6 +268,25 @@ impl Parser<'_> {
             }
         }
     }
+}
+
+fn parse_origins(s: &str) -> Result<CorsOrigins, String> {
+    if s == "*" {
+        return Ok(CorsOrigins::Any);
+    }
+    let origins: Vec<String> =
+        s.split(',').map(str::trim).filter(|o| !o.is_empty()).map(str::to_owned).collect();
+    let valid = |o: &String| {
+        (o.starts_with("http://") || o.starts_with("https://"))
+            && !o.ends_with('/')
+            && axum::http::HeaderValue::from_str(o).is_ok()
+    };
+    if origins.is_empty() || !origins.iter().all(valid) {
+        return Err(
+            "must be `*` or a comma-separated list of origins like https://app.example.com".to_owned()
+        );
+    }
+    Ok(CorsOrigins::List(origins))
 }
 
 fn boolean(s: &str) -> Result<bool, String> {

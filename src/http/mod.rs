@@ -14,6 +14,7 @@ mod post_actions;
 mod posts;
 pub mod problem;
 mod profiles;
+mod realworld;
 pub mod request_id;
 mod users;
 
@@ -24,6 +25,7 @@ use axum::http::StatusCode;
 use axum::{Extension, Router, middleware};
 use tower::ServiceBuilder;
 use tower_http::catch_panic::CatchPanicLayer;
+use tower_http::cors::{AllowOrigin, CorsLayer};
 use tower_http::limit::RequestBodyLimitLayer;
 use tower_http::timeout::TimeoutLayer;
 use tower_http::trace::{DefaultOnResponse, TraceLayer};
@@ -42,6 +44,7 @@ pub fn router(state: AppState, extra: Option<Router<AppState>>) -> Router {
     let (mut routes, doc) = OpenApiRouter::with_openapi(ApiDoc::openapi())
         .merge(health::router())
         .merge(v1_router())
+        .merge(realworld::router())
         .routes(routes!(openapi::openapi_json))
         .split_for_parts();
     let doc = doc.to_pretty_json().unwrap_or_else(|_| "{}".to_owned());
@@ -62,6 +65,7 @@ pub fn router(state: AppState, extra: Option<Router<AppState>>) -> Router {
                 .on_request(())
                 .on_response(DefaultOnResponse::new().level(Level::INFO)),
         )
+        .layer(cors(&settings.http.cors_origins))
         .layer(middleware::from_fn(problem::finalize))
         .layer(CatchPanicLayer::custom(problem::from_panic))
         .layer(TimeoutLayer::with_status_code(StatusCode::SERVICE_UNAVAILABLE, settings.http.request_timeout))
@@ -73,6 +77,43 @@ pub fn router(state: AppState, extra: Option<Router<AppState>>) -> Router {
         .layer(Extension(OpenApiJson(Arc::new(doc))))
         .layer(stack)
         .with_state(state)
+}
+
+/// CORS for browser frontends on other origins. Credentials travel in the
+/// `Authorization` header, never in cookies, so no `allow_credentials`.
+fn cors(origins: &crate::config::CorsOrigins) -> CorsLayer {
+    use axum::http::{HeaderName, HeaderValue, Method, header};
+    let layer = CorsLayer::new()
+        .allow_methods([
+            Method::GET,
+            Method::POST,
+            Method::PUT,
+            Method::PATCH,
+            Method::DELETE,
+            Method::OPTIONS,
+        ])
+        .allow_headers([
+            header::AUTHORIZATION,
+            header::CONTENT_TYPE,
+            header::IF_MATCH,
+            header::IF_NONE_MATCH,
+            HeaderName::from_static("x-api-key"),
+            HeaderName::from_static("x-request-id"),
+            HeaderName::from_static("x-requested-with"),
+        ])
+        .expose_headers([
+            header::ETAG,
+            header::LOCATION,
+            header::RETRY_AFTER,
+            HeaderName::from_static("x-request-id"),
+        ])
+        .max_age(std::time::Duration::from_secs(3600));
+    match origins {
+        crate::config::CorsOrigins::Any => layer.allow_origin(AllowOrigin::any()),
+        crate::config::CorsOrigins::List(list) => {
+            layer.allow_origin(list.iter().filter_map(|o| HeaderValue::from_str(o).ok()).collect::<Vec<_>>())
+        }
+    }
 }
 
 /// `/api/v1`: Herald's own REST API.

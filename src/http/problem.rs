@@ -135,6 +135,26 @@ impl ApiError {
     pub fn status(&self) -> StatusCode {
         self.status
     }
+
+    /// The problem this error would send.
+    pub fn problem(&self) -> &Problem {
+        &self.problem
+    }
+
+    /// Renders the error with another body format (the RealWorld surface):
+    /// status, headers and cause logging stay those of this error.
+    pub fn into_response_with(self, body: impl FnOnce(&Problem) -> Response) -> Response {
+        let rendered = body(&self.problem);
+        let mut response = self.into_response();
+        response.extensions_mut().remove::<Problem>();
+        let (parts, _) = response.into_parts();
+        let (body_parts, body) = rendered.into_parts();
+        let mut response = Response::from_parts(parts, body);
+        for (name, value) in &body_parts.headers {
+            response.headers_mut().insert(name.clone(), value.clone());
+        }
+        response
+    }
 }
 
 impl From<service::Error> for ApiError {

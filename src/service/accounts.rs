@@ -190,6 +190,8 @@ pub async fn update_me(state: &AppState, actor: &Actor, changes: &ProfileChanges
     let current = accounts::find_by_id(&state.db, actor.account_id)
         .await?
         .ok_or(Error::NotFound { what: "account" })?;
+    // Re-sending the current e-mail (as RealWorld clients do) is no change.
+    let email = email.filter(|e| e.as_ref() != current.email);
     if email.is_some() || password.is_some() {
         let given = changes.current_password.as_deref().unwrap_or_default();
         if changes.current_password.is_none() {

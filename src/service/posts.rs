@@ -142,6 +142,24 @@ pub async fn get_by_slug(state: &AppState, actor: Option<&Actor>, slug: &str) ->
     }
 }
 
+/// A published post by its current or a former slug: what the RealWorld
+/// API calls an article. Drafts and archived posts are not articles.
+pub async fn published_by_slug(
+    state: &AppState,
+    actor: Option<&Actor>,
+    slug: &str,
+) -> Result<PostViewRow, Error> {
+    let post_id = match posts::resolve_slug(&state.db, slug).await? {
+        Some(SlugTarget::Current(id) | SlugTarget::Moved { post_id: id, .. }) => id,
+        None => return Err(Error::NotFound { what: "article" }),
+    };
+    let row = get(state, actor, post_id).await?;
+    if row.status != PostStatus::Published.as_str() {
+        return Err(Error::NotFound { what: "article" });
+    }
+    Ok(row)
+}
+
 /// A page of posts; one extra row is fetched to know whether more follow.
 pub async fn list(state: &AppState, query: &PostQuery) -> Result<(Vec<PostViewRow>, bool), Error> {
     let mut probe = query.clone();

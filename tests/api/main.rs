@@ -14,6 +14,7 @@ mod listing;
 mod migrations;
 mod posts;
 mod readme;
+mod realworld;
 mod roles;
 mod search;
 mod sessions;

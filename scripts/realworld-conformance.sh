@@ -1,0 +1,97 @@
+#!/usr/bin/env bash
+# Runs the official RealWorld API test collection against Herald.
+#
+#   scripts/realworld-conformance.sh [sqlite|postgres]
+#
+# Installs newman (pinned) into .tools/ from npm, builds Herald, starts it on
+# a free port with a fresh database (a temp SQLite file, or a new PostgreSQL
+# database made from HERALD_TEST_POSTGRES_URL and dropped afterwards), runs
+# the collection with a fresh user, stops Herald and exits non-zero on any
+# failed request or assertion.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+backend="${1:-sqlite}"
+NEWMAN_VERSION=6.2.2
+collection="${REALWORLD_COLLECTION:-../shared/realworld/Conduit.postman_collection.json}"
+tools=".tools/newman-$NEWMAN_VERSION"
+
+if [[ ! -f "$collection" ]]; then
+    echo "error: collection not found at $collection (set REALWORLD_COLLECTION)" >&2
+    exit 2
+fi
+if [[ ! -x "$tools/node_modules/.bin/newman" ]]; then
+    echo "==> installing newman $NEWMAN_VERSION into $tools"
+    mkdir -p "$tools"
+    npm install --prefix "$tools" --no-audit --no-fund --loglevel=error "newman@$NEWMAN_VERSION" >/dev/null
+fi
+
+echo "==> building herald"
+cargo build --quiet --bin herald
+herald=target/debug/herald
+
+workdir="$(mktemp -d)"
+pid=""
+pg_db=""
+cleanup() {
+    if [[ -n "$pid" ]] && kill -0 "$pid" 2>/dev/null; then
+        kill -TERM "$pid" 2>/dev/null || true
+        wait "$pid" 2>/dev/null || true
+    fi
+    if [[ -n "$pg_db" ]]; then
+        psql "$HERALD_TEST_POSTGRES_URL" -qc "DROP DATABASE IF EXISTS $pg_db WITH (FORCE)" >/dev/null || true
+    fi
+    rm -rf "$workdir"
+}
+trap cleanup EXIT
+
+case "$backend" in
+    sqlite)
+        database_url="sqlite:$workdir/herald.db"
+        ;;
+    postgres)
+        : "${HERALD_TEST_POSTGRES_URL:?set HERALD_TEST_POSTGRES_URL to an admin URL, e.g. postgres://postgres@127.0.0.1:5432/postgres}"
+        pg_db="herald_rw_$(date +%s)_$$"
+        psql "$HERALD_TEST_POSTGRES_URL" -qc "CREATE DATABASE $pg_db" >/dev/null
+        database_url="$(python3 - "$HERALD_TEST_POSTGRES_URL" "$pg_db" <<'PY'
+import sys, urllib.parse
+url = urllib.parse.urlsplit(sys.argv[1])
+print(urllib.parse.urlunsplit(url._replace(path="/" + sys.argv[2])))
+PY
+)"
+        ;;
+    *)
+        echo "usage: $0 [sqlite|postgres]" >&2
+        exit 2
+        ;;
+esac
+
+port="$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')"
+echo "==> starting herald on 127.0.0.1:$port ($backend)"
+HERALD_LISTEN="127.0.0.1:$port" HERALD_DATABASE_URL="$database_url" HERALD_LOG_FORMAT=json HERALD_LOG=warn \
+    "$herald" serve >"$workdir/herald.log" 2>&1 &
+pid=$!
+
+for _ in $(seq 1 100); do
+    if curl -fsS "http://127.0.0.1:$port/health/ready" >/dev/null 2>&1; then break; fi
+    if ! kill -0 "$pid" 2>/dev/null; then cat "$workdir/herald.log" >&2; exit 1; fi
+    sleep 0.2
+done
+curl -fsS "http://127.0.0.1:$port/health/ready" >/dev/null
+
+suffix="$(date +%s%N | tail -c 10)"
+echo "==> running the RealWorld collection"
+status=0
+"$tools/node_modules/.bin/newman" run "$collection" \
+    --global-var "APIURL=http://127.0.0.1:$port/api" \
+    --global-var "USERNAME=rw$suffix" \
+    --global-var "EMAIL=rw$suffix@example.com" \
+    --global-var "PASSWORD=conformance-$suffix" \
+    --color off --disable-unicode || status=$?
+
+if [[ $status -ne 0 ]]; then
+    echo "==> FAILED ($backend); herald's log:" >&2
+    tail -n 50 "$workdir/herald.log" >&2
+    exit "$status"
+fi
+echo "==> RealWorld conformance passed on $backend"

@@ -1,0 +1,287 @@
+//! `/api/articles…` and `/api/tags`.
+
+use axum::Json;
+use axum::extract::{Path, State};
+use axum::http::StatusCode;
+use serde::{Deserialize, Serialize};
+use utoipa::{IntoParams, ToSchema};
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
+
+use super::{ErrorBody, Profile, RwAuth, RwError, RwJson, RwMaybeAuth, timestamp};
+use crate::app::AppState;
+use crate::domain::Tags;
+use crate::http::extract::ValidQuery;
+use crate::service::categories;
+use crate::service::posts::{self, PostInput};
+use crate::service::{Actor, Error};
+use crate::store::post_views::{PostQuery, PostViewRow, Sort};
+
+pub fn router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(list_articles, create_article))
+        .routes(routes!(feed))
+        .routes(routes!(get_article, update_article, delete_article))
+        .routes(routes!(favorite, unfavorite))
+        .routes(routes!(tags))
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct Article {
+    pub slug: String,
+    pub title: String,
+    pub description: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub body: Option<String>,
+    /// Alphabetical, as RealWorld clients expect.
+    pub tag_list: Vec<String>,
+    pub created_at: String,
+    pub updated_at: String,
+    pub favorited: bool,
+    pub favorites_count: i64,
+    pub author: Profile,
+}
+
+fn article(row: PostViewRow, with_body: bool) -> Article {
+    let mut tag_list = Tags::split_stored(&row.tags);
+    tag_list.sort();
+    Article {
+        tag_list,
+        created_at: timestamp(row.created_at),
+        updated_at: timestamp(row.updated_at),
+        favorited: row.liked,
+        favorites_count: row.like_count,
+        author: Profile {
+            username: row.author_username,
+            bio: row.author_bio,
+            image: row.author_avatar_url,
+            following: row.following_author,
+        },
+        slug: row.slug,
+        title: row.title,
+        description: row.excerpt,
+        body: with_body.then_some(row.body),
+    }
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ArticleEnvelope {
+    pub article: Article,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct ArticlesEnvelope {
+    pub articles: Vec<Article>,
+    pub articles_count: i64,
+}
+
+fn one(row: PostViewRow) -> Json<ArticleEnvelope> {
+    Json(ArticleEnvelope { article: article(row, true) })
+}
+
+#[derive(Debug, Deserialize, IntoParams)]
+pub struct ListParams {
+    /// Filter by tag.
+    tag: Option<String>,
+    /// Filter by author username.
+    author: Option<String>,
+    /// Only articles this username favourited.
+    favorited: Option<String>,
+    /// 1–100, default 20.
+    limit: Option<i64>,
+    /// Default 0.
+    offset: Option<i64>,
+}
+
+fn paging(limit: Option<i64>, offset: Option<i64>) -> Result<(i64, i64), RwError> {
+    let (limit, offset) = (limit.unwrap_or(20), offset.unwrap_or(0));
+    if !(1..=100).contains(&limit) {
+        return Err(Error::invalid("limit", "out_of_range", "must be 1 to 100").into());
+    }
+    if offset < 0 {
+        return Err(Error::invalid("offset", "out_of_range", "must not be negative").into());
+    }
+    Ok((limit, offset))
+}
+
+/// Published posts, newest first, by offset (the RealWorld way).
+fn article_query(state: &AppState, actor: Option<&Actor>, limit: i64, offset: i64) -> PostQuery {
+    let mut query = PostQuery::new(posts::viewer_of(actor), state.clock.now());
+    query.status = Some("published".to_owned());
+    query.sort = Sort::PublishedAt;
+    query.limit = limit;
+    query.offset = Some(offset);
+    query
+}
+
+async fn run(state: &AppState, query: &PostQuery) -> Result<Json<ArticlesEnvelope>, RwError> {
+    let (rows, _) = posts::list(state, query).await?;
+    let articles_count = posts::count(state, query).await?;
+    Ok(Json(ArticlesEnvelope {
+        articles: rows.into_iter().map(|r| article(r, false)).collect(),
+        articles_count,
+    }))
+}
+
+/// List articles (RealWorld).
+#[utoipa::path(get, path = "/api/articles", tag = "realworld", params(ListParams),
+    responses((status = 200, body = ArticlesEnvelope), (status = 422, body = ErrorBody)))]
+async fn list_articles(
+    State(state): State<AppState>,
+    RwMaybeAuth(actor): RwMaybeAuth,
+    ValidQuery(params): ValidQuery<ListParams>,
+) -> Result<Json<ArticlesEnvelope>, RwError> {
+    let (limit, offset) = paging(params.limit, params.offset)?;
+    let mut query = article_query(&state, actor.as_ref(), limit, offset);
+    query.tag = params.tag.map(|t| t.trim().to_lowercase());
+    query.author = params.author;
+    query.liked_by = params.favorited;
+    run(&state, &query).await
+}
+
+#[derive(Debug, Deserialize, IntoParams)]
+pub struct FeedParams {
+    limit: Option<i64>,
+    offset: Option<i64>,
+}
+
+/// Articles by followed users (RealWorld).
+#[utoipa::path(get, path = "/api/articles/feed", tag = "realworld", params(FeedParams), security(("bearer" = [])),
+    responses((status = 200, body = ArticlesEnvelope), (status = 401, body = ErrorBody)))]
+async fn feed(
+    State(state): State<AppState>,
+    RwAuth(actor): RwAuth,
+    ValidQuery(params): ValidQuery<FeedParams>,
+) -> Result<Json<ArticlesEnvelope>, RwError> {
+    let (limit, offset) = paging(params.limit, params.offset)?;
+    let mut query = article_query(&state, Some(&actor), limit, offset);
+    query.feed_of = Some(actor.account_id);
+    run(&state, &query).await
+}
+
+/// One article (RealWorld).
+#[utoipa::path(get, path = "/api/articles/{slug}", tag = "realworld", params(("slug" = String, Path)),
+    responses((status = 200, body = ArticleEnvelope), (status = 404, body = ErrorBody)))]
+async fn get_article(
+    State(state): State<AppState>,
+    RwMaybeAuth(actor): RwMaybeAuth,
+    Path(slug): Path<String>,
+) -> Result<Json<ArticleEnvelope>, RwError> {
+    Ok(one(posts::published_by_slug(&state, actor.as_ref(), &slug).await?))
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+pub struct ArticleRequest<T> {
+    article: Option<T>,
+}
+
+fn unwrap_envelope<T>(request: ArticleRequest<T>) -> Result<T, RwError> {
+    request
+        .article
+        .ok_or_else(|| Error::invalid("article", "required", "the body must be {\"article\": {…}}").into())
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct ArticleFields {
+    title: Option<String>,
+    description: Option<String>,
+    body: Option<String>,
+    tag_list: Option<Vec<String>>,
+}
+
+impl From<ArticleFields> for PostInput {
+    fn from(a: ArticleFields) -> Self {
+        PostInput {
+            title: a.title,
+            body: a.body,
+            excerpt: a.description,
+            tags: a.tag_list,
+            ..PostInput::default()
+        }
+    }
+}
+
+/// Create an article, published at once (RealWorld).
+#[utoipa::path(post, path = "/api/articles", tag = "realworld", request_body = ArticleRequest<ArticleFields>,
+    security(("bearer" = [])),
+    responses((status = 201, body = ArticleEnvelope), (status = 401, body = ErrorBody), (status = 422, body = ErrorBody)))]
+async fn create_article(
+    State(state): State<AppState>,
+    RwAuth(actor): RwAuth,
+    RwJson(body): RwJson<ArticleRequest<ArticleFields>>,
+) -> Result<(StatusCode, Json<ArticleEnvelope>), RwError> {
+    let input: PostInput = unwrap_envelope(body)?.into();
+    Ok((StatusCode::CREATED, one(posts::create(&state, &actor, &input, true).await?)))
+}
+
+/// Update an article (its author or an editor; RealWorld).
+#[utoipa::path(put, path = "/api/articles/{slug}", tag = "realworld", params(("slug" = String, Path)),
+    request_body = ArticleRequest<ArticleFields>, security(("bearer" = [])),
+    responses((status = 200, body = ArticleEnvelope), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody),
+        (status = 404, body = ErrorBody), (status = 422, body = ErrorBody)))]
+async fn update_article(
+    State(state): State<AppState>,
+    RwAuth(actor): RwAuth,
+    Path(slug): Path<String>,
+    RwJson(body): RwJson<ArticleRequest<ArticleFields>>,
+) -> Result<Json<ArticleEnvelope>, RwError> {
+    let input: PostInput = unwrap_envelope(body)?.into();
+    let post = posts::published_by_slug(&state, Some(&actor), &slug).await?;
+    Ok(one(posts::update(&state, &actor, post.post_id, &input, None).await?))
+}
+
+/// Delete an article (its author or an editor; RealWorld).
+#[utoipa::path(delete, path = "/api/articles/{slug}", tag = "realworld", params(("slug" = String, Path)),
+    security(("bearer" = [])),
+    responses((status = 204, description = "Deleted"), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody),
+        (status = 404, body = ErrorBody)))]
+async fn delete_article(
+    State(state): State<AppState>,
+    RwAuth(actor): RwAuth,
+    Path(slug): Path<String>,
+) -> Result<StatusCode, RwError> {
+    let post = posts::published_by_slug(&state, Some(&actor), &slug).await?;
+    posts::delete(&state, &actor, post.post_id, None).await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+/// Favourite an article (RealWorld).
+#[utoipa::path(post, path = "/api/articles/{slug}/favorite", tag = "realworld", params(("slug" = String, Path)),
+    security(("bearer" = [])),
+    responses((status = 200, body = ArticleEnvelope), (status = 401, body = ErrorBody), (status = 404, body = ErrorBody)))]
+async fn favorite(
+    State(state): State<AppState>,
+    RwAuth(actor): RwAuth,
+    Path(slug): Path<String>,
+) -> Result<Json<ArticleEnvelope>, RwError> {
+    let post = posts::published_by_slug(&state, Some(&actor), &slug).await?;
+    Ok(one(posts::set_like(&state, &actor, post.post_id, true).await?))
+}
+
+/// Remove a favourite (RealWorld).
+#[utoipa::path(delete, path = "/api/articles/{slug}/favorite", tag = "realworld", params(("slug" = String, Path)),
+    security(("bearer" = [])),
+    responses((status = 200, body = ArticleEnvelope), (status = 401, body = ErrorBody), (status = 404, body = ErrorBody)))]
+async fn unfavorite(
+    State(state): State<AppState>,
+    RwAuth(actor): RwAuth,
+    Path(slug): Path<String>,
+) -> Result<Json<ArticleEnvelope>, RwError> {
+    let post = posts::published_by_slug(&state, Some(&actor), &slug).await?;
+    Ok(one(posts::set_like(&state, &actor, post.post_id, false).await?))
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct TagsEnvelope {
+    pub tags: Vec<String>,
+}
+
+/// Tags, most used first (RealWorld).
+#[utoipa::path(get, path = "/api/tags", tag = "realworld", responses((status = 200, body = TagsEnvelope)))]
+async fn tags(State(state): State<AppState>) -> Result<Json<TagsEnvelope>, RwError> {
+    let tags = categories::tags(&state, 100).await?;
+    Ok(Json(TagsEnvelope { tags: tags.into_iter().map(|t| t.tag).collect() }))
+}

@@ -1,0 +1,171 @@
+//! `/api/users`, `/api/users/login`, `/api/user`.
+
+use axum::Json;
+use axum::extract::State;
+use axum::http::{HeaderMap, StatusCode, header};
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
+
+use super::{ErrorBody, RwAuth, RwError, RwJson};
+use crate::app::AppState;
+use crate::http::extract::ClientIp;
+use crate::service::accounts::{self, ProfileChanges, Registration};
+use crate::service::{Error, sessions};
+use crate::store::accounts::Account;
+
+pub fn router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(register))
+        .routes(routes!(login))
+        .routes(routes!(current_user, update_user))
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct User {
+    pub email: String,
+    pub token: String,
+    pub username: String,
+    pub bio: Option<String>,
+    pub image: Option<String>,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct UserEnvelope {
+    pub user: User,
+}
+
+fn envelope(account: Account, token: String) -> Json<UserEnvelope> {
+    Json(UserEnvelope {
+        user: User {
+            email: account.email,
+            token,
+            username: account.username,
+            bio: account.bio,
+            image: account.avatar_url,
+        },
+    })
+}
+
+/// The envelope every request body of the spec has: `{"user": {…}}`.
+#[derive(Debug, Deserialize, ToSchema)]
+pub struct UserRequest<T> {
+    user: Option<T>,
+}
+
+fn unwrap_envelope<T>(request: UserRequest<T>) -> Result<T, RwError> {
+    request.user.ok_or_else(|| Error::invalid("user", "required", "the body must be {\"user\": {…}}").into())
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+pub struct NewUser {
+    username: Option<String>,
+    email: Option<String>,
+    password: Option<String>,
+}
+
+/// Register (RealWorld).
+#[utoipa::path(post, path = "/api/users", tag = "realworld", request_body = UserRequest<NewUser>,
+    responses((status = 201, body = UserEnvelope), (status = 422, body = ErrorBody)))]
+async fn register(
+    State(state): State<AppState>,
+    RwJson(body): RwJson<UserRequest<NewUser>>,
+) -> Result<(StatusCode, Json<UserEnvelope>), RwError> {
+    let user = unwrap_envelope(body)?;
+    let input = Registration {
+        email: user.email,
+        username: user.username,
+        password: user.password,
+        display_name: None,
+    };
+    let signed_in = accounts::register(&state, &input).await?;
+    Ok((StatusCode::CREATED, envelope(signed_in.account, signed_in.tokens.access_token)))
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+pub struct LoginUser {
+    email: Option<String>,
+    password: Option<String>,
+}
+
+/// Log in (RealWorld).
+#[utoipa::path(post, path = "/api/users/login", tag = "realworld", request_body = UserRequest<LoginUser>,
+    responses((status = 200, body = UserEnvelope), (status = 401, body = ErrorBody), (status = 422, body = ErrorBody)))]
+async fn login(
+    State(state): State<AppState>,
+    ClientIp(ip): ClientIp,
+    RwJson(body): RwJson<UserRequest<LoginUser>>,
+) -> Result<Json<UserEnvelope>, RwError> {
+    let user = unwrap_envelope(body)?;
+    let mut missing = Vec::new();
+    for (field, value) in [("email", &user.email), ("password", &user.password)] {
+        if value.as_deref().is_none_or(str::is_empty) {
+            missing.push(crate::domain::ValidationError::new(field, "required", "can't be blank"));
+        }
+    }
+    if !missing.is_empty() {
+        return Err(Error::Validation(missing).into());
+    }
+    let (email, password) = (user.email.unwrap_or_default(), user.password.unwrap_or_default());
+    let signed_in = sessions::login(&state, &email, &password, ip).await?;
+    Ok(envelope(signed_in.account, signed_in.tokens.access_token))
+}
+
+/// The token the client authenticated with, echoed back as the spec wants.
+fn presented_token(headers: &HeaderMap) -> String {
+    headers
+        .get(header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.split_once(' ').map(|(_, token)| token.trim().to_owned()))
+        .or_else(|| headers.get("x-api-key").and_then(|v| v.to_str().ok()).map(str::to_owned))
+        .unwrap_or_default()
+}
+
+/// The current user (RealWorld).
+#[utoipa::path(get, path = "/api/user", tag = "realworld", security(("bearer" = [])),
+    responses((status = 200, body = UserEnvelope), (status = 401, body = ErrorBody)))]
+async fn current_user(
+    State(state): State<AppState>,
+    RwAuth(actor): RwAuth,
+    headers: HeaderMap,
+) -> Result<Json<UserEnvelope>, RwError> {
+    let account = accounts::me(&state, &actor).await?;
+    Ok(envelope(account, presented_token(&headers)))
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+pub struct UpdateUser {
+    email: Option<String>,
+    username: Option<String>,
+    /// A new password; Herald also needs `current_password` for it (an
+    /// extension to the spec), and ignores an empty string.
+    password: Option<String>,
+    current_password: Option<String>,
+    image: Option<String>,
+    bio: Option<String>,
+}
+
+/// Update the current user (RealWorld).
+#[utoipa::path(put, path = "/api/user", tag = "realworld", request_body = UserRequest<UpdateUser>,
+    security(("bearer" = [])),
+    responses((status = 200, body = UserEnvelope), (status = 401, body = ErrorBody), (status = 422, body = ErrorBody)))]
+async fn update_user(
+    State(state): State<AppState>,
+    RwAuth(actor): RwAuth,
+    headers: HeaderMap,
+    RwJson(body): RwJson<UserRequest<UpdateUser>>,
+) -> Result<Json<UserEnvelope>, RwError> {
+    let user = unwrap_envelope(body)?;
+    let changes = ProfileChanges {
+        display_name: None,
+        bio: user.bio,
+        avatar_url: user.image,
+        username: user.username,
+        email: user.email,
+        new_password: user.password.filter(|p| !p.is_empty()),
+        current_password: user.current_password,
+    };
+    let account = accounts::update_me(&state, &actor, &changes).await?;
+    Ok(envelope(account, presented_token(&headers)))
+}
