@@ -40,6 +40,13 @@ pub const ARGON2_ITERATIONS: &str = "argon2_iterations";
 pub const ARGON2_PARALLELISM: &str = "argon2_parallelism";
 pub const LOGIN_FREE_FAILURES: &str = "login_free_failures";
 pub const CORS_ORIGINS: &str = "cors_origins";
+pub const MAX_IN_FLIGHT: &str = "max_in_flight";
+pub const CACHE_MAX_AGE_SECS: &str = "cache_max_age_secs";
+pub const HSTS: &str = "hsts";
+pub const RATE_LIMIT_AUTH: &str = "rate_limit_auth_per_minute";
+pub const RATE_LIMIT_WRITE: &str = "rate_limit_write_per_minute";
+pub const RATE_LIMIT_READ: &str = "rate_limit_read_per_minute";
+pub const TRUSTED_PROXIES: &str = "trusted_proxies";
 
 pub const SETTINGS: &[SettingDef] = &[
     SettingDef {
@@ -183,6 +190,55 @@ pub const SETTINGS: &[SettingDef] = &[
         ),
         secret: false,
         doc: "Comma-separated browser origins allowed to call the API (CORS), or `*` for any. The default covers the usual local dev servers of Conduit frontends.",
+    },
+    SettingDef {
+        key: MAX_IN_FLIGHT,
+        env: &["HERALD_MAX_IN_FLIGHT"],
+        default: Some("512"),
+        secret: false,
+        doc: "Requests handled at once; beyond it Herald answers 503 + Retry-After immediately (health and metrics exempt).",
+    },
+    SettingDef {
+        key: CACHE_MAX_AGE_SECS,
+        env: &["HERALD_CACHE_MAX_AGE_SECS"],
+        default: Some("5"),
+        secret: false,
+        doc: "`Cache-Control: public, max-age` for anonymous reads (authenticated ones are `private, no-store`).",
+    },
+    SettingDef {
+        key: HSTS,
+        env: &["HERALD_HSTS"],
+        default: Some("false"),
+        secret: false,
+        doc: "Send `Strict-Transport-Security` (set when Herald is served over TLS, e.g. behind a TLS proxy).",
+    },
+    SettingDef {
+        key: RATE_LIMIT_AUTH,
+        env: &["HERALD_RATE_LIMIT_AUTH_PER_MINUTE"],
+        default: Some("20"),
+        secret: false,
+        doc: "Sign-in, registration and refresh requests per minute per client IP.",
+    },
+    SettingDef {
+        key: RATE_LIMIT_WRITE,
+        env: &["HERALD_RATE_LIMIT_WRITE_PER_MINUTE"],
+        default: Some("300"),
+        secret: false,
+        doc: "Writes (POST, PUT, PATCH, DELETE) per minute per client (credential, else IP).",
+    },
+    SettingDef {
+        key: RATE_LIMIT_READ,
+        env: &["HERALD_RATE_LIMIT_READ_PER_MINUTE"],
+        default: Some("6000"),
+        secret: false,
+        doc: "Reads (GET, HEAD) per minute per client (credential, else IP).",
+    },
+    SettingDef {
+        key: TRUSTED_PROXIES,
+        env: &["HERALD_TRUSTED_PROXIES"],
+        default: Some(""),
+        secret: false,
+        doc: "Comma-separated IP addresses of reverse proxies whose `X-Forwarded-For` names the client (empty: trust none).",
     },
 ];
 

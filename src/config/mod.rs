@@ -90,6 +90,12 @@ pub enum CorsOrigins {
 #[derive(Debug, Clone)]
 pub struct HttpSettings {
     pub cors_origins: CorsOrigins,
+    pub max_in_flight: usize,
+    pub cache_max_age_secs: u64,
+    pub hsts: bool,
+    /// Requests per minute: sign-in/registration, writes, reads.
+    pub rate_limits: (u32, u32, u32),
+    pub trusted_proxies: Vec<std::net::IpAddr>,
     pub request_timeout: Duration,
     pub body_limit_bytes: usize,
     pub shutdown_grace: Duration,
@@ -155,6 +161,19 @@ impl Settings {
         let parallelism = p.parse(defs::ARGON2_PARALLELISM, |s| int_in(s, 1, 64));
         let free_failures = p.parse(defs::LOGIN_FREE_FAILURES, |s| int_in(s, 1, 1000));
         let cors = p.parse(defs::CORS_ORIGINS, parse_origins);
+        let max_in_flight = p.parse(defs::MAX_IN_FLIGHT, |s| int_in(s, 1, 1_000_000));
+        let cache_max_age = p.parse(defs::CACHE_MAX_AGE_SECS, |s| int_in(s, 0, 86_400));
+        let hsts = p.parse(defs::HSTS, boolean);
+        let rl_auth = p.parse(defs::RATE_LIMIT_AUTH, |s| int_in(s, 1, 1_000_000));
+        let rl_write = p.parse(defs::RATE_LIMIT_WRITE, |s| int_in(s, 1, 10_000_000));
+        let rl_read = p.parse(defs::RATE_LIMIT_READ, |s| int_in(s, 1, 100_000_000));
+        let trusted = p.parse(defs::TRUSTED_PROXIES, |s| {
+            s.split(',')
+                .map(str::trim)
+                .filter(|ip| !ip.is_empty())
+                .map(|ip| ip.parse::<std::net::IpAddr>().map_err(|_| format!("`{ip}` is not an IP address")))
+                .collect::<Result<Vec<_>, _>>()
+        });
 
         // Every `None` above has pushed a problem, so this only yields `Some`
         // when the whole configuration is valid.
@@ -170,6 +189,15 @@ impl Settings {
                 log: LogSettings { filter: log_filter?, format: log_format? },
                 http: HttpSettings {
                     cors_origins: cors?,
+                    max_in_flight: usize::try_from(max_in_flight?).ok()?,
+                    cache_max_age_secs: cache_max_age?,
+                    hsts: hsts?,
+                    rate_limits: (
+                        u32::try_from(rl_auth?).ok()?,
+                        u32::try_from(rl_write?).ok()?,
+                        u32::try_from(rl_read?).ok()?,
+                    ),
+                    trusted_proxies: trusted?,
                     request_timeout: Duration::from_secs(request_timeout?),
                     body_limit_bytes: usize::try_from(body_limit?).ok()?,
                     shutdown_grace: Duration::from_secs(grace?),

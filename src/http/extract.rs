@@ -162,15 +162,16 @@ fn presented_credentials(headers: &HeaderMap) -> Result<Option<Presented>, ApiEr
     Ok(Some(Presented::Bearer(token.to_owned())))
 }
 
-/// The client's IP address as seen by this server (trusted-proxy handling
-/// of `X-Forwarded-For` arrives with rate limiting).
+/// The client's IP address: the peer's, or the one a trusted proxy names in
+/// `X-Forwarded-For`.
 pub struct ClientIp(pub Option<IpAddr>);
 
-impl<S: Send + Sync> FromRequestParts<S> for ClientIp {
+impl FromRequestParts<AppState> for ClientIp {
     type Rejection = std::convert::Infallible;
 
-    async fn from_request_parts(parts: &mut Parts, _state: &S) -> Result<Self, Self::Rejection> {
-        Ok(ClientIp(parts.extensions.get::<ConnectInfo<SocketAddr>>().map(|info| info.0.ip())))
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Self::Rejection> {
+        let peer = parts.extensions.get::<ConnectInfo<SocketAddr>>().map(|info| info.0.ip());
+        Ok(ClientIp(super::rate_limit::client_ip(peer, &parts.headers, &state.settings.http.trusted_proxies)))
     }
 }
 
@@ -211,8 +212,9 @@ impl<S: Send + Sync> FromRequestParts<S> for PathId {
     }
 }
 
-/// The version a client expects, from `If-Match: "v<version>"` (as sent in
-/// our `ETag`). `None` without the header or for `*`; a value that names no
+/// The version a client expects, from `If-Match: "v<version>-<digest>"` (as
+/// sent in our `ETag`; the digest part is ignored, since likes and comments
+/// change it without changing the post). `None` without the header or for `*`; a value that names no
 /// version of ours can never match and yields version 0.
 pub struct IfMatch(pub Option<i64>);
 
@@ -229,7 +231,11 @@ impl<S: Send + Sync> FromRequestParts<S> for IfMatch {
         }
         let version = value
             .split(',')
-            .filter_map(|tag| tag.trim().strip_prefix("\"v")?.strip_suffix('"')?.parse::<i64>().ok())
+            .filter_map(|tag| {
+                // `"v<version>"` or `"v<version>-<digest>"`: only the version counts.
+                let inner = tag.trim().trim_start_matches("W/").strip_prefix("\"v")?.strip_suffix('"')?;
+                inner.split('-').next()?.parse::<i64>().ok()
+            })
             .next();
         Ok(IfMatch(Some(version.unwrap_or(0))))
     }

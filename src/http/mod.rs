@@ -4,6 +4,7 @@
 
 mod api_keys;
 mod auth;
+mod caching;
 mod categories;
 mod comments;
 pub mod extract;
@@ -14,19 +15,25 @@ mod post_actions;
 mod posts;
 pub mod problem;
 mod profiles;
+mod rate_limit;
 mod realworld;
 pub mod request_id;
+mod shed;
 mod users;
 
 use std::sync::Arc;
 
-use axum::extract::{DefaultBodyLimit, MatchedPath, Request};
+use axum::extract::{DefaultBodyLimit, MatchedPath, Request, State};
 use axum::http::StatusCode;
+use axum::response::Response;
 use axum::{Extension, Router, middleware};
 use tower::ServiceBuilder;
 use tower_http::catch_panic::CatchPanicLayer;
+use tower_http::compression::CompressionLayer;
+use tower_http::compression::predicate::{DefaultPredicate, Predicate as _, SizeAbove};
 use tower_http::cors::{AllowOrigin, CorsLayer};
 use tower_http::limit::RequestBodyLimitLayer;
+use tower_http::map_response_body::MapResponseBodyLayer;
 use tower_http::timeout::TimeoutLayer;
 use tower_http::trace::{DefaultOnResponse, TraceLayer};
 use tracing::Level;
@@ -53,10 +60,16 @@ pub fn router(state: AppState, extra: Option<Router<AppState>>) -> Router {
     }
     let settings = Arc::clone(&state.settings);
 
+    let http = &settings.http;
+    let (auth, write, read) = http.rate_limits;
+    let limits = rate_limit::RateLimits::new(auth, write, read, http.trusted_proxies.clone());
+
     // Outermost first. The request id comes before everything so that every
-    // log line and problem carries it; the trace span wraps the rest; panics
-    // are caught inside `finalize` so they become problems too; timeouts and
-    // the body limit sit closest to the handlers.
+    // log line and problem carries it, and security headers go on every
+    // response; the trace span wraps the rest; panics are caught inside
+    // `finalize` so they become problems too; shedding and rate limits turn
+    // work away before it starts; compression wraps the cached (ETag'd)
+    // bytes; timeouts and the body limit sit closest to the handlers.
     let stack = ServiceBuilder::new()
         .layer(middleware::from_fn(request_id::assign))
         .layer(
@@ -66,8 +79,19 @@ pub fn router(state: AppState, extra: Option<Router<AppState>>) -> Router {
                 .on_response(DefaultOnResponse::new().level(Level::INFO)),
         )
         .layer(cors(&settings.http.cors_origins))
+        .layer(middleware::map_response_with_state(http.hsts, security_headers))
         .layer(middleware::from_fn(problem::finalize))
         .layer(CatchPanicLayer::custom(problem::from_panic))
+        .layer(middleware::from_fn_with_state(shed::InFlight::new(http.max_in_flight), shed::shed))
+        .layer(middleware::from_fn_with_state(limits, rate_limit::limit))
+        // Back to axum's body type for the middleware outside.
+        .layer(MapResponseBodyLayer::new(axum::body::Body::new))
+        .layer(CompressionLayer::new().compress_when(DefaultPredicate::new().and(SizeAbove::new(1024))))
+        .layer(middleware::from_fn_with_state(
+            caching::PublicMaxAge(http.cache_max_age_secs),
+            caching::conditional_get,
+        ))
+        .layer(MapResponseBodyLayer::new(axum::body::Body::new))
         .layer(TimeoutLayer::with_status_code(StatusCode::SERVICE_UNAVAILABLE, settings.http.request_timeout))
         .layer(RequestBodyLimitLayer::new(settings.http.body_limit_bytes))
         .layer(DefaultBodyLimit::max(settings.http.body_limit_bytes));
@@ -77,6 +101,29 @@ pub fn router(state: AppState, extra: Option<Router<AppState>>) -> Router {
         .layer(Extension(OpenApiJson(Arc::new(doc))))
         .layer(stack)
         .with_state(state)
+}
+
+/// Headers that make browsers treat responses as inert data: no sniffing,
+/// no framing, no referrer leaks, no powerful features, no scripts; HSTS
+/// when configured as served over TLS.
+async fn security_headers(State(hsts): State<bool>, mut response: Response) -> Response {
+    use axum::http::{HeaderName, HeaderValue, header};
+    let headers = response.headers_mut();
+    let mut set = |name: HeaderName, value: &'static str| {
+        headers.entry(name).or_insert(HeaderValue::from_static(value));
+    };
+    set(header::X_CONTENT_TYPE_OPTIONS, "nosniff");
+    set(header::X_FRAME_OPTIONS, "DENY");
+    set(header::REFERRER_POLICY, "no-referrer");
+    set(
+        HeaderName::from_static("permissions-policy"),
+        "camera=(), microphone=(), geolocation=(), interest-cohort=()",
+    );
+    set(header::CONTENT_SECURITY_POLICY, "default-src 'none'; frame-ancestors 'none'");
+    if hsts {
+        set(header::STRICT_TRANSPORT_SECURITY, "max-age=31536000; includeSubDomains");
+    }
+    response
 }
 
 /// CORS for browser frontends on other origins. Credentials travel in the

@@ -13,6 +13,7 @@ mod health;
 mod listing;
 mod migrations;
 mod posts;
+mod protection;
 mod readme;
 mod realworld;
 mod roles;

@@ -23,7 +23,7 @@ both_backends!(a_new_post_is_a_draft_with_derived_slug_excerpt_and_sanitised_htm
         .await
         .unwrap();
     assert_eq!(response.status(), 201);
-    assert_eq!(response.headers()["etag"], "\"v1\"");
+    assert!(response.headers()["etag"].to_str().unwrap().starts_with("\"v1"));
     let location = response.headers()["location"].to_str().unwrap().to_owned();
     let post: Value = response.json().await.unwrap();
     assert_eq!(location, format!("/api/v1/posts/{}", post["id"]));
@@ -222,7 +222,7 @@ both_backends!(if_match_guards_changes_and_concurrent_edits_let_exactly_one_win,
 
     let read = app.request(Method::GET, &path, &author.access).send().await.unwrap();
     let etag = read.headers()["etag"].to_str().unwrap().to_owned();
-    assert_eq!(etag, "\"v1\"");
+    assert!(etag.starts_with("\"v1-"), "{etag}");
 
     let edits: Vec<_> = (0..6)
         .map(|i| {
@@ -245,7 +245,7 @@ both_backends!(if_match_guards_changes_and_concurrent_edits_let_exactly_one_win,
     assert_eq!(stale.status(), 412);
     problem(stale).await;
     let current = app.request(Method::GET, &path, &author.access).send().await.unwrap();
-    assert_eq!(current.headers()["etag"], "\"v2\"");
+    assert!(current.headers()["etag"].to_str().unwrap().starts_with("\"v2-"));
     let without = app
         .request(Method::PATCH, &path, &author.access)
         .json(&json!({"body": "last write wins"}))

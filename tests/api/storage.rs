@@ -62,3 +62,23 @@ async fn futures_join<T: Send + 'static>(
     }
     out
 }
+
+both_backends!(sixty_four_concurrent_post_creations_over_http_all_succeed, |backend| {
+    let app = crate::helpers::TestApp::spawn(backend).await;
+    let author = app.register("burst").await;
+    let requests: Vec<_> = (0..64)
+        .map(|i| {
+            let request = app.request(reqwest::Method::POST, "/api/v1/posts", &author.access).json(
+                &serde_json::json!({"title": format!("Burst {i}"), "body": "same time", "tags": ["burst"]}),
+            );
+            tokio::spawn(async move { request.send().await.unwrap().status().as_u16() })
+        })
+        .collect();
+    let mut statuses = Vec::new();
+    for request in requests {
+        statuses.push(request.await.unwrap());
+    }
+    assert!(statuses.iter().all(|s| *s == 201), "{statuses:?}");
+    assert_eq!(app.count("post").await, 64);
+    assert_eq!(app.count("post_tag").await, 64);
+});

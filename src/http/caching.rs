@@ -1,0 +1,101 @@
+//! HTTP caching for reads: a strong `ETag` over the response bytes, `304 Not
+//! Modified` for a matching `If-None-Match`, and `Cache-Control` that lets
+//! shared caches (a CDN, nginx) keep anonymous responses briefly while
+//! personalised ones stay private.
+//!
+//! Versioned resources (posts) already carry `"v<version>"`; it is extended
+//! to `"v<version>-<digest>"`, so `If-Match` keeps comparing versions while
+//! `If-None-Match` also notices changed counters.
+
+use axum::body::Body;
+use axum::extract::{Request, State};
+use axum::http::{HeaderMap, HeaderValue, Method, StatusCode, header};
+use axum::middleware::Next;
+use axum::response::{IntoResponse, Response};
+use sha2::{Digest as _, Sha256};
+
+/// Bodies larger than this are passed through without an ETag.
+const MAX_BUFFERED: usize = 4 * 1024 * 1024;
+
+/// How long shared caches may keep anonymous responses.
+#[derive(Clone, Copy)]
+pub struct PublicMaxAge(pub u64);
+
+fn credentials_sent(headers: &HeaderMap) -> bool {
+    headers.contains_key(header::AUTHORIZATION) || headers.contains_key("x-api-key")
+}
+
+fn is_json(headers: &HeaderMap) -> bool {
+    headers
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|ct| ct.starts_with("application/json"))
+}
+
+/// Whether `If-None-Match` names `etag` (weak comparison, as RFC 9110 wants here).
+fn matches(if_none_match: &str, etag: &str) -> bool {
+    let bare = |tag: &str| tag.trim().trim_start_matches("W/").to_owned();
+    if_none_match.trim() == "*" || if_none_match.split(',').any(|tag| bare(tag) == bare(etag))
+}
+
+pub async fn conditional_get(State(max_age): State<PublicMaxAge>, request: Request, next: Next) -> Response {
+    if request.method() != Method::GET && request.method() != Method::HEAD {
+        return next.run(request).await;
+    }
+    let if_none_match =
+        request.headers().get(header::IF_NONE_MATCH).and_then(|v| v.to_str().ok()).map(str::to_owned);
+    let personal = credentials_sent(request.headers());
+    let health = request.uri().path().starts_with("/health/");
+    let response = next.run(request).await;
+    if response.status() != StatusCode::OK || !is_json(response.headers()) {
+        return response;
+    }
+    let (mut parts, body) = response.into_parts();
+    let Ok(bytes) = axum::body::to_bytes(body, MAX_BUFFERED).await else {
+        tracing::warn!("response body too large or failed while computing its ETag");
+        return StatusCode::INTERNAL_SERVER_ERROR.into_response();
+    };
+    let digest = Sha256::digest(&bytes);
+    let digest: String = digest.iter().take(8).map(|b| format!("{b:02x}")).collect();
+    let etag = match parts.headers.get(header::ETAG).and_then(|v| v.to_str().ok()) {
+        Some(version) => format!("{}-{digest}\"", version.trim_end_matches('"')),
+        None => format!("\"{digest}\""),
+    };
+    let cache_control = if health {
+        "no-store"
+    } else if personal {
+        "private, no-store"
+    } else {
+        ""
+    };
+    let public = format!("public, max-age={}", max_age.0);
+    let cache_control = if cache_control.is_empty() { public.as_str() } else { cache_control };
+    if let Ok(value) = HeaderValue::from_str(&etag) {
+        parts.headers.insert(header::ETAG, value);
+    }
+    if let Ok(value) = HeaderValue::from_str(cache_control) {
+        parts.headers.insert(header::CACHE_CONTROL, value);
+    }
+    parts.headers.append(header::VARY, HeaderValue::from_static("Authorization, X-API-Key"));
+    if if_none_match.is_some_and(|tags| matches(&tags, &etag)) {
+        parts.status = StatusCode::NOT_MODIFIED;
+        parts.headers.remove(header::CONTENT_TYPE);
+        parts.headers.remove(header::CONTENT_LENGTH);
+        return Response::from_parts(parts, Body::empty());
+    }
+    Response::from_parts(parts, Body::from(bytes))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::matches;
+
+    #[test]
+    fn if_none_match_compares_weakly_and_accepts_lists_and_star() {
+        assert!(matches("\"abc\"", "\"abc\""));
+        assert!(matches("W/\"abc\"", "\"abc\""));
+        assert!(matches("\"x\", \"abc\"", "\"abc\""));
+        assert!(matches("*", "\"abc\""));
+        assert!(!matches("\"abd\"", "\"abc\""));
+    }
+}

@@ -1,0 +1,178 @@
+//! Per-client rate limiting (GCRA, via governor) in three classes: sign-in
+//! and registration (strictest, per IP), writes, and reads. Clients are told
+//! where they stand on every limited response (`RateLimit-Limit`,
+//! `RateLimit-Remaining`, `RateLimit-Reset`) and get `429` with
+//! `Retry-After` when over.
+//!
+//! A client is its credential (a digest of the token or API key it sends)
+//! or else its IP address. The buckets live in this process; sharing them
+//! through Redis across instances is still to come.
+
+use std::net::{IpAddr, SocketAddr};
+use std::num::NonZeroU32;
+use std::sync::Arc;
+use std::time::Duration;
+
+use axum::extract::{ConnectInfo, Request, State};
+use axum::http::{HeaderMap, HeaderValue, Method, header};
+use axum::middleware::Next;
+use axum::response::{IntoResponse, Response};
+use governor::clock::{Clock as _, DefaultClock};
+use governor::middleware::StateInformationMiddleware;
+use governor::{Quota, RateLimiter};
+use sha2::{Digest as _, Sha256};
+
+use super::problem::ApiError;
+
+type Limiter = RateLimiter<
+    String,
+    governor::state::keyed::DefaultKeyedStateStore<String>,
+    DefaultClock,
+    StateInformationMiddleware,
+>;
+
+/// Buckets kept before idle ones are dropped, bounding memory under a flood
+/// of distinct clients.
+const MAX_TRACKED_CLIENTS: usize = 100_000;
+
+struct Class {
+    limiter: Limiter,
+    per_minute: u32,
+}
+
+impl Class {
+    fn new(per_minute: u32) -> Class {
+        let n = NonZeroU32::new(per_minute.max(1)).unwrap_or(NonZeroU32::MIN);
+        Class {
+            limiter: RateLimiter::keyed(Quota::per_minute(n)).with_middleware::<StateInformationMiddleware>(),
+            per_minute: n.get(),
+        }
+    }
+}
+
+/// The limits for each route class, and which proxies may name the client.
+#[derive(Clone)]
+pub struct RateLimits {
+    auth: Arc<Class>,
+    write: Arc<Class>,
+    read: Arc<Class>,
+    trusted_proxies: Arc<Vec<IpAddr>>,
+}
+
+impl RateLimits {
+    pub fn new(auth: u32, write: u32, read: u32, trusted_proxies: Vec<IpAddr>) -> RateLimits {
+        RateLimits {
+            auth: Arc::new(Class::new(auth)),
+            write: Arc::new(Class::new(write)),
+            read: Arc::new(Class::new(read)),
+            trusted_proxies: Arc::new(trusted_proxies),
+        }
+    }
+}
+
+/// The client's address: the peer, or, when the peer is a trusted proxy, the
+/// nearest untrusted address in `X-Forwarded-For`.
+pub fn client_ip(peer: Option<IpAddr>, headers: &HeaderMap, trusted: &[IpAddr]) -> Option<IpAddr> {
+    let peer = peer?;
+    if !trusted.contains(&peer) {
+        return Some(peer);
+    }
+    let forwarded = headers
+        .get_all("x-forwarded-for")
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .collect::<Vec<_>>()
+        .join(",");
+    let hops: Vec<IpAddr> = forwarded.split(',').filter_map(|hop| hop.trim().parse().ok()).collect();
+    Some(hops.into_iter().rev().find(|ip| !trusted.contains(ip)).unwrap_or(peer))
+}
+
+fn is_auth_route(method: &Method, path: &str) -> bool {
+    method == Method::POST
+        && matches!(
+            path,
+            "/api/v1/auth/login"
+                | "/api/v1/auth/register"
+                | "/api/v1/auth/refresh"
+                | "/api/users"
+                | "/api/users/login"
+        )
+}
+
+fn credential_key(headers: &HeaderMap) -> Option<String> {
+    let credential = headers.get(header::AUTHORIZATION).or_else(|| headers.get("x-api-key"))?;
+    let digest = Sha256::digest(credential.as_bytes());
+    Some(format!("cred:{}", digest.iter().take(12).map(|b| format!("{b:02x}")).collect::<String>()))
+}
+
+pub async fn limit(State(limits): State<RateLimits>, request: Request, next: Next) -> Response {
+    let (class, key) = {
+        let path = request.uri().path();
+        let method = request.method();
+        if path.starts_with("/health/") || path == "/metrics" || method == Method::OPTIONS {
+            return next.run(request).await;
+        }
+        let peer = request.extensions().get::<ConnectInfo<SocketAddr>>().map(|c| c.0.ip());
+        let ip = client_ip(peer, request.headers(), &limits.trusted_proxies);
+        let ip_key = format!("ip:{}", ip.map_or_else(|| "unknown".to_owned(), |ip| ip.to_string()));
+        if is_auth_route(method, path) {
+            (Arc::clone(&limits.auth), ip_key)
+        } else {
+            let key = credential_key(request.headers()).unwrap_or(ip_key);
+            let class =
+                if method == Method::GET || method == Method::HEAD { &limits.read } else { &limits.write };
+            (Arc::clone(class), key)
+        }
+    };
+    if class.limiter.len() > MAX_TRACKED_CLIENTS {
+        class.limiter.retain_recent();
+    }
+    let per_minute = class.per_minute;
+    // Decided before awaiting, so nothing of the limiter is held across it.
+    let decision = class
+        .limiter
+        .check_key(&key)
+        .map(|snapshot| snapshot.remaining_burst_capacity())
+        .map_err(|not_until| not_until.wait_time_from(DefaultClock::default().now()));
+    match decision {
+        Ok(remaining) => {
+            let mut response = next.run(request).await;
+            let refill = Duration::from_secs(60) / per_minute;
+            let reset = (refill * (per_minute - remaining)).as_secs().saturating_add(1).min(60);
+            set_headers(response.headers_mut(), per_minute, remaining, reset);
+            response
+        }
+        Err(wait) => {
+            let retry_after = wait.as_secs().saturating_add(1);
+            let mut response =
+                ApiError::from(crate::service::Error::TooManyRequests { retry_after_secs: retry_after })
+                    .into_response();
+            set_headers(response.headers_mut(), per_minute, 0, retry_after);
+            tracing::info!(client = %key, "rate limited");
+            response
+        }
+    }
+}
+
+fn set_headers(headers: &mut HeaderMap, limit: u32, remaining: u32, reset: u64) {
+    headers.insert("ratelimit-limit", HeaderValue::from(limit));
+    headers.insert("ratelimit-remaining", HeaderValue::from(remaining));
+    headers.insert("ratelimit-reset", HeaderValue::from(reset));
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn forwarded_addresses_count_only_behind_a_trusted_proxy() {
+        let proxy: IpAddr = "10.0.0.1".parse().unwrap();
+        let mut headers = HeaderMap::new();
+        headers.insert("x-forwarded-for", HeaderValue::from_static("1.2.3.4, 203.0.113.9"));
+        let client: IpAddr = "203.0.113.9".parse().unwrap();
+        assert_eq!(client_ip(Some(proxy), &headers, &[proxy]), Some(client));
+        assert_eq!(client_ip(Some(proxy), &headers, &[]), Some(proxy), "untrusted peers cannot spoof");
+        let direct: IpAddr = "198.51.100.7".parse().unwrap();
+        assert_eq!(client_ip(Some(direct), &headers, &[proxy]), Some(direct));
+    }
+}
