@@ -15,6 +15,7 @@ use tokio::net::TcpListener;
 use tokio_util::sync::CancellationToken;
 
 use crate::auth::Auth;
+use crate::cache::{Cache, RedisTier};
 use crate::clock::{Clock, SystemClock};
 use crate::config::Settings;
 use crate::store::{self, Db};
@@ -26,6 +27,7 @@ pub struct AppState {
     pub db: Db,
     pub auth: Arc<Auth>,
     pub clock: Arc<dyn Clock>,
+    pub cache: Cache,
     pub started_at: Instant,
 }
 
@@ -39,11 +41,18 @@ impl AppState {
             tracing::info!(version = migration.version, description = %migration.description, "applied migration");
         }
         let auth = Auth::init(&settings.auth, &db, &clock).await?;
+        let http = &settings.http;
+        let redis = match &settings.redis_url {
+            Some(url) => Some(RedisTier::new(url.expose(), &http.cache_namespace, http.cache_ttl)?),
+            None => None,
+        };
+        let cache = Cache::new(http.cache_max_bytes, http.cache_ttl, redis);
         Ok(AppState {
             settings: Arc::new(settings),
             db,
             auth: Arc::new(auth),
             clock,
+            cache,
             started_at: Instant::now(),
         })
     }
@@ -140,7 +149,10 @@ async fn publish_scheduled_posts(state: AppState, shutdown: CancellationToken) {
     loop {
         match crate::store::posts::publish_due(&state.db, state.clock.now()).await {
             Ok(0) => {}
-            Ok(n) => tracing::info!(count = n, "published scheduled posts"),
+            Ok(n) => {
+                tracing::info!(count = n, "published scheduled posts");
+                state.cache.bump().await;
+            }
             Err(err) => tracing::warn!(error = %err, "could not publish scheduled posts"),
         }
         tokio::select! {

@@ -6,6 +6,7 @@
 
 pub mod app;
 pub mod auth;
+pub mod cache;
 pub mod cli;
 pub mod cli_admin;
 pub mod clock;

@@ -47,6 +47,9 @@ pub const RATE_LIMIT_AUTH: &str = "rate_limit_auth_per_minute";
 pub const RATE_LIMIT_WRITE: &str = "rate_limit_write_per_minute";
 pub const RATE_LIMIT_READ: &str = "rate_limit_read_per_minute";
 pub const TRUSTED_PROXIES: &str = "trusted_proxies";
+pub const CACHE_MAX_BYTES: &str = "cache_max_bytes";
+pub const CACHE_TTL_SECS: &str = "cache_ttl_secs";
+pub const CACHE_NAMESPACE: &str = "cache_namespace";
 
 pub const SETTINGS: &[SettingDef] = &[
     SettingDef {
@@ -239,6 +242,27 @@ pub const SETTINGS: &[SettingDef] = &[
         default: Some(""),
         secret: false,
         doc: "Comma-separated IP addresses of reverse proxies whose `X-Forwarded-For` names the client (empty: trust none).",
+    },
+    SettingDef {
+        key: CACHE_MAX_BYTES,
+        env: &["HERALD_CACHE_MAX_BYTES"],
+        default: Some("33554432"),
+        secret: false,
+        doc: "Size of the in-process response cache (L1) in bytes; 0 disables caching.",
+    },
+    SettingDef {
+        key: CACHE_TTL_SECS,
+        env: &["HERALD_CACHE_TTL_SECS"],
+        default: Some("60"),
+        secret: false,
+        doc: "Longest time a cached read is kept (writes invalidate at once; this bounds staleness from outside writers such as the CLI).",
+    },
+    SettingDef {
+        key: CACHE_NAMESPACE,
+        env: &["HERALD_CACHE_NAMESPACE"],
+        default: Some("herald"),
+        secret: false,
+        doc: "Prefix of Herald's Redis keys; instances sharing a database must share it.",
     },
 ];
 

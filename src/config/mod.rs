@@ -96,6 +96,9 @@ pub struct HttpSettings {
     /// Requests per minute: sign-in/registration, writes, reads.
     pub rate_limits: (u32, u32, u32),
     pub trusted_proxies: Vec<std::net::IpAddr>,
+    pub cache_max_bytes: u64,
+    pub cache_ttl: Duration,
+    pub cache_namespace: String,
     pub request_timeout: Duration,
     pub body_limit_bytes: usize,
     pub shutdown_grace: Duration,
@@ -161,6 +164,18 @@ impl Settings {
         let parallelism = p.parse(defs::ARGON2_PARALLELISM, |s| int_in(s, 1, 64));
         let free_failures = p.parse(defs::LOGIN_FREE_FAILURES, |s| int_in(s, 1, 1000));
         let cors = p.parse(defs::CORS_ORIGINS, parse_origins);
+        let cache_max_bytes = p.parse(defs::CACHE_MAX_BYTES, |s| int_in(s, 0, 1 << 40));
+        let cache_ttl = p.parse(defs::CACHE_TTL_SECS, |s| int_in(s, 1, 86_400));
+        let cache_namespace = p.parse(defs::CACHE_NAMESPACE, |s| {
+            if !s.is_empty()
+                && s.len() <= 64
+                && s.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
+            {
+                Ok(s.to_owned())
+            } else {
+                Err("must be 1 to 64 letters, digits, '-' or '_'".to_owned())
+            }
+        });
         let max_in_flight = p.parse(defs::MAX_IN_FLIGHT, |s| int_in(s, 1, 1_000_000));
         let cache_max_age = p.parse(defs::CACHE_MAX_AGE_SECS, |s| int_in(s, 0, 86_400));
         let hsts = p.parse(defs::HSTS, boolean);
@@ -198,6 +213,9 @@ impl Settings {
                         u32::try_from(rl_read?).ok()?,
                     ),
                     trusted_proxies: trusted?,
+                    cache_max_bytes: cache_max_bytes?,
+                    cache_ttl: Duration::from_secs(cache_ttl?),
+                    cache_namespace: cache_namespace?,
                     request_timeout: Duration::from_secs(request_timeout?),
                     body_limit_bytes: usize::try_from(body_limit?).ok()?,
                     shutdown_grace: Duration::from_secs(grace?),

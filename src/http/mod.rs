@@ -18,6 +18,7 @@ mod profiles;
 mod rate_limit;
 mod realworld;
 pub mod request_id;
+mod response_cache;
 mod shed;
 mod users;
 
@@ -87,6 +88,7 @@ pub fn router(state: AppState, extra: Option<Router<AppState>>) -> Router {
         // Back to axum's body type for the middleware outside.
         .layer(MapResponseBodyLayer::new(axum::body::Body::new))
         .layer(CompressionLayer::new().compress_when(DefaultPredicate::new().and(SizeAbove::new(1024))))
+        .layer(middleware::from_fn_with_state(state.clone(), response_cache::cache_reads))
         .layer(middleware::from_fn_with_state(
             caching::PublicMaxAge(http.cache_max_age_secs),
             caching::conditional_get,

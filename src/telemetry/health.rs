@@ -5,6 +5,7 @@ use std::time::{Duration, Instant};
 
 use serde::Serialize;
 
+use crate::cache::RedisTier;
 use crate::store::Db;
 
 const CHECK_TIMEOUT: Duration = Duration::from_secs(2);
@@ -42,8 +43,10 @@ impl Report {
     }
 }
 
-/// Checks the database (reachable) and its schema (no pending migrations).
-pub async fn readiness(db: &Db) -> Report {
+/// Checks the database (reachable) and its schema (no pending migrations),
+/// both required; and Redis when configured, which is optional: without it
+/// Herald serves uncached, so it is `degraded`, not `down`.
+pub async fn readiness(db: &Db, redis: Option<&RedisTier>) -> Report {
     let mut checks = BTreeMap::new();
 
     let started = Instant::now();
@@ -74,6 +77,16 @@ pub async fn readiness(db: &Db) -> Report {
         Err(_) => check(Status::Down, started, Some("schema check did not answer in time".to_owned())),
     };
     checks.insert("migrations", migrations);
+
+    if let Some(redis) = redis {
+        let started = Instant::now();
+        let check = if redis.ping().await {
+            check(Status::Up, started, None)
+        } else {
+            check(Status::Degraded, started, Some("unreachable; serving without the shared cache".to_owned()))
+        };
+        checks.insert("redis", check);
+    }
 
     let status = checks.values().map(|c| c.status).max_by_key(|s| severity(*s)).unwrap_or(Status::Up);
     Report { status, checks }

@@ -6,6 +6,7 @@ mod helpers;
 
 mod accounts;
 mod api_keys;
+mod cache;
 mod cli;
 mod comments;
 mod errors;

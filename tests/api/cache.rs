@@ -1,0 +1,125 @@
+//! The response cache: hits, invalidation on writes, per-viewer safety, two
+//! instances sharing Redis, and Redis outages.
+
+use std::sync::atomic::Ordering;
+
+use reqwest::Method;
+use serde_json::{Value, json};
+
+use crate::helpers::{Backend, Spawn, TestApp, both_backends};
+
+fn titles(body: &Value) -> Vec<String> {
+    body["articles"].as_array().unwrap().iter().map(|a| a["title"].as_str().unwrap().to_owned()).collect()
+}
+
+both_backends!(anonymous_reads_are_served_from_cache_until_a_write_invalidates_them, |backend| {
+    let app = TestApp::spawn(backend).await;
+    let author = app.register("cachey").await;
+    app.publish_post(&author, "First", &[]).await;
+    let stats = &app.state.cache.stats;
+
+    let first: Value = app.get("/api/articles").await.json().await.unwrap();
+    let hits_before = stats.l1_hits.load(Ordering::Relaxed);
+    let second: Value = app.get("/api/articles").await.json().await.unwrap();
+    assert_eq!(first, second);
+    assert_eq!(stats.l1_hits.load(Ordering::Relaxed), hits_before + 1, "the second read is a cache hit");
+    let reordered = app.get("/api/articles?offset=0&limit=20").await;
+    let same_params = app.get("/api/articles?limit=20&offset=0").await;
+    assert_eq!(reordered.headers()["etag"], same_params.headers()["etag"]);
+
+    app.publish_post(&author, "Second", &[]).await;
+    let after: Value = app.get("/api/articles").await.json().await.unwrap();
+    assert_eq!(titles(&after), ["Second", "First"], "a write is visible on the very next read");
+});
+
+both_backends!(cached_anonymous_reads_never_leak_per_viewer_flags, |backend| {
+    let app = TestApp::spawn(backend).await;
+    let author = app.register("writer").await;
+    let fan = app.register("fan").await;
+    let post = app.publish_post(&author, "Liked", &[]).await;
+    app.request(Method::PUT, &format!("/api/v1/posts/{}/like", post["id"]), &fan.access)
+        .send()
+        .await
+        .unwrap();
+
+    let anonymous: Value = app.get("/api/articles").await.json().await.unwrap();
+    assert_eq!(anonymous["articles"][0]["favorited"], false);
+    let as_fan: Value = app
+        .client
+        .get(app.url("/api/articles"))
+        .header("authorization", format!("Token {}", fan.access))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(as_fan["articles"][0]["favorited"], true);
+    let anonymous_again: Value = app.get("/api/articles").await.json().await.unwrap();
+    assert_eq!(anonymous_again["articles"][0]["favorited"], false);
+});
+
+async fn shared_redis_instances(backend: Backend) -> (TestApp, TestApp) {
+    let redis = std::env::var("HERALD_TEST_REDIS_URL").expect("HERALD_TEST_REDIS_URL is set");
+    let namespace = format!("test{}", uuid::Uuid::now_v7().simple());
+    let a =
+        Spawn::new(backend).setting("redis_url", &redis).setting("cache_namespace", &namespace).start().await;
+    let b = Spawn::new(backend)
+        .setting("redis_url", &redis)
+        .setting("cache_namespace", &namespace)
+        .setting("database_url", &a.db_url)
+        .start()
+        .await;
+    (a, b)
+}
+
+async fn a_write_on_one_instance_is_seen_by_the_next_read_on_another(backend: Backend) {
+    let (a, b) = shared_redis_instances(backend).await;
+    let author = a.register("multi").await;
+    a.publish_post(&author, "Before", &[]).await;
+    let on_b: Value = b.get("/api/articles").await.json().await.unwrap();
+    assert_eq!(titles(&on_b), ["Before"]);
+    let _warm: Value = b.get("/api/articles").await.json().await.unwrap();
+    assert!(b.state.cache.stats.l1_hits.load(Ordering::Relaxed) >= 1, "B serves it from its cache");
+
+    a.publish_post(&author, "After", &[]).await;
+    let on_b: Value = b.get("/api/articles").await.json().await.unwrap();
+    assert_eq!(titles(&on_b), ["After", "Before"], "B's next read after A's write is fresh");
+
+    let ready: Value = b.get("/health/ready").await.json().await.unwrap();
+    assert_eq!(ready["checks"]["redis"]["status"], "up");
+}
+
+#[tokio::test]
+#[cfg_attr(not(herald_test_redis), ignore = "skipped: set HERALD_TEST_REDIS_URL")]
+async fn two_instances_sharing_redis_stay_coherent_on_sqlite() {
+    a_write_on_one_instance_is_seen_by_the_next_read_on_another(Backend::Sqlite).await;
+}
+
+#[tokio::test]
+#[cfg_attr(
+    not(all(herald_test_redis, herald_test_postgres)),
+    ignore = "skipped: set HERALD_TEST_REDIS_URL and HERALD_TEST_POSTGRES_URL"
+)]
+async fn two_instances_sharing_redis_and_postgres_stay_coherent() {
+    a_write_on_one_instance_is_seen_by_the_next_read_on_another(Backend::Postgres).await;
+}
+
+both_backends!(with_redis_unreachable_requests_succeed_and_readiness_is_degraded, |backend| {
+    // Port 1 on loopback refuses connections: Redis is "down".
+    let app = Spawn::new(backend).setting("redis_url", "redis://127.0.0.1:1").start().await;
+    let author = app.register("resilient").await;
+    app.publish_post(&author, "Still works", &[]).await;
+    for _ in 0..5 {
+        let response = app.get("/api/articles").await;
+        assert_eq!(response.status(), 200);
+        assert_eq!(titles(&response.json().await.unwrap()), ["Still works"]);
+    }
+    let ready = app.get("/health/ready").await;
+    assert_eq!(ready.status(), 200, "degraded is still ready");
+    let body: Value = ready.json().await.unwrap();
+    assert_eq!(body["status"], "degraded");
+    assert_eq!(body["checks"]["redis"]["status"], "degraded");
+    assert!(app.state.cache.stats.bypassed.load(Ordering::Relaxed) >= 5, "reads went to the database");
+    let _ = json!({});
+});
