@@ -5,6 +5,18 @@
 //! is missing.
 
 fn main() {
+    // The commit this binary was built from, for the build-info metric.
+    let sha = std::process::Command::new("git")
+        .args(["rev-parse", "--short=12", "HEAD"])
+        .output()
+        .ok()
+        .filter(|out| out.status.success())
+        .and_then(|out| String::from_utf8(out.stdout).ok())
+        .map(|s| s.trim().to_owned())
+        .unwrap_or_else(|| "unknown".to_owned());
+    println!("cargo::rustc-env=HERALD_GIT_SHA={sha}");
+    println!("cargo::rerun-if-changed=.git/HEAD");
+
     println!("cargo::rustc-check-cfg=cfg(herald_test_postgres)");
     println!("cargo::rustc-check-cfg=cfg(herald_test_redis)");
     for var in ["HERALD_TEST_POSTGRES_URL", "HERALD_TEST_REDIS_URL", "HERALD_TEST_REQUIRE_SERVICES"] {

@@ -87,6 +87,7 @@ impl App {
     /// Like `build`, with substituted parts (extra routes, a manual clock).
     pub async fn build_with(settings: Settings, options: AppOptions) -> anyhow::Result<App> {
         let listen = settings.listen;
+        crate::telemetry::metrics::handle();
         let state = AppState::init(settings, options.clock).await?;
         let listener =
             TcpListener::bind(listen).await.with_context(|| format!("cannot listen on {listen}"))?;

@@ -50,6 +50,7 @@ pub const TRUSTED_PROXIES: &str = "trusted_proxies";
 pub const CACHE_MAX_BYTES: &str = "cache_max_bytes";
 pub const CACHE_TTL_SECS: &str = "cache_ttl_secs";
 pub const CACHE_NAMESPACE: &str = "cache_namespace";
+pub const METRICS_TOKEN: &str = "metrics_token";
 
 pub const SETTINGS: &[SettingDef] = &[
     SettingDef {
@@ -263,6 +264,13 @@ pub const SETTINGS: &[SettingDef] = &[
         default: Some("herald"),
         secret: false,
         doc: "Prefix of Herald's Redis keys; instances sharing a database must share it.",
+    },
+    SettingDef {
+        key: METRICS_TOKEN,
+        env: &["HERALD_METRICS_TOKEN"],
+        default: None,
+        secret: true,
+        doc: "When set, `GET /metrics` requires `Authorization: Bearer <token>` (set it whenever the port is reachable from outside).",
     },
 ];
 

@@ -99,6 +99,7 @@ pub struct HttpSettings {
     pub cache_max_bytes: u64,
     pub cache_ttl: Duration,
     pub cache_namespace: String,
+    pub metrics_token: Option<SecretString>,
     pub request_timeout: Duration,
     pub body_limit_bytes: usize,
     pub shutdown_grace: Duration,
@@ -166,6 +167,13 @@ impl Settings {
         let cors = p.parse(defs::CORS_ORIGINS, parse_origins);
         let cache_max_bytes = p.parse(defs::CACHE_MAX_BYTES, |s| int_in(s, 0, 1 << 40));
         let cache_ttl = p.parse(defs::CACHE_TTL_SECS, |s| int_in(s, 1, 86_400));
+        let metrics_token = p.parse_optional(defs::METRICS_TOKEN, |s| {
+            if s.len() >= 16 {
+                Ok(SecretString::from(s.to_owned()))
+            } else {
+                Err("must be at least 16 characters".to_owned())
+            }
+        });
         let cache_namespace = p.parse(defs::CACHE_NAMESPACE, |s| {
             if !s.is_empty()
                 && s.len() <= 64
@@ -216,6 +224,7 @@ impl Settings {
                     cache_max_bytes: cache_max_bytes?,
                     cache_ttl: Duration::from_secs(cache_ttl?),
                     cache_namespace: cache_namespace?,
+                    metrics_token: metrics_token?,
                     request_timeout: Duration::from_secs(request_timeout?),
                     body_limit_bytes: usize::try_from(body_limit?).ok()?,
                     shutdown_grace: Duration::from_secs(grace?),

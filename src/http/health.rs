@@ -12,7 +12,7 @@ use crate::app::AppState;
 use crate::telemetry::health::{self, Report};
 
 pub fn router() -> OpenApiRouter<AppState> {
-    OpenApiRouter::new().routes(routes!(live)).routes(routes!(ready))
+    OpenApiRouter::new().routes(routes!(live)).routes(routes!(ready)).routes(routes!(metrics))
 }
 
 #[derive(Serialize, utoipa::ToSchema)]
@@ -47,4 +47,29 @@ async fn ready(State(state): State<AppState>) -> impl IntoResponse {
     let report = health::readiness(&state.db, state.cache.redis()).await;
     let status = if report.is_ready() { StatusCode::OK } else { StatusCode::SERVICE_UNAVAILABLE };
     (status, Json(report))
+}
+
+/// Prometheus metrics (text exposition format). Requires
+/// `Authorization: Bearer <metrics_token>` when a token is configured.
+#[utoipa::path(get, path = "/metrics", tag = "health",
+    security((), ("bearer" = [])),
+    responses(
+        (status = 200, description = "Prometheus text format", content_type = "text/plain"),
+        (status = 401, description = "metrics_token is set and was not presented", body = crate::http::problem::Problem,
+            content_type = "application/problem+json"),
+    ))]
+async fn metrics(State(state): State<AppState>, headers: axum::http::HeaderMap) -> axum::response::Response {
+    use secrecy::ExposeSecret as _;
+    if let Some(token) = &state.settings.http.metrics_token {
+        let presented = headers
+            .get(axum::http::header::AUTHORIZATION)
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.strip_prefix("Bearer "));
+        if presented != Some(token.expose_secret()) {
+            return crate::http::problem::ApiError::unauthorized(crate::service::AuthFailure::Missing)
+                .into_response();
+        }
+    }
+    let body = crate::telemetry::metrics::render(&state);
+    ([(axum::http::header::CONTENT_TYPE, "text/plain; version=0.0.4")], body).into_response()
 }

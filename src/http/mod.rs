@@ -81,6 +81,7 @@ pub fn router(state: AppState, extra: Option<Router<AppState>>) -> Router {
         )
         .layer(cors(&settings.http.cors_origins))
         .layer(middleware::map_response_with_state(http.hsts, security_headers))
+        .layer(middleware::from_fn(crate::telemetry::metrics::track))
         .layer(middleware::from_fn(problem::finalize))
         .layer(CatchPanicLayer::custom(problem::from_panic))
         .layer(middleware::from_fn_with_state(shed::InFlight::new(http.max_in_flight), shed::shed))

@@ -149,6 +149,7 @@ pub async fn limit(State(limits): State<RateLimits>, request: Request, next: Nex
                     .into_response();
             set_headers(response.headers_mut(), per_minute, 0, retry_after);
             tracing::info!(client = %key, "rate limited");
+            metrics::counter!("herald_rate_limited_total").increment(1);
             response
         }
     }

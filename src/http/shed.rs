@@ -35,6 +35,7 @@ pub async fn shed(State(in_flight): State<InFlight>, request: Request, next: Nex
         Ok(_permit) => next.run(request).await,
         Err(_) => {
             tracing::warn!("load shed: too many requests in flight");
+            metrics::counter!("herald_load_shed_total").increment(1);
             ApiError::new(
                 StatusCode::SERVICE_UNAVAILABLE,
                 "overloaded",

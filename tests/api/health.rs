@@ -136,6 +136,7 @@ async fn the_openapi_document_describes_every_route_with_its_security() {
         ("patch", "/api/v1/users/{id}"),
         ("get", "/health/live"),
         ("get", "/health/ready"),
+        ("get", "/metrics"),
         ("get", "/openapi.json"),
     ];
     for (method, path) in documented {

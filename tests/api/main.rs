@@ -13,6 +13,7 @@ mod errors;
 mod health;
 mod listing;
 mod migrations;
+mod observability;
 mod posts;
 mod protection;
 mod readme;

@@ -1,0 +1,119 @@
+//! Prometheus metrics: RED metrics per route template (never the raw path),
+//! latency histograms with explicit buckets (so instances can be summed),
+//! in-flight requests, cache, database pool, protection and process gauges.
+
+use std::sync::OnceLock;
+use std::sync::atomic::Ordering;
+use std::time::Instant;
+
+use axum::extract::{MatchedPath, Request};
+use axum::middleware::Next;
+use axum::response::Response;
+use metrics_exporter_prometheus::{Matcher, PrometheusBuilder, PrometheusHandle};
+
+use crate::app::AppState;
+use crate::store::Db;
+
+const LATENCY_BUCKETS: &[f64] =
+    &[0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0];
+
+static HANDLE: OnceLock<Option<PrometheusHandle>> = OnceLock::new();
+
+/// Installs the process-wide recorder once; later calls (tests building
+/// several apps in one process) share it.
+pub fn handle() -> Option<&'static PrometheusHandle> {
+    HANDLE
+        .get_or_init(|| {
+            PrometheusBuilder::new()
+                .set_buckets_for_metric(
+                    Matcher::Full("http_request_duration_seconds".to_owned()),
+                    LATENCY_BUCKETS,
+                )
+                .ok()?
+                .install_recorder()
+                .map_err(|err| tracing::warn!(error = %err, "metrics recorder not installed"))
+                .ok()
+        })
+        .as_ref()
+}
+
+fn status_class(status: u16) -> &'static str {
+    match status {
+        100..=199 => "1xx",
+        200..=299 => "2xx",
+        300..=399 => "3xx",
+        400..=499 => "4xx",
+        _ => "5xx",
+    }
+}
+
+/// Middleware: counts and times every request by method, route template and status class.
+pub async fn track(request: Request, next: Next) -> Response {
+    let route =
+        request.extensions().get::<MatchedPath>().map_or("<unmatched>", MatchedPath::as_str).to_owned();
+    let method = request.method().as_str().to_owned();
+    let in_flight = metrics::gauge!("http_requests_in_flight");
+    in_flight.increment(1.0);
+    let started = Instant::now();
+    let response = next.run(request).await;
+    in_flight.decrement(1.0);
+    let labels = [
+        ("method", method),
+        ("route", route),
+        ("status", status_class(response.status().as_u16()).to_owned()),
+    ];
+    metrics::counter!("http_requests_total", &labels).increment(1);
+    metrics::histogram!("http_request_duration_seconds", &labels).record(started.elapsed().as_secs_f64());
+    response
+}
+
+/// Gauges read at scrape time, then the rendered exposition.
+pub fn render(state: &AppState) -> String {
+    let stats = &state.cache.stats;
+    for (level, hits, misses) in
+        [("l1", &stats.l1_hits, &stats.l1_misses), ("l2", &stats.l2_hits, &stats.l2_misses)]
+    {
+        metrics::counter!("herald_cache_hits_total", "level" => level).absolute(hits.load(Ordering::Relaxed));
+        metrics::counter!("herald_cache_misses_total", "level" => level)
+            .absolute(misses.load(Ordering::Relaxed));
+    }
+    metrics::counter!("herald_cache_bypassed_total").absolute(stats.bypassed.load(Ordering::Relaxed));
+    metrics::gauge!("herald_cache_l1_entries").set(state.cache.l1_entries() as f64);
+    let pools: Vec<(&str, u32, usize)> = match &state.db {
+        Db::Sqlite { read, write } => {
+            vec![("read", read.size(), read.num_idle()), ("write", write.size(), write.num_idle())]
+        }
+        Db::Postgres(pool) => vec![("main", pool.size(), pool.num_idle())],
+    };
+    for (pool, size, idle) in pools {
+        metrics::gauge!("herald_db_pool_connections", "pool" => pool).set(f64::from(size));
+        metrics::gauge!("herald_db_pool_idle_connections", "pool" => pool).set(idle as f64);
+    }
+    metrics::gauge!("herald_build_info", "version" => env!("CARGO_PKG_VERSION"), "git_sha" => env!("HERALD_GIT_SHA"))
+        .set(1.0);
+    metrics::gauge!("process_uptime_seconds").set(state.started_at.elapsed().as_secs_f64());
+    process_gauges();
+    handle().map(PrometheusHandle::render).unwrap_or_default()
+}
+
+/// Resident memory, CPU time and open file descriptors from /proc (Linux).
+fn process_gauges() {
+    if let Ok(status) = std::fs::read_to_string("/proc/self/status") {
+        for line in status.lines() {
+            if let Some(kib) =
+                line.strip_prefix("VmRSS:").and_then(|v| v.split_whitespace().next()?.parse::<f64>().ok())
+            {
+                metrics::gauge!("process_resident_memory_bytes").set(kib * 1024.0);
+            }
+        }
+    }
+    if let Ok(stat) = std::fs::read_to_string("/proc/self/stat") {
+        // Fields after the command name: utime and stime are the 12th and 13th.
+        let fields: Vec<&str> = stat.rsplit(')').next().unwrap_or_default().split_whitespace().collect();
+        let ticks: f64 = [11, 12].iter().filter_map(|i| fields.get(*i)?.parse::<f64>().ok()).sum();
+        metrics::gauge!("process_cpu_seconds_total").set(ticks / 100.0);
+    }
+    if let Ok(entries) = std::fs::read_dir("/proc/self/fd") {
+        metrics::gauge!("process_open_fds").set(entries.count() as f64);
+    }
+}

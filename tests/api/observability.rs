@@ -1,0 +1,44 @@
+//! Prometheus metrics: per-route RED metrics by template, histograms with
+//! buckets, cache/pool/process gauges, build info, and token protection.
+
+use crate::helpers::{Backend, Spawn, TestApp};
+
+#[tokio::test]
+async fn metrics_expose_route_templates_histograms_and_process_gauges() {
+    let app = TestApp::spawn(Backend::Sqlite).await;
+    let author = app.register("measured").await;
+    let post = app.publish_post(&author, "Measured", &[]).await;
+    app.get(&format!("/api/v1/posts/{}", post["id"])).await;
+    app.get("/api/v1/posts/999999").await;
+    app.get("/definitely/not/a/route/12345").await;
+
+    let response = app.get("/metrics").await;
+    assert_eq!(response.status(), 200);
+    assert!(response.headers()["content-type"].to_str().unwrap().starts_with("text/plain"));
+    let text = response.text().await.unwrap();
+    for expected in [
+        r#"http_requests_total{method="GET",route="/api/v1/posts/{id}",status="2xx"}"#,
+        r#"http_requests_total{method="GET",route="/api/v1/posts/{id}",status="4xx"}"#,
+        r#"route="<unmatched>""#,
+        r#"http_request_duration_seconds_bucket{method="GET",route="/api/v1/posts/{id}",status="2xx",le="0.005"}"#,
+        "http_requests_in_flight",
+        r#"herald_cache_hits_total{level="l1"}"#,
+        r#"herald_db_pool_connections{pool="write"}"#,
+        "process_resident_memory_bytes",
+        "process_open_fds",
+        "herald_build_info{",
+    ] {
+        assert!(text.contains(expected), "missing {expected} in:\n{text}");
+    }
+    assert!(!text.contains("12345"), "raw paths never become labels");
+}
+
+#[tokio::test]
+async fn a_metrics_token_keeps_metrics_private() {
+    let app = Spawn::new(Backend::Sqlite).setting("metrics_token", "a-long-metrics-token").start().await;
+    assert_eq!(app.get("/metrics").await.status(), 401);
+    let wrong = app.client.get(app.url("/metrics")).bearer_auth("not-the-token-at-all").send().await.unwrap();
+    assert_eq!(wrong.status(), 401);
+    let right = app.client.get(app.url("/metrics")).bearer_auth("a-long-metrics-token").send().await.unwrap();
+    assert_eq!(right.status(), 200);
+}
