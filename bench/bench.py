@@ -49,9 +49,11 @@ def call(base, method, path, body=None, token=None):
         return json.loads(raw) if raw else None, raw
 
 
-def wait_ready(base, seconds=60):
+def wait_ready(base, seconds=60, process=None):
     deadline = time.time() + seconds
     while time.time() < deadline:
+        if process is not None and process.poll() is not None:
+            sys.exit(f"error: the server exited with status {process.returncode}")
         try:
             call(base, "GET", "/api/tags")
             return
@@ -86,7 +88,7 @@ class Herald:
             "HERALD_LOG_FORMAT": "json",
             # The suite measures serving, not the limiter: one client IP sends everything.
             "HERALD_RATE_LIMIT_READ_PER_MINUTE": "100000000",
-            "HERALD_RATE_LIMIT_WRITE_PER_MINUTE": "100000000",
+            "HERALD_RATE_LIMIT_WRITE_PER_MINUTE": "10000000",
             "HERALD_RATE_LIMIT_AUTH_PER_MINUTE": "100000",
             "HERALD_MAX_IN_FLIGHT": "4096",
         })
@@ -94,7 +96,12 @@ class Herald:
         self.log = open(self.workdir / "herald.log", "w")
         self.proc = subprocess.Popen([str(binary), "serve"], env=env, stdout=self.log, stderr=self.log)
         self.base = f"http://127.0.0.1:{self.port}"
-        wait_ready(self.base)
+        try:
+            wait_ready(self.base, process=self.proc)
+        except SystemExit:
+            self.log.flush()
+            print((self.workdir / "herald.log").read_text(), file=sys.stderr)
+            raise
 
     def peak_rss_mb(self):
         try:
@@ -130,11 +137,14 @@ class Nginx:
 
     def __init__(self, files):
         self.workdir = Path(tempfile.mkdtemp(prefix="nginx-bench-"))
+        # nginx's workers run unprivileged: they must be able to read the files.
+        self.workdir.chmod(0o755)
         self.port = free_port()
         locations = []
         for i, (path, body) in enumerate(files.items()):
             name = f"r{i}.json"
             (self.workdir / name).write_bytes(body)
+            (self.workdir / name).chmod(0o644)
             locations.append(
                 f"location = {path} {{ default_type application/json; alias {self.workdir}/{name}; }}")
         conf = self.workdir / "nginx.conf"

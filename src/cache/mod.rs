@@ -69,6 +69,8 @@ pub struct Stats {
     pub l2_hits: AtomicU64,
     pub l2_misses: AtomicU64,
     pub bypassed: AtomicU64,
+    /// L1 entries dropped for size (not for expiry or invalidation).
+    pub l1_evictions: AtomicU64,
 }
 
 #[derive(Clone)]
@@ -90,12 +92,19 @@ pub enum Lookup {
 
 impl Cache {
     pub fn new(max_bytes: u64, ttl: Duration, l2: Option<RedisTier>) -> Cache {
+        let stats = Arc::new(Stats::default());
+        let evictions = Arc::clone(&stats);
         let l1 = moka::future::Cache::builder()
             .max_capacity(max_bytes)
             .weigher(|_key: &String, value: &Cached| value.weight())
             .time_to_live(ttl)
+            .eviction_listener(move |_key, _value, cause| {
+                if cause == moka::notification::RemovalCause::Size {
+                    evictions.l1_evictions.fetch_add(1, Ordering::Relaxed);
+                }
+            })
             .build();
-        Cache { l1, generation: Arc::new(AtomicU64::new(0)), l2, stats: Arc::new(Stats::default()) }
+        Cache { l1, generation: Arc::new(AtomicU64::new(0)), l2, stats }
     }
 
     pub fn redis(&self) -> Option<&RedisTier> {
@@ -134,13 +143,21 @@ impl Cache {
             .l1
             .try_get_with(owned_key.clone(), async move {
                 if let Some(redis) = &l2 {
-                    if let Some(hit) = redis.get(&owned_key).await.and_then(|b| Cached::decode(&b)) {
+                    let started = std::time::Instant::now();
+                    let found = redis.get(&owned_key).await;
+                    metrics::histogram!("herald_cache_load_seconds", "level" => "l2")
+                        .record(started.elapsed().as_secs_f64());
+                    if let Some(hit) = found.and_then(|b| Cached::decode(&b)) {
                         stats.l2_hits.fetch_add(1, Ordering::Relaxed);
                         return Ok(hit);
                     }
                     stats.l2_misses.fetch_add(1, Ordering::Relaxed);
                 }
-                match load.await {
+                let started = std::time::Instant::now();
+                let loaded = load.await;
+                metrics::histogram!("herald_cache_load_seconds", "level" => "origin")
+                    .record(started.elapsed().as_secs_f64());
+                match loaded {
                     Some(value) => {
                         if let Some(redis) = &l2 {
                             redis.set(&owned_key, value.encode()).await;

@@ -13,6 +13,27 @@ use super::Breaker;
 
 const COMMAND_TIMEOUT: Duration = Duration::from_millis(150);
 
+static GCRA: std::sync::OnceLock<redis::Script> = std::sync::OnceLock::new();
+
+/// Generic cell rate algorithm over one key holding the theoretical arrival
+/// time (µs). Burst = the per-minute limit.
+const GCRA_LUA: &str = r#"
+local limit = tonumber(ARGV[1])
+local t = redis.call('TIME')
+local now = tonumber(t[1]) * 1000000 + tonumber(t[2])
+local interval = 60000000 / limit
+local tolerance = interval * (limit - 1)
+local tat = tonumber(redis.call('GET', KEYS[1]) or now)
+if tat < now then tat = now end
+local allow_at = tat - tolerance
+if now < allow_at then
+  return {0, math.ceil((allow_at - now) / 1000), 0}
+end
+local new_tat = tat + interval
+redis.call('SET', KEYS[1], string.format('%d', new_tat), 'PX', math.ceil((new_tat - now) / 1000) + 1)
+return {1, 0, math.floor((tolerance + interval - (new_tat - now)) / interval)}
+"#;
+
 #[derive(Clone)]
 pub struct RedisTier {
     client: redis::Client,
@@ -107,6 +128,19 @@ impl RedisTier {
         let key = format!("{}:cache:{key}", self.namespace);
         let ttl = self.ttl_secs;
         self.run(|mut c| async move { c.set_ex::<_, _, ()>(key, value, ttl).await }).await;
+    }
+
+    /// One GCRA decision for `key` at `per_minute`, taken atomically in Redis
+    /// (with Redis's clock), so every instance shares the bucket. Returns
+    /// `(allowed, retry_after_ms, remaining)`, or `None` when Redis is unusable.
+    pub async fn gcra(&self, key: &str, per_minute: u32) -> Option<(bool, u64, u32)> {
+        let key = format!("{}:ratelimit:{key}", self.namespace);
+        let script = GCRA.get_or_init(|| redis::Script::new(GCRA_LUA));
+        let result: Option<(i64, i64, i64)> =
+            self.run(|mut c| async move { script.key(key).arg(per_minute).invoke_async(&mut c).await }).await;
+        result.map(|(allowed, retry_ms, remaining)| {
+            (allowed == 1, u64::try_from(retry_ms).unwrap_or(0), u32::try_from(remaining).unwrap_or(0))
+        })
     }
 
     /// Round-trips a PING, for readiness.

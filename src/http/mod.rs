@@ -85,7 +85,7 @@ pub fn router(state: AppState, extra: Option<Router<AppState>>) -> Router {
         .layer(middleware::from_fn(problem::finalize))
         .layer(CatchPanicLayer::custom(problem::from_panic))
         .layer(middleware::from_fn_with_state(shed::InFlight::new(http.max_in_flight), shed::shed))
-        .layer(middleware::from_fn_with_state(limits, rate_limit::limit))
+        .layer(middleware::from_fn_with_state((state.clone(), limits), rate_limit::limit))
         // Back to axum's body type for the middleware outside.
         .layer(MapResponseBodyLayer::new(axum::body::Body::new))
         .layer(CompressionLayer::new().compress_when(DefaultPredicate::new().and(SizeAbove::new(1024))))

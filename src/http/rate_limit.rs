@@ -4,9 +4,10 @@
 //! `RateLimit-Remaining`, `RateLimit-Reset`) and get `429` with
 //! `Retry-After` when over.
 //!
-//! A client is its credential (a digest of the token or API key it sends)
-//! or else its IP address. The buckets live in this process; sharing them
-//! through Redis across instances is still to come.
+//! A client is its API key, else its user (from a valid access token), else
+//! its IP address. With Redis configured the buckets live there (one atomic
+//! GCRA script per request), so limits hold across instances; if Redis is
+//! unusable each instance falls back to its own buckets.
 
 use std::net::{IpAddr, SocketAddr};
 use std::num::NonZeroU32;
@@ -23,6 +24,7 @@ use governor::{Quota, RateLimiter};
 use sha2::{Digest as _, Sha256};
 
 use super::problem::ApiError;
+use crate::app::AppState;
 
 type Limiter = RateLimiter<
     String,
@@ -36,14 +38,16 @@ type Limiter = RateLimiter<
 const MAX_TRACKED_CLIENTS: usize = 100_000;
 
 struct Class {
+    name: &'static str,
     limiter: Limiter,
     per_minute: u32,
 }
 
 impl Class {
-    fn new(per_minute: u32) -> Class {
+    fn new(name: &'static str, per_minute: u32) -> Class {
         let n = NonZeroU32::new(per_minute.max(1)).unwrap_or(NonZeroU32::MIN);
         Class {
+            name,
             limiter: RateLimiter::keyed(Quota::per_minute(n)).with_middleware::<StateInformationMiddleware>(),
             per_minute: n.get(),
         }
@@ -62,9 +66,9 @@ pub struct RateLimits {
 impl RateLimits {
     pub fn new(auth: u32, write: u32, read: u32, trusted_proxies: Vec<IpAddr>) -> RateLimits {
         RateLimits {
-            auth: Arc::new(Class::new(auth)),
-            write: Arc::new(Class::new(write)),
-            read: Arc::new(Class::new(read)),
+            auth: Arc::new(Class::new("auth", auth)),
+            write: Arc::new(Class::new("write", write)),
+            read: Arc::new(Class::new("read", read)),
             trusted_proxies: Arc::new(trusted_proxies),
         }
     }
@@ -99,13 +103,36 @@ fn is_auth_route(method: &Method, path: &str) -> bool {
         )
 }
 
-fn credential_key(headers: &HeaderMap) -> Option<String> {
-    let credential = headers.get(header::AUTHORIZATION).or_else(|| headers.get("x-api-key"))?;
-    let digest = Sha256::digest(credential.as_bytes());
-    Some(format!("cred:{}", digest.iter().take(12).map(|b| format!("{b:02x}")).collect::<String>()))
+/// The API key (by digest) or the user of a valid access token. Tokens are
+/// only checked for signature and expiry here (no database), which is enough
+/// to know whose bucket to use.
+fn credential_key(headers: &HeaderMap, state: &AppState) -> Option<String> {
+    let api_key = headers.get("x-api-key").and_then(|v| v.to_str().ok());
+    let bearer = headers
+        .get(header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.split_once(' '))
+        .map(|(_, token)| token.trim());
+    let digest = |secret: &str| -> String {
+        Sha256::digest(secret.as_bytes()).iter().take(12).map(|b| format!("{b:02x}")).collect()
+    };
+    match (api_key, bearer) {
+        (Some(key), _) => Some(format!("key:{}", digest(key))),
+        (None, Some(token)) if token.starts_with(crate::auth::secrets::API_KEY_PREFIX) => {
+            Some(format!("key:{}", digest(token)))
+        }
+        (None, Some(token)) => {
+            state.auth.jwt.verify(token, state.clock.now()).ok().map(|claims| format!("user:{}", claims.sub))
+        }
+        (None, None) => None,
+    }
 }
 
-pub async fn limit(State(limits): State<RateLimits>, request: Request, next: Next) -> Response {
+pub async fn limit(
+    State((state, limits)): State<(AppState, RateLimits)>,
+    request: Request,
+    next: Next,
+) -> Response {
     let (class, key) = {
         let path = request.uri().path();
         let method = request.method();
@@ -118,7 +145,7 @@ pub async fn limit(State(limits): State<RateLimits>, request: Request, next: Nex
         if is_auth_route(method, path) {
             (Arc::clone(&limits.auth), ip_key)
         } else {
-            let key = credential_key(request.headers()).unwrap_or(ip_key);
+            let key = credential_key(request.headers(), &state).unwrap_or(ip_key);
             let class =
                 if method == Method::GET || method == Method::HEAD { &limits.read } else { &limits.write };
             (Arc::clone(class), key)
@@ -128,12 +155,20 @@ pub async fn limit(State(limits): State<RateLimits>, request: Request, next: Nex
         class.limiter.retain_recent();
     }
     let per_minute = class.per_minute;
-    // Decided before awaiting, so nothing of the limiter is held across it.
-    let decision = class
-        .limiter
-        .check_key(&key)
-        .map(|snapshot| snapshot.remaining_burst_capacity())
-        .map_err(|not_until| not_until.wait_time_from(DefaultClock::default().now()));
+    let shared = match state.cache.redis() {
+        Some(redis) => redis.gcra(&format!("{}:{key}", class.name), per_minute).await,
+        None => None,
+    };
+    let decision = match shared {
+        Some((true, _, remaining)) => Ok(remaining),
+        Some((false, retry_ms, _)) => Err(Duration::from_millis(retry_ms)),
+        // Decided before awaiting, so nothing of the limiter is held across it.
+        None => class
+            .limiter
+            .check_key(&key)
+            .map(|snapshot| snapshot.remaining_burst_capacity())
+            .map_err(|not_until| not_until.wait_time_from(DefaultClock::default().now())),
+    };
     match decision {
         Ok(remaining) => {
             let mut response = next.run(request).await;

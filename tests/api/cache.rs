@@ -123,3 +123,31 @@ both_backends!(with_redis_unreachable_requests_succeed_and_readiness_is_degraded
     assert!(app.state.cache.stats.bypassed.load(Ordering::Relaxed) >= 5, "reads went to the database");
     let _ = json!({});
 });
+
+#[tokio::test]
+#[cfg_attr(not(herald_test_redis), ignore = "skipped: set HERALD_TEST_REDIS_URL")]
+async fn rate_limits_hold_across_instances_sharing_redis() {
+    let redis = std::env::var("HERALD_TEST_REDIS_URL").expect("HERALD_TEST_REDIS_URL is set");
+    let namespace = format!("test{}", uuid::Uuid::now_v7().simple());
+    let a = Spawn::new(Backend::Sqlite)
+        .setting("redis_url", &redis)
+        .setting("cache_namespace", &namespace)
+        .setting("rate_limit_read_per_minute", 3)
+        .start()
+        .await;
+    let b = Spawn::new(Backend::Sqlite)
+        .setting("redis_url", &redis)
+        .setting("cache_namespace", &namespace)
+        .setting("rate_limit_read_per_minute", 3)
+        .setting("database_url", &a.db_url)
+        .start()
+        .await;
+    assert_eq!(a.get("/api/tags").await.status(), 200);
+    assert_eq!(b.get("/api/tags").await.status(), 200);
+    let third = a.get("/api/tags").await;
+    assert_eq!(third.status(), 200);
+    assert_eq!(third.headers()["ratelimit-remaining"], "0");
+    let fourth = b.get("/api/tags").await;
+    assert_eq!(fourth.status(), 429, "one client, one budget, whichever instance it reaches");
+    assert!(fourth.headers().contains_key("retry-after"));
+}

@@ -122,13 +122,14 @@ async fn clients_over_their_rate_are_told_when_to_retry() {
     assert!((1..=60).contains(&retry), "{retry}");
     assert_eq!(problem(limited).await["type"], "urn:herald:problem:too_many_requests");
     assert_eq!(app.get("/health/live").await.status(), 200, "health probes are never limited");
-    let other_client =
-        app.client.get(app.url("/api/v1/posts")).bearer_auth("some-token").send().await.unwrap();
-    assert_eq!(other_client.status(), 401, "another credential has its own bucket (and this one is invalid)");
+    let forged =
+        app.client.get(app.url("/api/v1/posts")).bearer_auth("not-a-valid-token").send().await.unwrap();
+    assert_eq!(forged.status(), 429, "an invalid token does not buy a fresh bucket");
 
-    for _ in 0..2 {
-        assert_eq!(app.login("nobody", "whatever-password").await.status(), 401);
-    }
+    let user = app.register("own-bucket").await;
+    let signed_in = app.request(Method::GET, "/api/v1/posts", &user.access).send().await.unwrap();
+    assert_eq!(signed_in.status(), 200, "a signed-in user has a bucket of their own");
+    assert_eq!(app.login("nobody", "whatever-password").await.status(), 401);
     assert_eq!(
         app.login("nobody", "whatever-password").await.status(),
         429,
@@ -180,4 +181,17 @@ async fn http2_with_prior_knowledge_and_http1_keep_alive_share_one_port() {
         assert_eq!(response.version(), reqwest::Version::HTTP_11);
         assert!(response.headers().get("connection").is_none_or(|c| c != "close"), "kept alive");
     }
+}
+
+#[tokio::test]
+async fn a_users_sessions_share_one_rate_budget() {
+    let app = Spawn::new(Backend::Sqlite).setting("rate_limit_read_per_minute", 2).start().await;
+    let first = app.register("budgeted").await;
+    let second = app.login_ok("budgeted").await;
+    assert_eq!(app.request(Method::GET, "/api/v1/me", &first.access).send().await.unwrap().status(), 200);
+    assert_eq!(app.request(Method::GET, "/api/v1/me", &second.access).send().await.unwrap().status(), 200);
+    let third = app.request(Method::GET, "/api/v1/me", &first.access).send().await.unwrap();
+    assert_eq!(third.status(), 429, "the user, not the token, is the client");
+    let other = app.register("unbudgeted").await;
+    assert_eq!(app.request(Method::GET, "/api/v1/me", &other.access).send().await.unwrap().status(), 200);
 }
