@@ -134,6 +134,7 @@ pub async fn refresh(state: &AppState, refresh_token: &str) -> Result<SignedIn, 
     if !first_use {
         sessions::revoke(&mut tx, &token.session_id, "refresh token reuse", now).await?;
         tx.commit().await?;
+        metrics::counter!("herald_refresh_token_reuse_total").increment(1);
         tracing::warn!(
             target: "security",
             event = "refresh_token_reuse",
