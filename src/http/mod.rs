@@ -56,6 +56,11 @@ pub fn router(state: AppState, extra: Option<Router<AppState>>) -> Router {
         .routes(routes!(openapi::openapi_json))
         .split_for_parts();
     let doc = doc.to_pretty_json().unwrap_or_else(|_| "{}".to_owned());
+    // The browsable docs: Swagger UI's assets are vendored in the binary, so
+    // the page works without internet access; it reads /openapi.json.
+    let docs =
+        utoipa_swagger_ui::SwaggerUi::new("/docs").config(utoipa_swagger_ui::Config::from("/openapi.json"));
+    routes = routes.merge(Router::from(docs));
     if let Some(extra) = extra {
         routes = routes.merge(extra);
     }
@@ -80,7 +85,7 @@ pub fn router(state: AppState, extra: Option<Router<AppState>>) -> Router {
                 .on_response(DefaultOnResponse::new().level(Level::INFO)),
         )
         .layer(cors(&settings.http.cors_origins))
-        .layer(middleware::map_response_with_state(http.hsts, security_headers))
+        .layer(middleware::from_fn_with_state(http.hsts, security_headers))
         .layer(middleware::from_fn(crate::telemetry::metrics::track))
         .layer(middleware::from_fn(problem::finalize))
         .layer(CatchPanicLayer::custom(problem::from_panic))
@@ -109,8 +114,16 @@ pub fn router(state: AppState, extra: Option<Router<AppState>>) -> Router {
 /// Headers that make browsers treat responses as inert data: no sniffing,
 /// no framing, no referrer leaks, no powerful features, no scripts; HSTS
 /// when configured as served over TLS.
-async fn security_headers(State(hsts): State<bool>, mut response: Response) -> Response {
+async fn security_headers(State(hsts): State<bool>, request: Request, next: middleware::Next) -> Response {
     use axum::http::{HeaderName, HeaderValue, header};
+    // The docs page is the one HTML page: it needs its own scripts and styles.
+    let csp = if request.uri().path().starts_with("/docs") {
+        "default-src 'self'; script-src 'self' 'unsafe-inline'; style-src 'self' 'unsafe-inline'; \
+         img-src 'self' data:; frame-ancestors 'none'"
+    } else {
+        "default-src 'none'; frame-ancestors 'none'"
+    };
+    let mut response = next.run(request).await;
     let headers = response.headers_mut();
     let mut set = |name: HeaderName, value: &'static str| {
         headers.entry(name).or_insert(HeaderValue::from_static(value));
@@ -122,7 +135,7 @@ async fn security_headers(State(hsts): State<bool>, mut response: Response) -> R
         HeaderName::from_static("permissions-policy"),
         "camera=(), microphone=(), geolocation=(), interest-cohort=()",
     );
-    set(header::CONTENT_SECURITY_POLICY, "default-src 'none'; frame-ancestors 'none'");
+    set(header::CONTENT_SECURITY_POLICY, csp);
     if hsts {
         set(header::STRICT_TRANSPORT_SECURITY, "max-age=31536000; includeSubDomains");
     }

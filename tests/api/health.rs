@@ -150,3 +150,21 @@ async fn the_openapi_document_describes_every_route_with_its_security() {
     assert_eq!(doc["components"]["securitySchemes"]["api_key"]["name"], "X-API-Key");
     assert!(doc["paths"]["/api/v1/me"]["get"]["security"].is_array());
 }
+
+#[tokio::test]
+async fn the_docs_ui_is_served_from_the_binary_without_external_assets() {
+    let app = TestApp::spawn(Backend::Sqlite).await;
+    let client = reqwest::Client::builder().redirect(reqwest::redirect::Policy::limited(3)).build().unwrap();
+    let page = client.get(app.url("/docs/")).send().await.unwrap();
+    assert_eq!(page.status(), 200);
+    assert!(page.headers()["content-type"].to_str().unwrap().starts_with("text/html"));
+    assert!(page.headers()["content-security-policy"].to_str().unwrap().contains("script-src 'self'"));
+    let html = page.text().await.unwrap();
+    assert!(html.to_lowercase().contains("swagger"), "{html}");
+    assert!(!html.contains("https://") && !html.contains("http://"), "no external assets: {html}");
+    let init = client.get(app.url("/docs/swagger-initializer.js")).send().await.unwrap();
+    assert_eq!(init.status(), 200);
+    assert!(init.text().await.unwrap().contains("/openapi.json"), "the UI reads our document");
+    let css = client.get(app.url("/docs/swagger-ui.css")).send().await.unwrap();
+    assert_eq!(css.status(), 200);
+}
