@@ -45,16 +45,12 @@ pub struct CategoryRef {
     pub name: String,
 }
 
-/// A post with its full text.
+/// What every post representation shows: all but the text.
 #[derive(Debug, Serialize, ToSchema)]
-pub struct PostView {
+pub struct PostSummary {
     pub id: i64,
     pub slug: String,
     pub title: String,
-    /// Markdown source.
-    pub body: String,
-    /// The body rendered to sanitised HTML.
-    pub body_html: String,
     pub excerpt: String,
     /// `draft`, `scheduled`, `published` or `archived`.
     pub status: String,
@@ -69,83 +65,31 @@ pub struct PostView {
     pub comment_count: i64,
     /// Whether the viewer likes this post.
     pub liked: bool,
-    /// Increases with every change; the `ETag` is `"v<version>"`.
+    /// Increases with every change; the `ETag` starts with `"v<version>`.
     pub version: i64,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
 }
 
-/// A post in a list: everything but the body, plus the search snippet.
+/// A post with its full text.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct PostView {
+    #[serde(flatten)]
+    pub summary: PostSummary,
+    /// Markdown source.
+    pub body: String,
+    /// The body rendered to sanitised HTML.
+    pub body_html: String,
+}
+
+/// A post in a list: the summary, plus the search snippet.
 #[derive(Debug, Serialize, ToSchema)]
 pub struct PostListItem {
-    pub id: i64,
-    pub slug: String,
-    pub title: String,
-    pub excerpt: String,
-    pub status: String,
-    pub publish_at: Option<DateTime<Utc>>,
-    pub published_at: Option<DateTime<Utc>>,
-    pub author: AuthorView,
-    pub category: Option<CategoryRef>,
-    pub tags: Vec<String>,
-    pub platforms: Vec<String>,
-    pub content_type: String,
-    pub like_count: i64,
-    pub comment_count: i64,
-    pub liked: bool,
-    pub version: i64,
-    pub created_at: DateTime<Utc>,
-    pub updated_at: DateTime<Utc>,
+    #[serde(flatten)]
+    pub summary: PostSummary,
     /// With `q`: where the post matched, HTML-escaped, matches in `<mark>`.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub snippet: Option<String>,
-}
-
-fn author_of(row: &PostViewRow) -> AuthorView {
-    AuthorView {
-        username: row.author_username.clone(),
-        display_name: row.author_display_name.clone(),
-        avatar_url: row.author_avatar_url.clone(),
-        following: row.following_author,
-    }
-}
-
-fn category_of(row: &PostViewRow) -> Option<CategoryRef> {
-    match (&row.category_slug, &row.category_name) {
-        (Some(slug), Some(name)) => Some(CategoryRef { slug: slug.clone(), name: name.clone() }),
-        _ => None,
-    }
-}
-
-fn split(stored: &str) -> Vec<String> {
-    Tags::split_stored(stored)
-}
-
-impl From<PostViewRow> for PostView {
-    fn from(row: PostViewRow) -> Self {
-        PostView {
-            author: author_of(&row),
-            category: category_of(&row),
-            tags: split(&row.tags),
-            platforms: split(&row.platforms),
-            id: row.post_id,
-            slug: row.slug,
-            title: row.title,
-            body: row.body,
-            body_html: row.body_html,
-            excerpt: row.excerpt,
-            status: row.status,
-            publish_at: row.publish_at,
-            published_at: row.published_at,
-            content_type: row.content_type,
-            like_count: row.like_count,
-            comment_count: row.comment_count,
-            liked: row.liked,
-            version: row.version,
-            created_at: row.created_at,
-            updated_at: row.updated_at,
-        }
-    }
 }
 
 /// Escapes the snippet's text and marks matches (the database marks them
@@ -167,29 +111,51 @@ fn safe_snippet(raw: &str) -> String {
     out
 }
 
+/// The one conversion from the read model: the text goes to `PostView`,
+/// the snippet to `PostListItem`.
+fn split_row(row: PostViewRow) -> (PostSummary, String, String, Option<String>) {
+    let summary = PostSummary {
+        author: AuthorView {
+            username: row.author_username,
+            display_name: row.author_display_name,
+            avatar_url: row.author_avatar_url,
+            following: row.following_author,
+        },
+        category: match (row.category_slug, row.category_name) {
+            (Some(slug), Some(name)) => Some(CategoryRef { slug, name }),
+            _ => None,
+        },
+        tags: Tags::split_stored(&row.tags),
+        platforms: Tags::split_stored(&row.platforms),
+        id: row.post_id,
+        slug: row.slug,
+        title: row.title,
+        excerpt: row.excerpt,
+        status: row.status,
+        publish_at: row.publish_at,
+        published_at: row.published_at,
+        content_type: row.content_type,
+        like_count: row.like_count,
+        comment_count: row.comment_count,
+        liked: row.liked,
+        version: row.version,
+        created_at: row.created_at,
+        updated_at: row.updated_at,
+    };
+    (summary, row.body, row.body_html, row.snippet)
+}
+
+impl From<PostViewRow> for PostView {
+    fn from(row: PostViewRow) -> Self {
+        let (summary, body, body_html, _) = split_row(row);
+        PostView { summary, body, body_html }
+    }
+}
+
 impl From<PostViewRow> for PostListItem {
     fn from(row: PostViewRow) -> Self {
-        PostListItem {
-            author: author_of(&row),
-            category: category_of(&row),
-            tags: split(&row.tags),
-            platforms: split(&row.platforms),
-            snippet: row.snippet.as_deref().map(safe_snippet),
-            id: row.post_id,
-            slug: row.slug,
-            title: row.title,
-            excerpt: row.excerpt,
-            status: row.status,
-            publish_at: row.publish_at,
-            published_at: row.published_at,
-            content_type: row.content_type,
-            like_count: row.like_count,
-            comment_count: row.comment_count,
-            liked: row.liked,
-            version: row.version,
-            created_at: row.created_at,
-            updated_at: row.updated_at,
-        }
+        let (summary, _, _, snippet) = split_row(row);
+        PostListItem { summary, snippet: snippet.as_deref().map(safe_snippet) }
     }
 }
 
