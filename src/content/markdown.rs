@@ -6,6 +6,8 @@
 //! non-web URL schemes, `<iframe>`, `<style>`… Raw HTML in the Markdown goes
 //! through the same filter.
 
+use std::sync::LazyLock;
+
 use pulldown_cmark::{Event, Options, Parser, Tag, TagEnd};
 
 const EXCERPT_CHARS: usize = 280;
@@ -14,15 +16,20 @@ fn options() -> Options {
     Options::ENABLE_TABLES | Options::ENABLE_STRIKETHROUGH | Options::ENABLE_TASKLISTS
 }
 
+/// The sanitiser, configured once: building it allocates its allow-lists.
+static SANITISER: LazyLock<ammonia::Builder<'static>> = LazyLock::new(|| {
+    let mut builder = ammonia::Builder::default();
+    builder
+        .url_schemes(["http", "https", "mailto"].into_iter().collect())
+        .link_rel(Some("noopener noreferrer nofollow"));
+    builder
+});
+
 /// Renders Markdown to sanitised HTML.
 pub fn to_safe_html(markdown: &str) -> String {
     let mut html = String::with_capacity(markdown.len() * 3 / 2);
     pulldown_cmark::html::push_html(&mut html, Parser::new_ext(markdown, options()));
-    ammonia::Builder::default()
-        .url_schemes(["http", "https", "mailto"].into_iter().collect())
-        .link_rel(Some("noopener noreferrer nofollow"))
-        .clean(&html)
-        .to_string()
+    SANITISER.clean(&html).to_string()
 }
 
 /// The first ~280 characters of the text, cut at a word boundary, with

@@ -195,3 +195,15 @@ async fn a_users_sessions_share_one_rate_budget() {
     let other = app.register("unbudgeted").await;
     assert_eq!(app.request(Method::GET, "/api/v1/me", &other.access).send().await.unwrap().status(), 200);
 }
+
+#[tokio::test]
+async fn a_request_with_too_many_headers_is_refused_with_431() {
+    let app = TestApp::spawn(Backend::Sqlite).await;
+    let mut request = app.client.get(app.url("/health/live"));
+    for i in 0..120 {
+        request = request.header(format!("x-filler-{i}"), "v");
+    }
+    let response = request.send().await.unwrap();
+    assert_eq!(response.status(), 431, "hyper's limit of 100 headers applies");
+    assert_eq!(app.get("/health/live").await.status(), 200, "and the server keeps serving");
+}
