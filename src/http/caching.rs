@@ -32,8 +32,16 @@ fn is_json(headers: &HeaderMap) -> bool {
         .is_some_and(|ct| ct.starts_with("application/json"))
 }
 
+/// Responses vary with the credentials sent (they decide visibility and flags).
+pub(super) const VARY_CREDENTIALS: HeaderValue = HeaderValue::from_static("Authorization, X-API-Key");
+
+/// `Cache-Control` for an anonymous, shareable read.
+pub(super) fn public_cache_control(max_age_secs: u64) -> String {
+    format!("public, max-age={max_age_secs}")
+}
+
 /// Whether `If-None-Match` names `etag` (weak comparison, as RFC 9110 wants here).
-fn matches(if_none_match: &str, etag: &str) -> bool {
+pub(super) fn matches(if_none_match: &str, etag: &str) -> bool {
     let bare = |tag: &str| tag.trim().trim_start_matches("W/").to_owned();
     if_none_match.trim() == "*" || if_none_match.split(',').any(|tag| bare(tag) == bare(etag))
 }
@@ -62,21 +70,19 @@ pub async fn conditional_get(State(max_age): State<PublicMaxAge>, request: Reque
         None => format!("\"{digest}\""),
     };
     let cache_control = if health {
-        "no-store"
+        "no-store".to_owned()
     } else if personal {
-        "private, no-store"
+        "private, no-store".to_owned()
     } else {
-        ""
+        public_cache_control(max_age.0)
     };
-    let public = format!("public, max-age={}", max_age.0);
-    let cache_control = if cache_control.is_empty() { public.as_str() } else { cache_control };
     if let Ok(value) = HeaderValue::from_str(&etag) {
         parts.headers.insert(header::ETAG, value);
     }
-    if let Ok(value) = HeaderValue::from_str(cache_control) {
+    if let Ok(value) = HeaderValue::from_str(&cache_control) {
         parts.headers.insert(header::CACHE_CONTROL, value);
     }
-    parts.headers.append(header::VARY, HeaderValue::from_static("Authorization, X-API-Key"));
+    parts.headers.append(header::VARY, VARY_CREDENTIALS);
     if if_none_match.is_some_and(|tags| matches(&tags, &etag)) {
         parts.status = StatusCode::NOT_MODIFIED;
         parts.headers.remove(header::CONTENT_TYPE);

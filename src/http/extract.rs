@@ -144,7 +144,9 @@ impl FromRequestParts<AppState> for MaybeAuthUser {
     }
 }
 
-fn presented_credentials(headers: &HeaderMap) -> Result<Option<Presented>, ApiError> {
+/// The credential a request carries (`X-API-Key`, else `Authorization:
+/// Bearer|Token`), without checking it; malformed headers are an error.
+pub(crate) fn presented_credentials(headers: &HeaderMap) -> Result<Option<Presented>, ApiError> {
     let invalid = || ApiError::unauthorized(AuthFailure::InvalidToken);
     if let Some(value) = headers.get("x-api-key") {
         let key = value.to_str().map_err(|_| invalid())?.trim();

@@ -15,7 +15,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use axum::extract::{ConnectInfo, Request, State};
-use axum::http::{HeaderMap, HeaderValue, Method, header};
+use axum::http::{HeaderMap, HeaderValue, Method};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use governor::clock::{Clock as _, DefaultClock};
@@ -25,6 +25,7 @@ use sha2::{Digest as _, Sha256};
 
 use super::problem::ApiError;
 use crate::app::AppState;
+use crate::service::Presented;
 
 type Limiter = RateLimiter<
     String,
@@ -107,24 +108,17 @@ fn is_auth_route(method: &Method, path: &str) -> bool {
 /// only checked for signature and expiry here (no database), which is enough
 /// to know whose bucket to use.
 fn credential_key(headers: &HeaderMap, state: &AppState) -> Option<String> {
-    let api_key = headers.get("x-api-key").and_then(|v| v.to_str().ok());
-    let bearer = headers
-        .get(header::AUTHORIZATION)
-        .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.split_once(' '))
-        .map(|(_, token)| token.trim());
     let digest = |secret: &str| -> String {
         Sha256::digest(secret.as_bytes()).iter().take(12).map(|b| format!("{b:02x}")).collect()
     };
-    match (api_key, bearer) {
-        (Some(key), _) => Some(format!("key:{}", digest(key))),
-        (None, Some(token)) if token.starts_with(crate::auth::secrets::API_KEY_PREFIX) => {
-            Some(format!("key:{}", digest(token)))
+    match super::extract::presented_credentials(headers).ok()?? {
+        Presented::ApiKey(key) => Some(format!("key:{}", digest(&key))),
+        Presented::Bearer(token) if token.starts_with(crate::auth::secrets::API_KEY_PREFIX) => {
+            Some(format!("key:{}", digest(&token)))
         }
-        (None, Some(token)) => {
-            state.auth.jwt.verify(token, state.clock.now()).ok().map(|claims| format!("user:{}", claims.sub))
+        Presented::Bearer(token) => {
+            state.auth.jwt.verify(&token, state.clock.now()).ok().map(|claims| format!("user:{}", claims.sub))
         }
-        (None, None) => None,
     }
 }
 

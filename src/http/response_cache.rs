@@ -14,6 +14,7 @@ use axum::http::{HeaderValue, Method, StatusCode, header};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 
+use super::caching;
 use crate::app::AppState;
 use crate::cache::{Cached, Lookup};
 
@@ -89,9 +90,7 @@ pub async fn cache_reads(State(state): State<AppState>, request: Request, next: 
 
 fn respond(state: &AppState, cached: Cached, if_none_match: Option<HeaderValue>) -> Response {
     let not_modified = match (&if_none_match, &cached.etag) {
-        (Some(tags), Some(etag)) => tags.to_str().is_ok_and(|tags| {
-            tags.trim() == "*" || tags.split(',').any(|t| t.trim().trim_start_matches("W/") == etag)
-        }),
+        (Some(tags), Some(etag)) => tags.to_str().is_ok_and(|tags| caching::matches(tags, etag)),
         _ => false,
     };
     let mut response = if not_modified {
@@ -107,10 +106,11 @@ fn respond(state: &AppState, cached: Cached, if_none_match: Option<HeaderValue>)
     if let Some(value) = cached.etag.as_deref().and_then(|v| HeaderValue::from_str(v).ok()) {
         headers.insert(header::ETAG, value);
     }
-    let max_age = format!("public, max-age={}", state.settings.http.cache_max_age_secs);
-    if let Ok(value) = HeaderValue::from_str(&max_age) {
+    if let Ok(value) =
+        HeaderValue::from_str(&caching::public_cache_control(state.settings.http.cache_max_age_secs))
+    {
         headers.insert(header::CACHE_CONTROL, value);
     }
-    headers.insert(header::VARY, HeaderValue::from_static("Authorization, X-API-Key"));
+    headers.insert(header::VARY, caching::VARY_CREDENTIALS);
     response
 }

@@ -22,6 +22,15 @@ pub enum Presented {
     ApiKey(String),
 }
 
+impl Presented {
+    /// The token or key itself, whichever header carried it.
+    pub fn secret(&self) -> &str {
+        match self {
+            Presented::Bearer(secret) | Presented::ApiKey(secret) => secret,
+        }
+    }
+}
+
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Credential {
     /// A signed-in session (access token).

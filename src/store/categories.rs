@@ -2,6 +2,7 @@
 
 use chrono::{DateTime, Utc};
 
+use super::post_views::is_public;
 use super::{Db, StoreError, Tx};
 
 /// A category with the number of its public posts.
@@ -16,13 +17,18 @@ pub struct CategoryRow {
     pub post_count: i64,
 }
 
-const SELECT: &str = "SELECT c.category_id, c.slug, c.name, c.description, c.created_at, c.updated_at,
-           (SELECT COUNT(*) FROM post p WHERE p.category_id = c.category_id
-              AND (p.status = 'published' OR (p.status = 'scheduled' AND p.publish_at <= $1))) AS post_count
-    FROM category c";
+/// Categories with their public-post count; `$1` is the current time.
+fn select() -> String {
+    format!(
+        "SELECT c.category_id, c.slug, c.name, c.description, c.created_at, c.updated_at,
+                (SELECT COUNT(*) FROM post p WHERE p.category_id = c.category_id AND {}) AS post_count
+         FROM category c",
+        is_public("$1")
+    )
+}
 
 pub async fn list(db: &Db, now: DateTime<Utc>) -> Result<Vec<CategoryRow>, StoreError> {
-    let sql = format!("{SELECT} ORDER BY c.name, c.category_id");
+    let sql = format!("{} ORDER BY c.name, c.category_id", select());
     Ok(on_pool!(db, read, |pool| {
         sqlx::query_as::<_, CategoryRow>(sqlx::AssertSqlSafe(sql)).bind(now).fetch_all(pool).await?
     }))
@@ -33,7 +39,7 @@ pub async fn find_by_slug(
     slug: &str,
     now: DateTime<Utc>,
 ) -> Result<Option<CategoryRow>, StoreError> {
-    let sql = format!("{SELECT} WHERE c.slug = $2");
+    let sql = format!("{} WHERE c.slug = $2", select());
     Ok(on_pool!(db, read, |pool| {
         sqlx::query_as::<_, CategoryRow>(sqlx::AssertSqlSafe(sql))
             .bind(now)
@@ -119,10 +125,12 @@ pub struct TagCount {
 
 /// Tags of public posts, most used first.
 pub async fn tag_counts(db: &Db, now: DateTime<Utc>, limit: i64) -> Result<Vec<TagCount>, StoreError> {
-    let sql = "SELECT t.tag, COUNT(*) AS post_count FROM post_tag t JOIN post p ON p.post_id = t.post_id
-               WHERE p.status = 'published' OR (p.status = 'scheduled' AND p.publish_at <= $1)
-               GROUP BY t.tag ORDER BY COUNT(*) DESC, t.tag ASC LIMIT $2";
-    Ok(on_pool!(db, read, |pool| sqlx::query_as::<_, TagCount>(sql)
+    let sql = format!(
+        "SELECT t.tag, COUNT(*) AS post_count FROM post_tag t JOIN post p ON p.post_id = t.post_id
+         WHERE {} GROUP BY t.tag ORDER BY COUNT(*) DESC, t.tag ASC LIMIT $2",
+        is_public("$1")
+    );
+    Ok(on_pool!(db, read, |pool| sqlx::query_as::<_, TagCount>(sqlx::AssertSqlSafe(sql))
         .bind(now)
         .bind(limit)
         .fetch_all(pool)

@@ -170,6 +170,12 @@ fn fts5_query(input: &str) -> String {
         .join(" ")
 }
 
+/// Whether post `p` is public at the time bound to placeholder `now`: published,
+/// or scheduled and due (the background publisher may not have flipped it yet).
+pub(super) fn is_public(now: &str) -> String {
+    format!("(p.status = 'published' OR (p.status = 'scheduled' AND p.publish_at <= {now}))")
+}
+
 fn select(backend: Backend, q: &PostQuery) -> Sql {
     let mut sql = Sql::new(
         "SELECT p.post_id, p.author_id, p.slug, p.title, p.body, p.body_html, p.excerpt, p.status, \
@@ -215,7 +221,7 @@ fn from_where(sql: &mut Sql, backend: Backend, q: &PostQuery) {
         sql.push(" JOIN post_fts ON post_fts.rowid = p.post_id");
     }
     let now = sql.param(Arg::Time(q.now));
-    let public = format!("(p.status = 'published' OR (p.status = 'scheduled' AND p.publish_at <= {now}))");
+    let public = is_public(&now);
     sql.push(" WHERE ");
     match (q.viewer.sees_all, q.viewer.account_id) {
         (true, _) => sql.push("1 = 1"),

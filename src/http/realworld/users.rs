@@ -2,7 +2,7 @@
 
 use axum::Json;
 use axum::extract::State;
-use axum::http::{HeaderMap, StatusCode, header};
+use axum::http::{HeaderMap, StatusCode};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 use utoipa_axum::router::OpenApiRouter;
@@ -112,13 +112,12 @@ async fn login(
     Ok(envelope(signed_in.account, signed_in.tokens.access_token))
 }
 
-/// The token the client authenticated with, echoed back as the spec wants.
+/// The credential the client authenticated with, echoed back as the spec wants.
 fn presented_token(headers: &HeaderMap) -> String {
-    headers
-        .get(header::AUTHORIZATION)
-        .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.split_once(' ').map(|(_, token)| token.trim().to_owned()))
-        .or_else(|| headers.get("x-api-key").and_then(|v| v.to_str().ok()).map(str::to_owned))
+    crate::http::extract::presented_credentials(headers)
+        .ok()
+        .flatten()
+        .map(|presented| presented.secret().to_owned())
         .unwrap_or_default()
 }
 
