@@ -18,6 +18,8 @@ use crate::auth::Auth;
 use crate::cache::{Cache, RedisTier};
 use crate::clock::{Clock, SystemClock};
 use crate::config::Settings;
+use crate::content::analysis::Analyzer;
+use crate::service::generation::Generator;
 use crate::store::{self, Db};
 
 /// Shared, cheaply cloned state given to every handler.
@@ -28,6 +30,8 @@ pub struct AppState {
     pub auth: Arc<Auth>,
     pub clock: Arc<dyn Clock>,
     pub cache: Cache,
+    pub analyzer: Arc<Analyzer>,
+    pub generator: Arc<Generator>,
     pub started_at: Instant,
 }
 
@@ -47,12 +51,16 @@ impl AppState {
             None => None,
         };
         let cache = Cache::new(http.cache_max_bytes, http.cache_ttl, redis);
+        let analyzer = Arc::new(Analyzer::new(settings.content.mastodon_max_chars));
+        let generator = Arc::new(Generator::new(&settings.content, Arc::clone(&analyzer))?);
         Ok(AppState {
             settings: Arc::new(settings),
             db,
             auth: Arc::new(auth),
             clock,
             cache,
+            analyzer,
+            generator,
             started_at: Instant::now(),
         })
     }

@@ -44,9 +44,52 @@ enum Command {
     Migrate,
     /// Print the effective configuration as TOML, secrets redacted, with each value's source
     Config,
+    /// Analyse a text (sentiment, keywords, language, readability, entities, platform
+    /// limits) and print the analysis as JSON
+    Analyze {
+        /// File to read; `-` or nothing for standard input
+        file: Option<PathBuf>,
+        /// Platform to check the text against (repeatable); every platform when absent
+        #[arg(long = "platform", value_name = "PLATFORM")]
+        platforms: Vec<String>,
+    },
+    /// Generate post variants from a brief with the configured provider and print them as JSON
+    Generate(GenerateArgs),
     /// Manage accounts from the server's shell (creating the first admin, recovering access)
     #[command(subcommand)]
     Admin(AdminCommand),
+}
+
+#[derive(Debug, clap::Args)]
+struct GenerateArgs {
+    /// The brief as JSON (the fields of POST /api/v1/generate); `-` for standard input.
+    /// Flags below override its fields.
+    #[arg(long, value_name = "FILE")]
+    brief: Option<PathBuf>,
+    #[arg(long)]
+    topic: Option<String>,
+    /// Target platform (repeatable)
+    #[arg(long = "platform", value_name = "PLATFORM")]
+    platforms: Vec<String>,
+    #[arg(long)]
+    audience: Option<String>,
+    /// professional, casual, friendly, enthusiastic, informative or persuasive
+    #[arg(long)]
+    tone: Option<String>,
+    /// Keyword to include (repeatable)
+    #[arg(long = "keyword", value_name = "KEYWORD")]
+    keywords: Vec<String>,
+    #[arg(long = "call-to-action", value_name = "TEXT")]
+    call_to_action: Option<String>,
+    /// short, medium or long
+    #[arg(long)]
+    length: Option<String>,
+    /// ISO 639-1 language code
+    #[arg(long)]
+    language: Option<String>,
+    /// Variants per platform, 1 to 5
+    #[arg(long)]
+    variants: Option<i64>,
 }
 
 #[derive(Debug, Subcommand)]
@@ -85,6 +128,7 @@ enum AdminCommand {
 /// Runs the command line and returns the process exit status.
 pub fn main() -> ExitCode {
     let cli = Cli::parse();
+    crate::tls::install_crypto_provider();
     let mut sources = Sources::from_process(cli.config.clone());
     if let Some(listen) = &cli.listen {
         sources.flags.push(("listen", listen.clone(), "--listen"));
@@ -116,6 +160,8 @@ pub fn main() -> ExitCode {
     let result = runtime.block_on(async {
         match command {
             Command::Migrate => migrate(settings).await,
+            Command::Analyze { file, platforms } => crate::cli_content::analyze(&settings, file, platforms),
+            Command::Generate(args) => crate::cli_content::generate(&settings, args.into()).await,
             Command::Admin(admin) => crate::cli_admin::run(settings, admin_request(admin)?).await,
             Command::Serve | Command::Config => serve(settings).await,
         }
@@ -126,6 +172,23 @@ pub fn main() -> ExitCode {
             tracing::error!(error = %format_args!("{err:#}"), "herald failed");
             eprintln!("herald: {err:#}");
             ExitCode::FAILURE
+        }
+    }
+}
+
+impl From<GenerateArgs> for crate::cli_content::GenerateRequest {
+    fn from(a: GenerateArgs) -> Self {
+        crate::cli_content::GenerateRequest {
+            brief_file: a.brief,
+            topic: a.topic,
+            platforms: a.platforms,
+            audience: a.audience,
+            tone: a.tone,
+            keywords: a.keywords,
+            call_to_action: a.call_to_action,
+            length: a.length,
+            language: a.language,
+            variants: a.variants,
         }
     }
 }

@@ -9,7 +9,7 @@
 //! When Redis is slow or down a circuit breaker opens and Herald serves from
 //! the database without caching (never from a possibly stale L1).
 
-mod breaker;
+pub mod breaker;
 mod redis_tier;
 
 use std::sync::Arc;

@@ -51,6 +51,21 @@ pub const CACHE_MAX_BYTES: &str = "cache_max_bytes";
 pub const CACHE_TTL_SECS: &str = "cache_ttl_secs";
 pub const CACHE_NAMESPACE: &str = "cache_namespace";
 pub const METRICS_TOKEN: &str = "metrics_token";
+pub const MASTODON_MAX_CHARS: &str = "mastodon_max_chars";
+pub const GENERATION_PROVIDER: &str = "generation_provider";
+pub const GENERATION_FALLBACK: &str = "generation_fallback";
+pub const GENERATION_CACHE_TTL_SECS: &str = "generation_cache_ttl_secs";
+pub const GENERATION_CONCURRENCY: &str = "generation_concurrency";
+pub const LLM_BASE_URL: &str = "llm_base_url";
+pub const LLM_MODEL: &str = "llm_model";
+pub const LLM_API_KEY: &str = "llm_api_key";
+pub const LLM_API_KEY_HEADER: &str = "llm_api_key_header";
+pub const LLM_TIMEOUT_SECS: &str = "llm_timeout_secs";
+pub const LLM_MAX_RETRIES: &str = "llm_max_retries";
+pub const LLM_TEMPERATURE: &str = "llm_temperature";
+pub const LLM_RATE_LIMIT: &str = "llm_rate_limit_per_minute";
+pub const LLM_BREAKER_FAILURES: &str = "llm_breaker_failures";
+pub const LLM_BREAKER_COOLDOWN_SECS: &str = "llm_breaker_cooldown_secs";
 
 pub const SETTINGS: &[SettingDef] = &[
     SettingDef {
@@ -271,6 +286,111 @@ pub const SETTINGS: &[SettingDef] = &[
         default: None,
         secret: true,
         doc: "When set, `GET /metrics` requires `Authorization: Bearer <token>` (set it whenever the port is reachable from outside).",
+    },
+    SettingDef {
+        key: MASTODON_MAX_CHARS,
+        env: &["HERALD_MASTODON_MAX_CHARS"],
+        default: Some("500"),
+        secret: false,
+        doc: "Character limit of the Mastodon instance posts are checked against (500 on mastodon.social; many instances raise it).",
+    },
+    SettingDef {
+        key: GENERATION_PROVIDER,
+        env: &["HERALD_GENERATION_PROVIDER"],
+        default: Some("template"),
+        secret: false,
+        doc: "Who writes generated posts: `template` (built-in, offline, no LLM) or `openai` (any OpenAI-compatible chat-completions endpoint, see `llm_*`).",
+    },
+    SettingDef {
+        key: GENERATION_FALLBACK,
+        env: &["HERALD_GENERATION_FALLBACK"],
+        default: Some("true"),
+        secret: false,
+        doc: "When the `openai` provider fails or its circuit breaker is open, answer with the `template` provider (and say so) instead of 502/503.",
+    },
+    SettingDef {
+        key: GENERATION_CACHE_TTL_SECS,
+        env: &["HERALD_GENERATION_CACHE_TTL_SECS"],
+        default: Some("3600"),
+        secret: false,
+        doc: "How long a generation result is reused for the same normalised brief and provider settings (0 disables the cache).",
+    },
+    SettingDef {
+        key: GENERATION_CONCURRENCY,
+        env: &["HERALD_GENERATION_CONCURRENCY"],
+        default: Some("4"),
+        secret: false,
+        doc: "How many briefs of one batch request are generated at the same time.",
+    },
+    SettingDef {
+        key: LLM_BASE_URL,
+        env: &["HERALD_LLM_BASE_URL"],
+        default: None,
+        secret: false,
+        doc: "Base URL of the chat-completions API, e.g. `https://api.openai.com/v1`, `http://127.0.0.1:11434/v1` (Ollama); `/chat/completions` is appended, a query string (Azure `api-version`) is kept. Required for `openai`.",
+    },
+    SettingDef {
+        key: LLM_MODEL,
+        env: &["HERALD_LLM_MODEL"],
+        default: None,
+        secret: false,
+        doc: "Model name sent with every request (e.g. `gpt-4o-mini`, `llama3.1`). Required for `openai`.",
+    },
+    SettingDef {
+        key: LLM_API_KEY,
+        env: &["HERALD_LLM_API_KEY"],
+        default: None,
+        secret: true,
+        doc: "API key for the chat-completions endpoint; unset for local servers that need none.",
+    },
+    SettingDef {
+        key: LLM_API_KEY_HEADER,
+        env: &["HERALD_LLM_API_KEY_HEADER"],
+        default: Some("authorization"),
+        secret: false,
+        doc: "How the key is sent: `authorization` (`Bearer <key>`: OpenAI, vLLM, llama.cpp) or `api-key` (Azure OpenAI).",
+    },
+    SettingDef {
+        key: LLM_TIMEOUT_SECS,
+        env: &["HERALD_LLM_TIMEOUT_SECS"],
+        default: Some("30"),
+        secret: false,
+        doc: "Timeout of one upstream request, connection included.",
+    },
+    SettingDef {
+        key: LLM_MAX_RETRIES,
+        env: &["HERALD_LLM_MAX_RETRIES"],
+        default: Some("2"),
+        secret: false,
+        doc: "Retries after a 429, 5xx, timeout or connection failure, with exponential back-off honouring `Retry-After`.",
+    },
+    SettingDef {
+        key: LLM_TEMPERATURE,
+        env: &["HERALD_LLM_TEMPERATURE"],
+        default: Some("0.7"),
+        secret: false,
+        doc: "Sampling temperature sent upstream (0 to 2).",
+    },
+    SettingDef {
+        key: LLM_RATE_LIMIT,
+        env: &["HERALD_LLM_RATE_LIMIT_PER_MINUTE"],
+        default: Some("10"),
+        secret: false,
+        doc: "Upstream generation calls each user may cause per minute (cached results do not count); over it: 429.",
+    },
+    SettingDef {
+        key: LLM_BREAKER_FAILURES,
+        env: &["HERALD_LLM_BREAKER_FAILURES"],
+        default: Some("5"),
+        secret: false,
+        doc: "Consecutive failed upstream attempts that open the circuit breaker (no upstream calls while open).",
+    },
+    SettingDef {
+        key: LLM_BREAKER_COOLDOWN_SECS,
+        env: &["HERALD_LLM_BREAKER_COOLDOWN_SECS"],
+        default: Some("30"),
+        secret: false,
+        doc: "How long the breaker stays open before one trial request may close it.",
     },
 ];
 

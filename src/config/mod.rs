@@ -105,6 +105,63 @@ pub struct HttpSettings {
     pub shutdown_grace: Duration,
 }
 
+/// Which provider writes generated posts.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ProviderKind {
+    Template,
+    OpenAi,
+}
+
+/// How the API key travels to the chat-completions endpoint.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ApiKeyHeader {
+    /// `Authorization: Bearer <key>` (OpenAI, vLLM, llama.cpp, Ollama).
+    Bearer,
+    /// `api-key: <key>` (Azure OpenAI).
+    ApiKey,
+}
+
+/// An OpenAI-compatible chat-completions endpoint.
+#[derive(Clone)]
+pub struct LlmSettings {
+    pub base_url: String,
+    pub model: String,
+    pub api_key: Option<SecretString>,
+    pub api_key_header: ApiKeyHeader,
+    pub timeout: Duration,
+    pub max_retries: u32,
+    pub temperature: f32,
+    pub breaker_failures: u32,
+    pub breaker_cooldown: Duration,
+}
+
+impl fmt::Debug for LlmSettings {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("LlmSettings")
+            .field("base_url", &url::redact(&self.base_url))
+            .field("model", &self.model)
+            .field("api_key", &self.api_key.as_ref().map(|_| "***"))
+            .field("api_key_header", &self.api_key_header)
+            .field("timeout", &self.timeout)
+            .field("max_retries", &self.max_retries)
+            .field("temperature", &self.temperature)
+            .finish_non_exhaustive()
+    }
+}
+
+/// Analysis and generation.
+#[derive(Debug, Clone)]
+pub struct ContentSettings {
+    pub mastodon_max_chars: usize,
+    pub provider: ProviderKind,
+    /// Present whenever the `llm_*` settings are complete (required for `openai`).
+    pub llm: Option<LlmSettings>,
+    pub fallback: bool,
+    pub cache_ttl: Duration,
+    pub concurrency: usize,
+    pub llm_rate_limit_per_minute: u32,
+}
+
 /// The effective configuration. `Debug` never shows secrets: URLs are wrapped
 /// in types whose `Debug` redacts credentials.
 #[derive(Debug, Clone)]
@@ -115,6 +172,7 @@ pub struct Settings {
     pub log: LogSettings,
     pub http: HttpSettings,
     pub auth: AuthSettings,
+    pub content: ContentSettings,
 }
 
 impl Settings {
@@ -197,6 +255,7 @@ impl Settings {
                 .map(|ip| ip.parse::<std::net::IpAddr>().map_err(|_| format!("`{ip}` is not an IP address")))
                 .collect::<Result<Vec<_>, _>>()
         });
+        let content = parse_content(&mut p);
 
         // Every `None` above has pushed a problem, so this only yields `Some`
         // when the whole configuration is valid.
@@ -242,6 +301,7 @@ impl Settings {
                     },
                     login_free_failures: u32::try_from(free_failures?).ok()?,
                 },
+                content: content?,
             })
         })();
         match settings {
@@ -323,6 +383,76 @@ impl Parser<'_> {
             }
         }
     }
+}
+
+fn parse_content(p: &mut Parser<'_>) -> Option<ContentSettings> {
+    let mastodon = p.parse(defs::MASTODON_MAX_CHARS, |s| int_in(s, 1, 1_000_000));
+    let provider = p.parse(defs::GENERATION_PROVIDER, |s| match s {
+        "template" => Ok(ProviderKind::Template),
+        "openai" => Ok(ProviderKind::OpenAi),
+        _ => Err("must be one of template, openai".to_owned()),
+    });
+    let fallback = p.parse(defs::GENERATION_FALLBACK, boolean);
+    let cache_ttl = p.parse(defs::GENERATION_CACHE_TTL_SECS, |s| int_in(s, 0, 30 * 86_400));
+    let concurrency = p.parse(defs::GENERATION_CONCURRENCY, |s| int_in(s, 1, 64));
+    let base_url = p.parse_optional(defs::LLM_BASE_URL, |s| {
+        if (s.starts_with("http://") || s.starts_with("https://")) && s.len() > "https://".len() {
+            Ok(s.trim_end_matches('/').to_owned())
+        } else {
+            Err("must be an http:// or https:// URL, e.g. http://127.0.0.1:11434/v1".to_owned())
+        }
+    });
+    let model = p.parse_optional(defs::LLM_MODEL, |s| {
+        if s.is_empty() { Err("must not be empty".to_owned()) } else { Ok(s.to_owned()) }
+    });
+    let api_key = p.parse_optional(defs::LLM_API_KEY, |s| Ok(SecretString::from(s.to_owned())));
+    let key_header = p.parse(defs::LLM_API_KEY_HEADER, |s| match s {
+        "authorization" => Ok(ApiKeyHeader::Bearer),
+        "api-key" => Ok(ApiKeyHeader::ApiKey),
+        _ => Err("must be one of authorization, api-key".to_owned()),
+    });
+    let timeout = p.parse(defs::LLM_TIMEOUT_SECS, |s| int_in(s, 1, 600));
+    let retries = p.parse(defs::LLM_MAX_RETRIES, |s| int_in(s, 0, 10));
+    let temperature = p.parse(defs::LLM_TEMPERATURE, |s| match s.parse::<f32>() {
+        Ok(t) if (0.0..=2.0).contains(&t) => Ok(t),
+        _ => Err("must be a number from 0 to 2".to_owned()),
+    });
+    let rate = p.parse(defs::LLM_RATE_LIMIT, |s| int_in(s, 1, 1_000_000));
+    let breaker_failures = p.parse(defs::LLM_BREAKER_FAILURES, |s| int_in(s, 1, 1000));
+    let breaker_cooldown = p.parse(defs::LLM_BREAKER_COOLDOWN_SECS, |s| int_in(s, 1, 86_400));
+
+    let llm = match (base_url.clone()?, model.clone()?) {
+        (Some(base_url), Some(model)) => Some(LlmSettings {
+            base_url,
+            model,
+            api_key: api_key?,
+            api_key_header: key_header?,
+            timeout: Duration::from_secs(timeout?),
+            max_retries: u32::try_from(retries?).ok()?,
+            temperature: temperature?,
+            breaker_failures: u32::try_from(breaker_failures?).ok()?,
+            breaker_cooldown: Duration::from_secs(breaker_cooldown?),
+        }),
+        _ => None,
+    };
+    if provider == Some(ProviderKind::OpenAi) {
+        for (key, value) in
+            [(defs::LLM_BASE_URL, base_url.flatten().is_some()), (defs::LLM_MODEL, model.flatten().is_some())]
+        {
+            if !value {
+                p.problems.push(format!("{key}: is required when generation_provider = openai"));
+            }
+        }
+    }
+    Some(ContentSettings {
+        mastodon_max_chars: usize::try_from(mastodon?).ok()?,
+        provider: provider?,
+        llm,
+        fallback: fallback?,
+        cache_ttl: Duration::from_secs(cache_ttl?),
+        concurrency: usize::try_from(concurrency?).ok()?,
+        llm_rate_limit_per_minute: u32::try_from(rate?).ok()?,
+    })
 }
 
 fn parse_origins(s: &str) -> Result<CorsOrigins, String> {

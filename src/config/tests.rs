@@ -146,3 +146,33 @@ fn describe_prints_valid_toml_that_loads_back_to_the_same_settings() {
     assert_eq!(table["listen"].as_str(), Some("127.0.0.1:7777"));
     assert!(text.contains("# env HERALD_LISTEN"), "{text}");
 }
+
+#[test]
+fn the_openai_provider_needs_a_base_url_and_a_model_and_keeps_its_key_secret() {
+    let errors = Settings::load(&env(&[("HERALD_GENERATION_PROVIDER", "openai")])).unwrap_err();
+    assert!(
+        errors.0.iter().any(|e| e.starts_with("llm_base_url: is required when generation_provider = openai"))
+    );
+    assert!(errors.0.iter().any(|e| e.starts_with("llm_model: is required")));
+
+    let bad = env(&[
+        ("HERALD_LLM_BASE_URL", "ftp://x"),
+        ("HERALD_LLM_TEMPERATURE", "3"),
+        ("HERALD_GENERATION_PROVIDER", "gpt"),
+    ]);
+    let errors = Settings::load(&bad).unwrap_err();
+    for key in ["llm_base_url:", "llm_temperature:", "generation_provider:"] {
+        assert!(errors.0.iter().any(|e| e.starts_with(key)), "{key} in {errors}");
+    }
+
+    let (settings, _) = Settings::load(&env(&[
+        ("HERALD_GENERATION_PROVIDER", "openai"),
+        ("HERALD_LLM_BASE_URL", "http://127.0.0.1:11434/v1/"),
+        ("HERALD_LLM_MODEL", "llama3.1"),
+        ("HERALD_LLM_API_KEY", "sk-very-secret"),
+    ]))
+    .unwrap();
+    let llm = settings.content.llm.as_ref().unwrap();
+    assert_eq!((llm.base_url.as_str(), llm.model.as_str()), ("http://127.0.0.1:11434/v1", "llama3.1"));
+    assert!(!format!("{settings:?}").contains("sk-very-secret"));
+}

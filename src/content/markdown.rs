@@ -32,6 +32,32 @@ pub fn to_safe_html(markdown: &str) -> String {
     SANITISER.clean(&html).to_string()
 }
 
+/// The text a reader sees, without Markdown syntax or HTML; a link whose
+/// text is not its address keeps the address in parentheses.
+pub fn plain_text(markdown: &str) -> String {
+    let mut text = String::with_capacity(markdown.len());
+    let mut link: Option<(String, usize)> = None;
+    for event in Parser::new_ext(markdown, options()) {
+        match event {
+            Event::Text(t) | Event::Code(t) => text.push_str(&t),
+            Event::SoftBreak | Event::HardBreak => text.push('\n'),
+            Event::End(TagEnd::Paragraph | TagEnd::Heading(_) | TagEnd::Item | TagEnd::CodeBlock) => {
+                text.push_str("\n\n");
+            }
+            Event::Start(Tag::Link { dest_url, .. }) => link = Some((dest_url.to_string(), text.len())),
+            Event::End(TagEnd::Link) => {
+                if let Some((url, start)) = link.take()
+                    && text.get(start..) != Some(url.as_str())
+                {
+                    text.push_str(&format!(" ({url})"));
+                }
+            }
+            _ => {}
+        }
+    }
+    text.trim().to_owned()
+}
+
 /// The first ~280 characters of the text, cut at a word boundary, with
 /// Markdown syntax and HTML removed.
 pub fn excerpt(markdown: &str) -> String {
@@ -74,6 +100,14 @@ mod tests {
         for forbidden in ["<script", "onerror", "javascript:", "<iframe", "<style", "alert('x')"] {
             assert!(!html.contains(forbidden), "{forbidden} survived: {html}");
         }
+    }
+
+    #[test]
+    fn plain_text_keeps_words_and_link_addresses() {
+        assert_eq!(
+            plain_text("# Hi\n\nSee [the docs](https://x.dev) or <https://y.dev>.\n\n- one\n- two"),
+            "Hi\n\nSee the docs (https://x.dev) or https://y.dev.\n\none\n\ntwo"
+        );
     }
 
     #[test]

@@ -1,4 +1,6 @@
-//! Working with what posts say: Markdown rendering and (later) analysis and
+//! Working with what posts say: Markdown rendering, text analysis and the
 //! generation providers.
 
+pub mod analysis;
+pub mod generation;
 pub mod markdown;

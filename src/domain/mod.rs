@@ -2,10 +2,12 @@
 //! these types at the edge, so code past the edge never re-validates.
 
 mod account;
+pub mod brief;
 mod common_passwords;
 pub mod post;
 mod validation;
 
 pub use account::{AvatarUrl, Bio, DisplayName, Email, Password, Role, Scope, Username};
+pub use brief::{Brief, LengthPreference, Tone};
 pub use post::{ContentType, Excerpt, Platform, PostBody, PostStatus, PostTitle, Slug, Tags, Transition};
 pub use validation::{ValidationError, Validator};

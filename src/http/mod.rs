@@ -9,6 +9,7 @@ mod categories;
 mod comments;
 pub mod extract;
 mod health;
+mod intelligence;
 mod me;
 pub mod openapi;
 mod post_actions;
@@ -36,8 +37,7 @@ use tower_http::cors::{AllowOrigin, CorsLayer};
 use tower_http::limit::RequestBodyLimitLayer;
 use tower_http::map_response_body::MapResponseBodyLayer;
 use tower_http::timeout::TimeoutLayer;
-use tower_http::trace::{DefaultOnResponse, TraceLayer};
-use tracing::Level;
+use tower_http::trace::TraceLayer;
 use utoipa::OpenApi as _;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
@@ -82,8 +82,12 @@ pub fn router(state: AppState, extra: Option<Router<AppState>>) -> Router {
             TraceLayer::new_for_http()
                 .make_span_with(request_span)
                 .on_request(())
-                .on_response(DefaultOnResponse::new().level(Level::INFO)),
+                // One line per request comes from `access_log`, once the body
+                // is sent; internal errors are logged once by `finalize`.
+                .on_response(())
+                .on_failure(()),
         )
+        .layer(middleware::from_fn(crate::telemetry::access_log::log_requests))
         .layer(cors(&settings.http.cors_origins))
         .layer(middleware::from_fn_with_state(http.hsts, security_headers))
         .layer(middleware::from_fn(crate::telemetry::metrics::track))
@@ -191,6 +195,7 @@ fn v1_router() -> OpenApiRouter<AppState> {
         .merge(comments::router())
         .merge(categories::router())
         .merge(profiles::router())
+        .merge(intelligence::router())
 }
 
 /// The root span of a request: every log line inside carries these fields.

@@ -31,6 +31,7 @@ use crate::domain::ValidationError;
          (name = "comments", description = "Comments and one level of replies"),
          (name = "categories", description = "Categories and tags"),
          (name = "profiles", description = "Public profiles, following and the feed"),
+         (name = "intelligence", description = "Text analysis and post generation from a brief"),
          (name = "realworld", description = "The RealWorld (Conduit) API under /api: the same data and rules as /api/v1"),
          (name = "meta", description = "This API's own description")),
 )]

@@ -80,6 +80,12 @@ pub struct PostView {
     pub body: String,
     /// The body rendered to sanitised HTML.
     pub body_html: String,
+    /// Analysis of the body's text (sentiment, keywords, language,
+    /// readability, entities) checked against the post's platforms;
+    /// recomputed whenever the body or the platforms change.
+    pub analysis: Option<crate::content::analysis::Analysis>,
+    /// The generation brief this post was drafted from, if any.
+    pub brief_id: Option<i64>,
 }
 
 /// A post in a list: the summary, plus the search snippet.
@@ -147,8 +153,10 @@ fn split_row(row: PostViewRow) -> (PostSummary, String, String, Option<String>) 
 
 impl From<PostViewRow> for PostView {
     fn from(row: PostViewRow) -> Self {
+        let analysis = row.analysis.as_deref().and_then(|json| serde_json::from_str(json).ok());
+        let brief_id = row.brief_id;
         let (summary, body, body_html, _) = split_row(row);
-        PostView { summary, body, body_html }
+        PostView { summary, body, body_html, analysis, brief_id }
     }
 }
 
@@ -212,6 +220,7 @@ async fn create_post(
         category: body.category,
         platforms: body.platforms,
         content_type: body.content_type,
+        brief_id: None,
     };
     let row = posts::create(&state, &actor, &input, publish).await?;
     let location = format!("/api/v1/posts/{}", row.post_id);
@@ -307,6 +316,7 @@ async fn update_post(
         category: body.category,
         platforms: body.platforms,
         content_type: body.content_type,
+        brief_id: None,
     };
     Ok(with_etag(StatusCode::OK, posts::update(&state, &actor, id, &input, if_match).await?))
 }

@@ -187,6 +187,14 @@ impl From<service::Error> for ApiError {
                 err.headers.push((header::RETRY_AFTER, HeaderValue::from(retry_after_secs.max(1))));
                 err
             }
+            E::Upstream { provider, detail, unavailable } => {
+                let (status, code, what) = if unavailable {
+                    (StatusCode::SERVICE_UNAVAILABLE, "upstream_unavailable", "is unavailable")
+                } else {
+                    (StatusCode::BAD_GATEWAY, "upstream_failed", "failed")
+                };
+                ApiError::new(status, code, format!("the upstream `{provider}` provider {what}: {detail}"))
+            }
             E::Internal(cause) => ApiError::internal(cause),
         }
     }

@@ -3,9 +3,11 @@
 
 pub mod accounts;
 pub mod actor;
+pub mod analysis;
 pub mod api_keys;
 pub mod categories;
 pub mod comments;
+pub mod generation;
 pub mod posts;
 pub mod profiles;
 pub mod sessions;
@@ -45,6 +47,9 @@ pub enum Error {
     TooManyRequests { retry_after_secs: u64 },
     #[error("temporarily unavailable")]
     Unavailable,
+    /// An upstream provider (the LLM) failed; `unavailable` when its circuit breaker is open.
+    #[error("the {provider} provider failed: {detail}")]
+    Upstream { provider: &'static str, detail: String, unavailable: bool },
     #[error("internal error")]
     Internal(#[source] anyhow::Error),
 }

@@ -29,6 +29,8 @@ pub struct PostInput {
     pub category: Option<String>,
     pub platforms: Option<Vec<String>>,
     pub content_type: Option<String>,
+    /// Set by the generation service for drafts it saves; never by clients.
+    pub brief_id: Option<i64>,
 }
 
 struct ValidInput {
@@ -216,7 +218,10 @@ pub async fn create(
         version: 1,
         created_at: now,
         updated_at: now,
+        analysis: None,
+        brief_id: input.brief_id,
     };
+    analyse(state, &mut row);
     let mut tx = state.db.begin().await?;
     if let Some(Some(category)) = &valid.category {
         row.category_id = Some(category_id(&mut tx, category).await?);
@@ -227,6 +232,15 @@ pub async fn create(
     posts::insert_revision(&mut tx, &row, actor.account_id, now).await?;
     tx.commit().await?;
     get(state, Some(actor), row.post_id).await
+}
+
+/// Stores the analysis of the post's text (as readers see it, without
+/// Markdown) checked against the platforms it targets.
+fn analyse(state: &AppState, row: &mut PostRow) {
+    let platforms: Vec<Platform> =
+        row.platforms.split(',').filter_map(|p| Platform::parse("", p).ok()).collect();
+    let analysis = state.analyzer.analyze(&markdown::plain_text(&row.body), &platforms);
+    row.analysis = serde_json::to_string(&analysis).ok();
 }
 
 fn join<'a>(items: impl Iterator<Item = &'a str>) -> String {
@@ -357,6 +371,9 @@ pub async fn update(
         if !never_published {
             posts::remember_old_slug(&mut tx, &old_slug, &row.slug, post_id).await?;
         }
+    }
+    if valid.body.is_some() || valid.platforms.is_some() || row.analysis.is_none() {
+        analyse(state, &mut row);
     }
     let previous = row.version;
     row.version += 1;

@@ -8,18 +8,22 @@
 // Defined before the submodules so their textual scope includes them.
 /// Runs `$body` with `$pool` bound to the pool for `$role` (`read` or `write`).
 /// The body is compiled once per backend, so one query text serves both.
+/// Each run is timed into `herald_db_query_duration_seconds{pool}` (which
+/// includes waiting for a connection), also when the body returns early.
 macro_rules! on_pool {
-    ($db:expr, $role:ident, |$pool:ident| $body:expr) => {
+    ($db:expr, $role:ident, |$pool:ident| $body:expr) => {{
+        let _timer = $crate::store::QueryTimer::start(stringify!($role));
         match $db {
             $crate::store::Db::Sqlite { $role: $pool, .. } => $body,
             $crate::store::Db::Postgres($pool) => $body,
         }
-    };
+    }};
 }
 
 /// Runs `$body` with `$conn` bound to the transaction's connection.
 macro_rules! on_tx {
-    ($tx:expr, |$conn:ident| $body:expr) => {
+    ($tx:expr, |$conn:ident| $body:expr) => {{
+        let _timer = $crate::store::QueryTimer::start("tx");
         match $tx {
             $crate::store::Tx::Sqlite(tx) => {
                 let $conn = &mut **tx;
@@ -30,7 +34,7 @@ macro_rules! on_tx {
                 $body
             }
         }
-    };
+    }};
 }
 
 pub mod accounts;
@@ -39,6 +43,7 @@ pub mod categories;
 pub mod comments;
 mod connect;
 mod dialect;
+pub mod generation_briefs;
 pub mod instance_settings;
 pub mod login_failures;
 pub mod migrate;
@@ -71,6 +76,26 @@ pub enum Db {
 pub enum Tx {
     Sqlite(Transaction<'static, Sqlite>),
     Postgres(Transaction<'static, Postgres>),
+}
+
+/// Times one statement (or statement group) for metrics; records on drop,
+/// so early returns and errors are measured too.
+pub struct QueryTimer {
+    pool: &'static str,
+    started: std::time::Instant,
+}
+
+impl QueryTimer {
+    pub fn start(pool: &'static str) -> QueryTimer {
+        QueryTimer { pool, started: std::time::Instant::now() }
+    }
+}
+
+impl Drop for QueryTimer {
+    fn drop(&mut self) {
+        metrics::histogram!("herald_db_query_duration_seconds", "pool" => self.pool)
+            .record(self.started.elapsed().as_secs_f64());
+    }
 }
 
 /// Storage failures, mapped to service errors by the caller.
@@ -119,11 +144,16 @@ impl Db {
 
     /// Starts a write transaction. On SQLite this waits for the single writer
     /// connection, which serialises writers without lock errors.
+    /// The wait is recorded as `herald_db_pool_wait_seconds{pool="write"}`.
     pub async fn begin(&self) -> Result<Tx, StoreError> {
-        Ok(match self {
+        let started = std::time::Instant::now();
+        let tx = match self {
             Db::Sqlite { write, .. } => Tx::Sqlite(write.begin().await?),
             Db::Postgres(pool) => Tx::Postgres(pool.begin().await?),
-        })
+        };
+        metrics::histogram!("herald_db_pool_wait_seconds", "pool" => "write")
+            .record(started.elapsed().as_secs_f64());
+        Ok(tx)
     }
 
     /// Round-trips a trivial query and reports how long it took.

@@ -28,6 +28,9 @@ pub struct PostViewRow {
     pub version: i64,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
+    /// JSON of `content::analysis::Analysis`.
+    pub analysis: Option<String>,
+    pub brief_id: Option<i64>,
     pub author_username: String,
     pub author_display_name: Option<String>,
     pub author_bio: Option<String>,
@@ -180,6 +183,7 @@ fn select(backend: Backend, q: &PostQuery) -> Sql {
     let mut sql = Sql::new(
         "SELECT p.post_id, p.author_id, p.slug, p.title, p.body, p.body_html, p.excerpt, p.status, \
          p.publish_at, p.published_at, p.category_id, p.tags, p.platforms, p.content_type, p.version, \
+         p.analysis, p.brief_id, \
          p.created_at, p.updated_at, a.username AS author_username, a.display_name AS author_display_name, \
          a.bio AS author_bio, a.avatar_url AS author_avatar_url, c.slug AS category_slug, c.name AS category_name, \
          (SELECT COUNT(*) FROM post_like l WHERE l.post_id = p.post_id) AS like_count, ",

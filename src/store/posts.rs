@@ -8,7 +8,7 @@ use super::{Db, StoreError, Tx, dialect};
 macro_rules! columns {
     () => {
         "post_id, author_id, slug, title, body, body_html, excerpt, excerpt_given, status, publish_at, \
-         published_at, category_id, tags, platforms, content_type, version, created_at, updated_at"
+         published_at, category_id, tags, platforms, content_type, version, created_at, updated_at, analysis, brief_id"
     };
 }
 
@@ -35,13 +35,17 @@ pub struct PostRow {
     pub version: i64,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
+    /// The text analysis (JSON), recomputed whenever the text changes.
+    pub analysis: Option<String>,
+    /// The generation brief this post was drafted from.
+    pub brief_id: Option<i64>,
 }
 
 /// Inserts `post` (its `post_id` is ignored) and its tags; returns the id.
 pub async fn insert(tx: &mut Tx, post: &PostRow) -> Result<i64, StoreError> {
     let sql = "INSERT INTO post (author_id, slug, title, body, body_html, excerpt, excerpt_given, status, publish_at,
-                   published_at, category_id, tags, platforms, content_type, version, created_at, updated_at)
-               VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17)
+                   published_at, category_id, tags, platforms, content_type, version, created_at, updated_at, analysis, brief_id)
+               VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19)
                RETURNING post_id";
     let post_id: i64 = on_tx!(tx, |conn| {
         sqlx::query_scalar(sql)
@@ -62,6 +66,8 @@ pub async fn insert(tx: &mut Tx, post: &PostRow) -> Result<i64, StoreError> {
             .bind(post.version)
             .bind(post.created_at)
             .bind(post.updated_at)
+            .bind(&post.analysis)
+            .bind(post.brief_id)
             .fetch_one(conn)
             .await
     })
@@ -84,7 +90,7 @@ pub async fn lock(tx: &mut Tx, post_id: i64) -> Result<Option<PostRow>, StoreErr
 pub async fn update(tx: &mut Tx, post: &PostRow, expected_version: i64) -> Result<bool, StoreError> {
     let sql = "UPDATE post SET slug = $2, title = $3, body = $4, body_html = $5, excerpt = $6, excerpt_given = $7,
                    status = $8, publish_at = $9, published_at = $10, category_id = $11, tags = $12, platforms = $13,
-                   content_type = $14, version = $15, updated_at = $16
+                   content_type = $14, version = $15, updated_at = $16, analysis = $18
                WHERE post_id = $1 AND version = $17";
     let updated = on_tx!(tx, |conn| {
         sqlx::query(sql)
@@ -105,6 +111,7 @@ pub async fn update(tx: &mut Tx, post: &PostRow, expected_version: i64) -> Resul
             .bind(post.version)
             .bind(post.updated_at)
             .bind(expected_version)
+            .bind(&post.analysis)
             .execute(conn)
             .await
             .map(|r| r.rows_affected())

@@ -6,6 +6,8 @@ use std::time::{Duration, Instant};
 use serde::Serialize;
 
 use crate::cache::RedisTier;
+use crate::content::generation::ProviderHealth;
+use crate::service::generation::Generator;
 use crate::store::Db;
 
 const CHECK_TIMEOUT: Duration = Duration::from_secs(2);
@@ -46,7 +48,10 @@ impl Report {
 /// Checks the database (reachable) and its schema (no pending migrations),
 /// both required; and Redis when configured, which is optional: without it
 /// Herald serves uncached, so it is `degraded`, not `down`.
-pub async fn readiness(db: &Db, redis: Option<&RedisTier>) -> Report {
+/// The generation provider is reported from its breaker, without calling
+/// the upstream (probes must stay cheap): `degraded` while the breaker is
+/// open, never `down`, since the template provider can still answer.
+pub async fn readiness(db: &Db, redis: Option<&RedisTier>, generator: &Generator) -> Report {
     let mut checks = BTreeMap::new();
 
     let started = Instant::now();
@@ -87,6 +92,18 @@ pub async fn readiness(db: &Db, redis: Option<&RedisTier>) -> Report {
         };
         checks.insert("redis", check);
     }
+
+    let started = Instant::now();
+    let (provider, health) = generator.health();
+    let generation = match health {
+        ProviderHealth::Up => check(Status::Up, started, Some(provider.to_owned())),
+        ProviderHealth::Degraded => check(
+            Status::Degraded,
+            started,
+            Some(format!("{provider}: circuit breaker open after repeated upstream failures")),
+        ),
+    };
+    checks.insert("generation", generation);
 
     let status = checks.values().map(|c| c.status).max_by_key(|s| severity(*s)).unwrap_or(Status::Up);
     Report { status, checks }

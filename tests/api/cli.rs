@@ -136,7 +136,9 @@ fn serve_on_the_embedded_default_is_ready_logs_request_ids_and_exits_0_on_sigter
 
     let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
     let status = runtime.block_on(async {
-        let response = reqwest::Client::new()
+        let response = crate::helpers::client_builder()
+            .build()
+            .unwrap()
             .get(format!("http://{addr}/health/ready"))
             .header("x-request-id", "cli-test-1")
             .send()
@@ -160,6 +162,9 @@ fn serve_on_the_embedded_default_is_ready_logs_request_ids_and_exits_0_on_sigter
         .unwrap_or_else(|| panic!("no log line carries the request id: {lines:#?}"));
     assert_eq!(request_line["span"]["route"], "/health/ready");
     assert_eq!(request_line["fields"]["status"], 200);
+    assert_eq!(request_line["fields"]["method"], "GET");
+    assert!(request_line["fields"]["bytes"].as_u64().is_some_and(|b| b > 0), "{request_line}");
+    assert!(request_line["fields"]["latency_ms"].as_f64().is_some(), "{request_line}");
 }
 
 fn run_with_stdin(cmd: &mut Command, stdin: &str) -> std::process::Output {

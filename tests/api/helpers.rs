@@ -63,6 +63,12 @@ fn init_logs() {
     });
 }
 
+/// An HTTP client for tests (with the TLS provider the crate uses installed).
+pub fn client_builder() -> reqwest::ClientBuilder {
+    herald::tls::install_crypto_provider();
+    reqwest::Client::builder()
+}
+
 pub struct TestApp {
     pub base: String,
     pub client: reqwest::Client,
@@ -131,10 +137,7 @@ impl Spawn {
         let server = tokio::spawn(app.run_until_stopped(shutdown.clone()));
         TestApp {
             base: format!("http://{addr}"),
-            client: reqwest::Client::builder()
-                .redirect(reqwest::redirect::Policy::none())
-                .build()
-                .expect("client"),
+            client: client_builder().redirect(reqwest::redirect::Policy::none()).build().expect("client"),
             state,
             db_url,
             shutdown,

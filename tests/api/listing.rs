@@ -109,6 +109,8 @@ async fn seed(app: &TestApp, author_id: i64, n: i64) {
             version: 1,
             created_at: at,
             updated_at: at,
+            analysis: None,
+            brief_id: None,
         };
         herald::store::posts::insert(&mut tx, &row).await.unwrap();
     }

@@ -5,11 +5,14 @@
 mod helpers;
 
 mod accounts;
+mod analysis;
 mod api_keys;
 mod cache;
 mod cli;
 mod comments;
 mod errors;
+mod fake_llm;
+mod generation;
 mod health;
 mod listing;
 mod migrations;

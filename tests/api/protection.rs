@@ -171,11 +171,11 @@ async fn beyond_max_in_flight_requests_are_shed_at_once_with_503() {
 #[tokio::test]
 async fn http2_with_prior_knowledge_and_http1_keep_alive_share_one_port() {
     let app = TestApp::spawn(Backend::Sqlite).await;
-    let h2 = reqwest::Client::builder().http2_prior_knowledge().build().unwrap();
+    let h2 = crate::helpers::client_builder().http2_prior_knowledge().build().unwrap();
     let response = h2.get(app.url("/api/v1/posts")).send().await.unwrap();
     assert_eq!(response.version(), reqwest::Version::HTTP_2);
     assert_eq!(response.status(), 200);
-    let h1 = reqwest::Client::builder().http1_only().build().unwrap();
+    let h1 = crate::helpers::client_builder().http1_only().build().unwrap();
     for _ in 0..3 {
         let response = h1.get(app.url("/api/v1/posts")).send().await.unwrap();
         assert_eq!(response.version(), reqwest::Version::HTTP_11);

@@ -40,7 +40,7 @@ async fn a_slow_in_flight_request_completes_during_shutdown() {
 
     app.shutdown.cancel();
     // New connections are refused once the listener is closed.
-    let fresh = reqwest::Client::new();
+    let fresh = crate::helpers::client_builder().build().unwrap();
     let mut refused = false;
     for _ in 0..100 {
         if fresh.get(app.url("/health/live")).send().await.is_err() {

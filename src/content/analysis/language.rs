@@ -1,0 +1,198 @@
+//! Language detection with whatlang (trigram profiles, 70 languages, no
+//! model to download), reported as ISO 639-1 codes.
+
+use serde::{Deserialize, Serialize};
+use unicode_segmentation::UnicodeSegmentation;
+use utoipa::ToSchema;
+use whatlang::Lang;
+
+use super::round_to;
+
+/// Below this many words any guess is noise ("ok", "Hola mundo").
+const MIN_WORDS: usize = 3;
+
+/// The language a text is written in.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
+pub struct Language {
+    /// ISO 639-1 code (`en`, `es`, `zh`, …); the ISO 639-3 code for languages without one.
+    pub code: String,
+    /// English name of the language (`English`, `Spanish`, …).
+    pub name: String,
+    /// Detector confidence from 0 to 1.
+    pub confidence: f64,
+    /// Whether the detector considers the result reliable (confidence above 0.9).
+    pub reliable: bool,
+}
+
+/// Detects the language of prose (entities such as links and hashtags
+/// should be removed first); `None` when the text is too short or has no letters.
+pub fn detect(text: &str) -> Option<Language> {
+    if text.unicode_words().take(MIN_WORDS).count() < MIN_WORDS {
+        return None;
+    }
+    let info = whatlang::detect(text)?;
+    if info.confidence() <= 0.0 {
+        return None;
+    }
+    let lang = info.lang();
+    Some(Language {
+        code: iso639_1(lang).to_owned(),
+        name: lang.eng_name().to_owned(),
+        confidence: round_to(info.confidence(), 3),
+        reliable: info.is_reliable(),
+    })
+}
+
+/// whatlang speaks ISO 639-3; everyone else (HTML `lang`, the platforms'
+/// APIs) speaks ISO 639-1.
+pub fn iso639_1(lang: Lang) -> &'static str {
+    match lang.code() {
+        "afr" => "af",
+        "aka" => "ak",
+        "amh" => "am",
+        "ara" => "ar",
+        "aze" => "az",
+        "bel" => "be",
+        "ben" => "bn",
+        "bul" => "bg",
+        "cat" => "ca",
+        "ces" => "cs",
+        "cmn" => "zh",
+        "cym" => "cy",
+        "dan" => "da",
+        "deu" => "de",
+        "ell" => "el",
+        "eng" => "en",
+        "epo" => "eo",
+        "est" => "et",
+        "fin" => "fi",
+        "fra" => "fr",
+        "guj" => "gu",
+        "heb" => "he",
+        "hin" => "hi",
+        "hrv" => "hr",
+        "hun" => "hu",
+        "hye" => "hy",
+        "ind" => "id",
+        "ita" => "it",
+        "jav" => "jv",
+        "jpn" => "ja",
+        "kan" => "kn",
+        "kat" => "ka",
+        "khm" => "km",
+        "kor" => "ko",
+        "lat" => "la",
+        "lav" => "lv",
+        "lit" => "lt",
+        "mal" => "ml",
+        "mar" => "mr",
+        "mkd" => "mk",
+        "mya" => "my",
+        "nep" => "ne",
+        "nld" => "nl",
+        "nob" => "nb",
+        "ori" => "or",
+        "pan" => "pa",
+        "pes" => "fa",
+        "pol" => "pl",
+        "por" => "pt",
+        "ron" => "ro",
+        "rus" => "ru",
+        "sin" => "si",
+        "slk" => "sk",
+        "slv" => "sl",
+        "sna" => "sn",
+        "spa" => "es",
+        "srp" => "sr",
+        "swe" => "sv",
+        "tam" => "ta",
+        "tel" => "te",
+        "tgl" => "tl",
+        "tha" => "th",
+        "tuk" => "tk",
+        "tur" => "tr",
+        "ukr" => "uk",
+        "urd" => "ur",
+        "uzb" => "uz",
+        "vie" => "vi",
+        "yid" => "yi",
+        "zul" => "zu",
+        other => other,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn code(text: &str) -> Option<String> {
+        detect(text).map(|language| language.code)
+    }
+
+    #[test]
+    fn detects_major_european_languages() {
+        let samples = [
+            (
+                "en",
+                "The government announced yesterday that the new economic measures will take effect \
+                 next month to help families with lower incomes and small businesses.",
+            ),
+            (
+                "es",
+                "El gobierno anunció ayer que las nuevas medidas económicas entrarán en vigor el próximo \
+                 mes para ayudar a las familias con menos recursos y a las pequeñas empresas.",
+            ),
+            (
+                "fr",
+                "Le gouvernement a annoncé hier que les nouvelles mesures économiques entreront en vigueur \
+                 le mois prochain pour aider les familles les plus modestes et les petites entreprises.",
+            ),
+            (
+                "de",
+                "Die Regierung hat gestern angekündigt, dass die neuen wirtschaftlichen Maßnahmen im \
+                 nächsten Monat in Kraft treten, um Familien mit geringem Einkommen zu helfen.",
+            ),
+            (
+                "pt",
+                "O governo anunciou ontem que as novas medidas econômicas vão entrar em vigor no próximo \
+                 mês para ajudar as famílias que não têm muitos recursos e as pequenas empresas.",
+            ),
+            (
+                "it",
+                "Il governo ha annunciato ieri che le nuove misure economiche entreranno in vigore il mese \
+                 prossimo per aiutare le famiglie con redditi più bassi e le piccole imprese.",
+            ),
+            (
+                "nl",
+                "De regering heeft gisteren aangekondigd dat de nieuwe economische maatregelen volgende \
+                 maand ingaan om gezinnen met een laag inkomen en kleine bedrijven te helpen.",
+            ),
+        ];
+        for (expected, text) in samples {
+            assert_eq!(code(text).as_deref(), Some(expected), "{text}");
+        }
+    }
+
+    #[test]
+    fn reports_english_name_and_confidence() {
+        let language =
+            detect("This is a fairly long English sentence about the weather and the sea.").unwrap();
+        assert_eq!((language.code.as_str(), language.name.as_str()), ("en", "English"));
+        assert!((0.0..=1.0).contains(&language.confidence));
+    }
+
+    #[test]
+    fn too_short_or_letterless_text_has_no_language() {
+        assert_eq!(code("Hola mundo"), None);
+        assert_eq!(code(""), None);
+        assert_eq!(code("123 456 789 000"), None);
+    }
+
+    #[test]
+    fn maps_iso_639_3_to_639_1() {
+        assert_eq!(iso639_1(Lang::Cmn), "zh");
+        assert_eq!(iso639_1(Lang::Nob), "nb");
+        assert_eq!(iso639_1(Lang::Pes), "fa");
+        assert_eq!(iso639_1(Lang::Deu), "de");
+    }
+}

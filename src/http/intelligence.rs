@@ -1,0 +1,149 @@
+//! `/api/v1/analyze` and `/api/v1/generate`: content intelligence.
+
+use std::sync::Arc;
+
+use axum::Json;
+use axum::extract::State;
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
+
+use super::extract::{AuthUser, ValidJson};
+use super::posts::PROBLEM;
+use super::problem::{ApiError, Problem};
+use crate::app::AppState;
+use crate::content::analysis::Analysis;
+use crate::domain::brief::BriefInput;
+use crate::service::generation::{self, Generated};
+use crate::service::{self, analysis};
+
+pub fn router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new().routes(routes!(analyze)).routes(routes!(generate)).routes(routes!(generate_batch))
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct AnalyzeRequest {
+    /// 1 to 100,000 characters of plain text.
+    text: Option<String>,
+    /// Platforms to check the text against (`blog`, `facebook`, `linkedin`,
+    /// `x`, `instagram`, `threads`, `mastodon`, `bluesky`); all when absent.
+    platforms: Option<Vec<String>>,
+}
+
+/// Analyse a text: sentiment, keywords, language, readability, counts,
+/// hashtags/mentions/links and each platform's length rule.
+#[utoipa::path(post, path = "/api/v1/analyze", tag = "intelligence", request_body = AnalyzeRequest,
+    security(("bearer" = []), ("api_key" = [])),
+    responses((status = 200, body = Analysis), (status = 401, body = Problem, content_type = PROBLEM),
+        (status = 403, body = Problem, content_type = PROBLEM), (status = 422, body = Problem, content_type = PROBLEM)))]
+async fn analyze(
+    State(state): State<AppState>,
+    AuthUser(actor): AuthUser,
+    ValidJson(body): ValidJson<AnalyzeRequest>,
+) -> Result<Json<Analysis>, ApiError> {
+    let analyzer = Arc::clone(&state.analyzer);
+    // Long texts take milliseconds of CPU: keep them off the async workers.
+    let analysis = tokio::task::spawn_blocking(move || {
+        analysis::analyze(&analyzer, &actor, body.text.as_deref(), body.platforms.as_deref())
+    })
+    .await
+    .map_err(|err| service::Error::Internal(err.into()))??;
+    Ok(Json(analysis))
+}
+
+/// A brief: what to write about, for whom, where.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct BriefBody {
+    /// What the posts are about (1–500 characters). Required.
+    topic: Option<String>,
+    /// Who they are for, e.g. "backend developers".
+    audience: Option<String>,
+    /// `professional` (default), `casual`, `friendly`, `enthusiastic`, `informative`, `persuasive`.
+    tone: Option<String>,
+    /// Target platforms (at least one): `blog`, `facebook`, `linkedin`, `x`, `instagram`, `threads`, `mastodon`, `bluesky`.
+    platforms: Option<Vec<String>>,
+    /// Up to 20 keywords to include (also the source of hashtags).
+    keywords: Option<Vec<String>>,
+    /// What readers should do, e.g. "read the guide".
+    call_to_action: Option<String>,
+    /// `short`, `medium` (default) or `long`.
+    length: Option<String>,
+    /// ISO 639-1 code of the language to write in (default `en`).
+    language: Option<String>,
+    /// Variants per platform, 1–5 (default 1).
+    variants: Option<i64>,
+    /// Store the brief and the first variant of each platform as draft posts of the caller.
+    save_as_draft: Option<bool>,
+}
+
+impl From<BriefBody> for (BriefInput, bool) {
+    fn from(b: BriefBody) -> Self {
+        let input = BriefInput {
+            topic: b.topic,
+            audience: b.audience,
+            tone: b.tone,
+            platforms: b.platforms,
+            keywords: b.keywords,
+            call_to_action: b.call_to_action,
+            length: b.length,
+            language: b.language,
+            variants: b.variants,
+        };
+        (input, b.save_as_draft.unwrap_or(false))
+    }
+}
+
+/// Generate post variants from a brief with the configured provider
+/// (`template` offline by default, or an OpenAI-compatible LLM). Every
+/// variant is analysed and fits its platform. When the LLM fails the
+/// `template` provider answers and `fallback` says why, unless fallback is
+/// disabled: then 502 (upstream failed) or 503 (its circuit breaker is open).
+#[utoipa::path(post, path = "/api/v1/generate", tag = "intelligence", request_body = BriefBody,
+    security(("bearer" = []), ("api_key" = [])),
+    responses((status = 200, body = Generated), (status = 401, body = Problem, content_type = PROBLEM),
+        (status = 403, body = Problem, content_type = PROBLEM), (status = 422, body = Problem, content_type = PROBLEM),
+        (status = 429, body = Problem, content_type = PROBLEM), (status = 502, body = Problem, content_type = PROBLEM),
+        (status = 503, body = Problem, content_type = PROBLEM)))]
+async fn generate(
+    State(state): State<AppState>,
+    AuthUser(actor): AuthUser,
+    ValidJson(body): ValidJson<BriefBody>,
+) -> Result<Json<Generated>, ApiError> {
+    let (input, save) = body.into();
+    Ok(Json(generation::generate(&state, &actor, &input, save).await?))
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct BatchRequest {
+    /// 1 to 20 briefs.
+    briefs: Option<Vec<BriefBody>>,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct BatchResponse {
+    /// One result per brief, in request order.
+    results: Vec<Generated>,
+}
+
+/// Generate for up to 20 briefs at once, with bounded concurrency. All briefs
+/// are validated first: if any is invalid nothing is generated (422 naming
+/// `briefs[i].field`).
+#[utoipa::path(post, path = "/api/v1/generate/batch", tag = "intelligence", request_body = BatchRequest,
+    security(("bearer" = []), ("api_key" = [])),
+    responses((status = 200, body = BatchResponse), (status = 401, body = Problem, content_type = PROBLEM),
+        (status = 403, body = Problem, content_type = PROBLEM), (status = 422, body = Problem, content_type = PROBLEM),
+        (status = 429, body = Problem, content_type = PROBLEM), (status = 502, body = Problem, content_type = PROBLEM),
+        (status = 503, body = Problem, content_type = PROBLEM)))]
+async fn generate_batch(
+    State(state): State<AppState>,
+    AuthUser(actor): AuthUser,
+    ValidJson(body): ValidJson<BatchRequest>,
+) -> Result<Json<BatchResponse>, ApiError> {
+    let inputs: Vec<(BriefInput, bool)> =
+        body.briefs.unwrap_or_default().into_iter().map(Into::into).collect();
+    Ok(Json(BatchResponse { results: generation::generate_batch(&state, &actor, &inputs).await? }))
+}

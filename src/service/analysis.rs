@@ -1,0 +1,48 @@
+//! Analysis of any text a client sends (posts are analysed on save by
+//! `posts`). Input is checked here so the CLI and the API refuse alike.
+
+use super::{Actor, Error};
+use crate::content::analysis::{Analysis, Analyzer};
+use crate::domain::post::parse_list;
+use crate::domain::{Platform, Scope, ValidationError, Validator};
+
+/// Longest text accepted, in characters.
+pub const MAX_TEXT_CHARS: usize = 100_000;
+
+/// Checks the text and platforms (every platform when none are named) and analyses.
+pub fn analyze_text(
+    analyzer: &Analyzer,
+    text: Option<&str>,
+    platforms: Option<&[String]>,
+) -> Result<Analysis, Error> {
+    let mut v = Validator::new();
+    let text = match text {
+        Some(t) if t.trim().is_empty() => {
+            v.check(Err(ValidationError::new("text", "required", "must not be empty")))
+        }
+        Some(t) if t.chars().count() > MAX_TEXT_CHARS => v.check(Err(ValidationError::new(
+            "text",
+            "too_long",
+            format!("must be at most {MAX_TEXT_CHARS} characters"),
+        ))),
+        Some(t) => Some(t),
+        None => v.check(Err(ValidationError::new("text", "required", "the text to analyse is required"))),
+    };
+    let platforms = match platforms {
+        Some(raw) => v.check(parse_list("platforms", raw, Platform::parse)),
+        None => Some(Platform::ALL.to_vec()),
+    };
+    let (text, platforms) = v.finish(|| Some((text?, platforms?)))?;
+    Ok(analyzer.analyze(text, &platforms))
+}
+
+/// `analyze_text` for an authenticated caller.
+pub fn analyze(
+    analyzer: &Analyzer,
+    actor: &Actor,
+    text: Option<&str>,
+    platforms: Option<&[String]>,
+) -> Result<Analysis, Error> {
+    actor.require_scope(Scope::Read)?;
+    analyze_text(analyzer, text, platforms)
+}

@@ -1,0 +1,457 @@
+//! Generation: a brief in, platform-ready variants out. The provider writes;
+//! this service makes every variant fit its platform (asking an LLM once more
+//! for shorter text, then trimming at a sentence boundary), analyses it,
+//! caches the result by brief, coalesces identical concurrent requests into
+//! one upstream call, limits upstream calls per user, falls back to the
+//! template provider when the LLM fails, and saves drafts when asked.
+
+use std::num::NonZeroU32;
+use std::sync::Arc;
+
+use governor::clock::{Clock as _, DefaultClock};
+use governor::{Quota, RateLimiter};
+use serde::Serialize;
+use sha2::{Digest as _, Sha256};
+
+use super::posts::{self, PostInput};
+use super::{Actor, Error};
+use crate::app::AppState;
+use crate::config::{ContentSettings, ProviderKind};
+use crate::content::analysis::{Analysis, Analyzer};
+use crate::content::generation::openai::OpenAiProvider;
+use crate::content::generation::template::TemplateProvider;
+use crate::content::generation::{DraftRequest, Provider, ProviderError, ProviderHealth, Usage};
+use crate::domain::brief::BriefInput;
+use crate::domain::{Brief, Platform, Scope};
+use crate::store::generation_briefs::{self, NewBrief};
+
+/// Most briefs one batch request may carry.
+pub const MAX_BATCH: usize = 20;
+/// Generation results kept in memory at most.
+const CACHE_ENTRIES: u64 = 10_000;
+
+/// How a variant was made to fit its platform.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, utoipa::ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum Adjustment {
+    /// It fitted as written.
+    None,
+    /// The provider was asked again for shorter text.
+    Regenerated,
+    /// Sentences were dropped from the end (or, for one long sentence,
+    /// words, with an ellipsis): never cut mid-word.
+    Trimmed,
+}
+
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+pub struct Variant {
+    pub text: String,
+    pub adjustment: Adjustment,
+    /// The variant's analysis, checked against its platform.
+    pub analysis: Analysis,
+}
+
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+pub struct PlatformVariants {
+    pub platform: String,
+    pub variants: Vec<Variant>,
+}
+
+/// Why the configured provider was not the one that wrote.
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+pub struct Fallback {
+    /// The provider that failed, e.g. `openai`.
+    pub from: String,
+    pub reason: String,
+}
+
+/// What a brief produced (shared by every request for the same brief).
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+pub struct Generation {
+    /// SHA-256 of the normalised brief and the provider settings.
+    pub brief_hash: String,
+    /// Who wrote the variants: `template` or `openai`.
+    pub provider: String,
+    pub model: String,
+    /// Present when the configured provider failed and `template` wrote instead.
+    pub fallback: Option<Fallback>,
+    pub platforms: Vec<PlatformVariants>,
+    /// Tokens used upstream (LLM providers only).
+    pub usage: Option<Usage>,
+    pub notes: Vec<String>,
+}
+
+/// Failures worth sharing between coalesced requests (cheap to clone).
+#[derive(Debug, Clone)]
+enum Failure {
+    Upstream {
+        provider: &'static str,
+        error: ProviderError,
+    },
+    /// Not an error: a fallback result, shared with waiting requests but not cached.
+    Uncached(Arc<Generation>),
+}
+
+type UserLimiter = RateLimiter<i64, governor::state::keyed::DefaultKeyedStateStore<i64>, DefaultClock>;
+
+pub struct Generator {
+    primary: Arc<dyn Provider>,
+    template: Arc<TemplateProvider>,
+    analyzer: Arc<Analyzer>,
+    fallback: bool,
+    cache: moka::future::Cache<String, Arc<Generation>>,
+    upstream_limit: UserLimiter,
+    concurrency: usize,
+}
+
+impl Generator {
+    pub fn new(settings: &ContentSettings, analyzer: Arc<Analyzer>) -> anyhow::Result<Generator> {
+        let template = Arc::new(TemplateProvider);
+        let primary: Arc<dyn Provider> = match (settings.provider, &settings.llm) {
+            (ProviderKind::OpenAi, Some(llm)) => Arc::new(OpenAiProvider::new(llm)?),
+            (ProviderKind::OpenAi, None) => {
+                anyhow::bail!("the openai provider needs llm_base_url and llm_model")
+            }
+            (ProviderKind::Template, _) => template.clone(),
+        };
+        let per_minute = NonZeroU32::new(settings.llm_rate_limit_per_minute).unwrap_or(NonZeroU32::MIN);
+        Ok(Generator {
+            primary,
+            template,
+            analyzer,
+            fallback: settings.fallback,
+            cache: moka::future::Cache::builder()
+                .max_capacity(if settings.cache_ttl.is_zero() { 0 } else { CACHE_ENTRIES })
+                .time_to_live(settings.cache_ttl.max(std::time::Duration::from_secs(1)))
+                .build(),
+            upstream_limit: RateLimiter::keyed(Quota::per_minute(per_minute)),
+            concurrency: settings.concurrency,
+        })
+    }
+
+    /// The configured provider's name and whether it is usable now.
+    pub fn health(&self) -> (&'static str, ProviderHealth) {
+        (self.primary.name(), self.primary.health())
+    }
+
+    pub fn provider_name(&self) -> &'static str {
+        self.primary.name()
+    }
+
+    fn key(&self, brief: &Brief) -> String {
+        let mut hasher = Sha256::new();
+        hasher.update(serde_json::to_vec(brief).unwrap_or_default());
+        hasher.update(b"\0");
+        hasher.update(self.primary.fingerprint().as_bytes());
+        hasher.finalize().iter().map(|b| format!("{b:02x}")).collect()
+    }
+
+    /// The generation for `brief`, and whether it came from the cache.
+    /// `caller` is rate-limited when the call would reach an upstream LLM.
+    pub async fn generate(
+        &self,
+        caller: Option<i64>,
+        brief: &Brief,
+    ) -> Result<(Arc<Generation>, bool), Error> {
+        let key = self.key(brief);
+        if let Some(hit) = self.cache.get(&key).await {
+            metrics::counter!("herald_generation_requests_total", "provider" => hit.provider.clone(), "outcome" => "cache_hit").increment(1);
+            return Ok((hit, true));
+        }
+        if self.primary.can_rewrite()
+            && let Some(caller) = caller
+            && let Err(not_until) = self.upstream_limit.check_key(&caller)
+        {
+            let wait = not_until.wait_time_from(DefaultClock::default().now());
+            metrics::counter!("herald_generation_rate_limited_total").increment(1);
+            return Err(Error::TooManyRequests { retry_after_secs: wait.as_secs().max(1) });
+        }
+        let loaded = self.cache.try_get_with(key.clone(), self.produce(brief, key)).await;
+        match loaded {
+            Ok(generation) => {
+                metrics::counter!("herald_generation_requests_total", "provider" => generation.provider.clone(), "outcome" => "ok").increment(1);
+                Ok((generation, false))
+            }
+            Err(failure) => match &*failure {
+                Failure::Uncached(generation) => {
+                    metrics::counter!("herald_generation_requests_total", "provider" => generation.provider.clone(), "outcome" => "fallback").increment(1);
+                    Ok((Arc::clone(generation), false))
+                }
+                Failure::Upstream { provider, error } => {
+                    metrics::counter!("herald_generation_requests_total", "provider" => *provider, "outcome" => "error").increment(1);
+                    Err(Error::Upstream {
+                        provider,
+                        detail: error.to_string(),
+                        unavailable: matches!(error, ProviderError::BreakerOpen),
+                    })
+                }
+            },
+        }
+    }
+
+    async fn produce(&self, brief: &Brief, key: String) -> Result<Arc<Generation>, Failure> {
+        let primary = self.primary.as_ref();
+        match self.write_all(primary, brief).await {
+            Ok((platforms, usage)) => {
+                Ok(Arc::new(self.generation(primary, brief, key, platforms, usage, None)))
+            }
+            Err(error) if self.fallback && primary.name() != self.template.name() => {
+                tracing::warn!(provider = primary.name(), error = %error, "generation falls back to the template provider");
+                let template = self.template.as_ref();
+                let (platforms, _) = self
+                    .write_all(template, brief)
+                    .await
+                    .map_err(|error| Failure::Upstream { provider: template.name(), error })?;
+                let fallback = Fallback { from: primary.name().to_owned(), reason: error.to_string() };
+                Err(Failure::Uncached(Arc::new(self.generation(
+                    template,
+                    brief,
+                    key,
+                    platforms,
+                    None,
+                    Some(fallback),
+                ))))
+            }
+            Err(error) => Err(Failure::Upstream { provider: primary.name(), error }),
+        }
+    }
+
+    fn generation(
+        &self,
+        provider: &dyn Provider,
+        brief: &Brief,
+        brief_hash: String,
+        platforms: Vec<PlatformVariants>,
+        usage: Option<Usage>,
+        fallback: Option<Fallback>,
+    ) -> Generation {
+        let mut notes = Vec::new();
+        if provider.name() == self.template.name() && brief.language != "en" {
+            notes.push(format!(
+                "the template provider writes English only; `{}` needs an LLM provider",
+                brief.language
+            ));
+        }
+        for platform in &platforms {
+            if platform.variants.len() < usize::from(brief.variants) {
+                notes.push(format!(
+                    "{}: the provider wrote {} distinct variant(s) of {} asked for",
+                    platform.platform,
+                    platform.variants.len(),
+                    brief.variants
+                ));
+            }
+        }
+        Generation {
+            brief_hash,
+            provider: provider.name().to_owned(),
+            model: provider.model().to_owned(),
+            fallback,
+            platforms,
+            usage,
+            notes,
+        }
+    }
+
+    /// Every platform of the brief, concurrently.
+    async fn write_all(
+        &self,
+        provider: &dyn Provider,
+        brief: &Brief,
+    ) -> Result<(Vec<PlatformVariants>, Option<Usage>), ProviderError> {
+        let results = futures_util::future::try_join_all(
+            brief.platforms.iter().map(|platform| self.write_for(provider, brief, *platform)),
+        )
+        .await?;
+        let mut usage: Option<Usage> = None;
+        let mut platforms = Vec::with_capacity(results.len());
+        for (variants, used) in results {
+            if let Some(used) = used {
+                usage.get_or_insert_default().add(used);
+            }
+            platforms.push(variants);
+        }
+        Ok((platforms, usage))
+    }
+
+    /// Variants for one platform, each fitting its limit.
+    async fn write_for(
+        &self,
+        provider: &dyn Provider,
+        brief: &Brief,
+        platform: Platform,
+    ) -> Result<(PlatformVariants, Option<Usage>), ProviderError> {
+        let wanted = usize::from(brief.variants);
+        let limit = self.analyzer.check_platform("", platform).limit;
+        let request = DraftRequest { brief, platform, variants: wanted, limit, shorter: false };
+        let drafted = provider.draft(request).await?;
+        let mut usage = drafted.usage;
+        let mut texts: Vec<(String, Adjustment)> = Vec::new();
+        for text in drafted.texts {
+            if !texts.iter().any(|(t, _)| *t == text) && texts.len() < wanted {
+                texts.push((text, Adjustment::None));
+            }
+        }
+        let fits = |text: &str| self.analyzer.check_platform(text, platform).fits;
+        if provider.can_rewrite() && texts.iter().any(|(t, _)| !fits(t)) {
+            let shorter = provider.draft(DraftRequest { shorter: true, ..request }).await?;
+            if let Some(used) = shorter.usage {
+                usage.get_or_insert_default().add(used);
+            }
+            let mut replacements = shorter.texts.into_iter().filter(|t| fits(t));
+            for (text, adjustment) in texts.iter_mut().filter(|(t, _)| !fits(t)) {
+                if let Some(better) = replacements.next() {
+                    *text = better;
+                    *adjustment = Adjustment::Regenerated;
+                }
+            }
+        }
+        let variants = texts
+            .into_iter()
+            .map(|(text, adjustment)| {
+                let (text, adjustment) = if fits(&text) {
+                    (text, adjustment)
+                } else {
+                    (self.analyzer.trim_to_fit(&text, platform), Adjustment::Trimmed)
+                };
+                let analysis = self.analyzer.analyze(&text, &[platform]);
+                Variant { text, adjustment, analysis }
+            })
+            .collect();
+        Ok((PlatformVariants { platform: platform.as_str().to_owned(), variants }, usage))
+    }
+}
+
+/// A draft post saved from a generation.
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+pub struct SavedDraft {
+    pub platform: String,
+    pub post_id: i64,
+    pub slug: String,
+}
+
+/// One answered brief.
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+pub struct Generated {
+    #[serde(flatten)]
+    pub generation: Generation,
+    /// Whether this result was served from the generation cache.
+    pub cached: bool,
+    /// With `save_as_draft`: the saved brief and one draft post per platform
+    /// (its first variant).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub brief_id: Option<i64>,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub drafts: Vec<SavedDraft>,
+}
+
+fn require_writer(actor: &Actor) -> Result<(), Error> {
+    actor.require_scope(Scope::Write)
+}
+
+/// Generates for one brief; with `save_as_draft`, stores the brief and the
+/// first variant of each platform as draft posts of the caller.
+pub async fn generate(
+    state: &AppState,
+    actor: &Actor,
+    input: &BriefInput,
+    save_as_draft: bool,
+) -> Result<Generated, Error> {
+    require_writer(actor)?;
+    let brief = Brief::parse(input, "")?;
+    answer(state, actor, &brief, save_as_draft).await
+}
+
+/// Up to `MAX_BATCH` briefs (each with its own `save_as_draft`), validated
+/// together first (nothing runs if any is invalid), then generated with
+/// bounded concurrency; answers in request order.
+pub async fn generate_batch(
+    state: &AppState,
+    actor: &Actor,
+    inputs: &[(BriefInput, bool)],
+) -> Result<Vec<Generated>, Error> {
+    use futures_util::StreamExt as _;
+    require_writer(actor)?;
+    if inputs.is_empty() || inputs.len() > MAX_BATCH {
+        return Err(Error::invalid("briefs", "out_of_range", &format!("send 1 to {MAX_BATCH} briefs")));
+    }
+    let mut briefs = Vec::with_capacity(inputs.len());
+    let mut errors = Vec::new();
+    for (i, (input, save)) in inputs.iter().enumerate() {
+        match Brief::parse(input, &format!("briefs[{i}].")) {
+            Ok(brief) => briefs.push((brief, *save)),
+            Err(mut e) => errors.append(&mut e),
+        }
+    }
+    if !errors.is_empty() {
+        return Err(Error::Validation(errors));
+    }
+    // Each future owns its inputs: borrowing them from the iterator trips a
+    // known limit of the compiler's `Send` inference for async closures.
+    let concurrency = state.generator.concurrency;
+    let jobs = briefs.into_iter().map(|(brief, save)| {
+        let (state, actor) = (state.clone(), actor.clone());
+        async move { answer(&state, &actor, &brief, save).await }
+    });
+    let results: Vec<Result<Generated, Error>> =
+        futures_util::stream::iter(jobs).buffered(concurrency).collect().await;
+    results.into_iter().collect()
+}
+
+async fn answer(
+    state: &AppState,
+    actor: &Actor,
+    brief: &Brief,
+    save_as_draft: bool,
+) -> Result<Generated, Error> {
+    let (generation, cached) = state.generator.generate(Some(actor.account_id), brief).await?;
+    let mut generated =
+        Generated { generation: (*generation).clone(), cached, brief_id: None, drafts: Vec::new() };
+    if save_as_draft {
+        let (brief_id, drafts) = save_drafts(state, actor, brief, &generated.generation).await?;
+        generated.brief_id = Some(brief_id);
+        generated.drafts = drafts;
+    }
+    Ok(generated)
+}
+
+async fn save_drafts(
+    state: &AppState,
+    actor: &Actor,
+    brief: &Brief,
+    generation: &Generation,
+) -> Result<(i64, Vec<SavedDraft>), Error> {
+    let brief_json = serde_json::to_string(brief).map_err(|e| Error::Internal(e.into()))?;
+    let brief_id = generation_briefs::insert(
+        &state.db,
+        &NewBrief {
+            account_id: actor.account_id,
+            brief_hash: &generation.brief_hash,
+            brief: &brief_json,
+            provider: &generation.provider,
+            model: &generation.model,
+            created_at: state.clock.now(),
+        },
+    )
+    .await?;
+    let mut drafts = Vec::new();
+    for platform in &generation.platforms {
+        let Some(first) = platform.variants.first() else { continue };
+        let title: String = format!("{} ({})", brief.topic, platform.platform).chars().take(200).collect();
+        let input = PostInput {
+            title: Some(title),
+            body: Some(first.text.clone()),
+            platforms: Some(vec![platform.platform.clone()]),
+            tags: Some(brief.keywords.iter().take(10).cloned().collect()),
+            brief_id: Some(brief_id),
+            ..PostInput::default()
+        };
+        let post = posts::create(state, actor, &input, false).await?;
+        drafts.push(SavedDraft {
+            platform: platform.platform.clone(),
+            post_id: post.post_id,
+            slug: post.slug,
+        });
+    }
+    Ok((brief_id, drafts))
+}
