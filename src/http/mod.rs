@@ -55,6 +55,8 @@ pub fn router(state: AppState, extra: Option<Router<AppState>>) -> Router {
         .merge(realworld::router())
         .routes(routes!(openapi::openapi_json))
         .split_for_parts();
+    let mut doc = doc;
+    openapi::add_common_responses(&mut doc);
     let doc = doc.to_pretty_json().unwrap_or_else(|_| "{}".to_owned());
     // The browsable docs: Swagger UI's assets are vendored in the binary, so
     // the page works without internet access; it reads /openapi.json.

@@ -74,3 +74,58 @@ pub struct OpenApiJson(pub Arc<String>);
 pub async fn openapi_json(Extension(doc): Extension<OpenApiJson>) -> impl IntoResponse {
     ([(header::CONTENT_TYPE, "application/json")], doc.0.as_str().to_owned())
 }
+
+/// Documents the answers every operation of a kind can give, which the
+/// handlers' own annotations leave out because the middleware or the
+/// extractors produce them: 401/403 where credentials are required, 400
+/// (malformed JSON), 413, 415 and 422 where a body is read, 404 where a path
+/// names a resource, and 429/503 (rate limits, load shedding, time-outs)
+/// everywhere but the probes. RealWorld paths answer with its error body, the rest with problems.
+pub fn add_common_responses(doc: &mut utoipa::openapi::OpenApi) {
+    use utoipa::openapi::path::Operation;
+    use utoipa::openapi::{ContentBuilder, Ref, RefOr, ResponseBuilder};
+
+    for (path, item) in doc.paths.paths.iter_mut() {
+        let realworld = path.starts_with("/api/") && !path.starts_with("/api/v1/");
+        let (content_type, schema) = if realworld {
+            ("application/json", "ErrorBody")
+        } else {
+            (super::problem::CONTENT_TYPE, "Problem")
+        };
+        let operations: [&mut Option<Operation>; 5] =
+            [&mut item.get, &mut item.put, &mut item.post, &mut item.delete, &mut item.patch];
+        for operation in operations.into_iter().flatten() {
+            let mut statuses: Vec<(u16, &str)> = Vec::new();
+            if operation.security.as_ref().is_some_and(|s| !s.is_empty()) {
+                statuses.push((401, "Missing, invalid or expired credentials"));
+                statuses.push((403, "The credentials do not allow this"));
+            }
+            if operation.request_body.is_some() {
+                statuses.push((400, "The body is not well-formed JSON"));
+                statuses.push((413, "The body exceeds the size limit"));
+                statuses.push((415, "The body is not `application/json`"));
+                statuses.push((422, "Invalid input, one entry per field"));
+            }
+            if path.contains('{') {
+                statuses.push((404, "No such resource (or not visible to the caller)"));
+                statuses.push((422, "Invalid input, one entry per field"));
+            }
+            // Probes and metrics are exempt from rate limits and shedding.
+            if !path.starts_with("/health/") && path != "/metrics" {
+                statuses.push((429, "Rate limit exceeded; see Retry-After"));
+                statuses.push((503, "Overloaded or timed out; retry later"));
+            }
+            for (status, description) in statuses {
+                operation.responses.responses.entry(status.to_string()).or_insert_with(|| {
+                    let content = ContentBuilder::new().schema(Some(Ref::from_schema_name(schema))).build();
+                    RefOr::T(
+                        ResponseBuilder::new()
+                            .description(description)
+                            .content(content_type, content)
+                            .build(),
+                    )
+                });
+            }
+        }
+    }
+}
