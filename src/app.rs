@@ -81,6 +81,8 @@ impl Default for AppOptions {
 
 pub struct App {
     listener: TcpListener,
+    /// The separate `/metrics` listener, when `metrics_listen` is set.
+    metrics_listener: Option<TcpListener>,
     router: Router,
     state: AppState,
 }
@@ -99,12 +101,24 @@ impl App {
         let state = AppState::init(settings, options.clock).await?;
         let listener =
             TcpListener::bind(listen).await.with_context(|| format!("cannot listen on {listen}"))?;
+        let metrics_listener = match state.settings.metrics_listen {
+            Some(addr) => Some(
+                TcpListener::bind(addr)
+                    .await
+                    .with_context(|| format!("cannot listen for metrics on {addr}"))?,
+            ),
+            None => None,
+        };
         let router = crate::http::router(state.clone(), options.routes);
-        Ok(App { listener, router, state })
+        Ok(App { listener, metrics_listener, router, state })
     }
 
     pub fn local_addr(&self) -> std::io::Result<SocketAddr> {
         self.listener.local_addr()
+    }
+
+    pub fn metrics_addr(&self) -> Option<SocketAddr> {
+        self.metrics_listener.as_ref().and_then(|l| l.local_addr().ok())
     }
 
     pub fn state(&self) -> &AppState {
@@ -113,9 +127,21 @@ impl App {
 
     /// Serves HTTP/1.1 and h2c until `shutdown` is cancelled, then drains.
     pub async fn run_until_stopped(self, shutdown: CancellationToken) -> anyhow::Result<()> {
-        let App { listener, router, state } = self;
+        let App { listener, metrics_listener, router, state } = self;
         let addr = listener.local_addr()?;
         tracing::info!(%addr, backend = state.db.backend_name(), "herald is serving");
+        if let Some(metrics) = metrics_listener {
+            let addr = metrics.local_addr()?;
+            tracing::info!(%addr, "metrics are served on their own address");
+            let router = crate::http::metrics_router(state.clone());
+            let stop = shutdown.clone();
+            tokio::spawn(async move {
+                let serving = axum::serve(metrics, router).with_graceful_shutdown(stop.cancelled_owned());
+                if let Err(err) = serving.await {
+                    tracing::error!(error = %err, "the metrics listener failed");
+                }
+            });
+        }
 
         let publisher = tokio::spawn(publish_scheduled_posts(state.clone(), shutdown.clone()));
         let server = axum::serve(listener, router.into_make_service_with_connect_info::<SocketAddr>())

@@ -149,7 +149,7 @@ pub fn main() -> ExitCode {
         return ExitCode::SUCCESS;
     }
 
-    telemetry::logging::init(&settings.log);
+    let traces = telemetry::logging::init(&settings.log);
     let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
         Ok(runtime) => runtime,
         Err(err) => {
@@ -166,6 +166,10 @@ pub fn main() -> ExitCode {
             Command::Serve | Command::Config => serve(settings).await,
         }
     });
+    drop(runtime);
+    if let Some(traces) = traces {
+        traces.shutdown();
+    }
     match result {
         Ok(()) => ExitCode::SUCCESS,
         Err(err) => {

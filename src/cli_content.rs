@@ -90,6 +90,6 @@ pub async fn generate(settings: &Settings, request: GenerateRequest) -> anyhow::
     let brief = Brief::parse(&input, "").map_err(|e| explain(Error::Validation(e)))?;
     let analyzer = Arc::new(Analyzer::new(settings.content.mastodon_max_chars));
     let generator = Generator::new(&settings.content, analyzer)?;
-    let (generation, _) = generator.generate(None, &brief).await.map_err(explain)?;
+    let (generation, _) = generator.generate(None, &brief, None).await.map_err(explain)?;
     print_json(&*generation)
 }

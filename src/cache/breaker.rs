@@ -6,9 +6,18 @@ use std::time::{Duration, Instant};
 
 #[derive(Debug)]
 enum State {
-    Closed { failures: u32 },
-    Open { until: Instant },
-    HalfOpen,
+    Closed {
+        failures: u32,
+    },
+    Open {
+        until: Instant,
+    },
+    /// A trial call started at `since`. If it never reports back (its caller
+    /// was cancelled), another trial is allowed after a further cool-down,
+    /// so the breaker cannot stay stuck half-open.
+    HalfOpen {
+        since: Instant,
+    },
 }
 
 #[derive(Debug)]
@@ -30,13 +39,18 @@ impl Breaker {
     /// Whether a call may be attempted now.
     pub fn allow(&self) -> bool {
         let mut state = self.lock();
+        let now = Instant::now();
         match *state {
             State::Closed { .. } => true,
-            State::Open { until } if Instant::now() >= until => {
-                *state = State::HalfOpen;
+            State::Open { until } if now >= until => {
+                *state = State::HalfOpen { since: now };
                 true
             }
-            State::Open { .. } | State::HalfOpen => false,
+            State::HalfOpen { since } if now >= since + self.cool_down => {
+                *state = State::HalfOpen { since: now };
+                true
+            }
+            State::Open { .. } | State::HalfOpen { .. } => false,
         }
     }
 
@@ -48,7 +62,7 @@ impl Breaker {
         let mut state = self.lock();
         let failures = match *state {
             State::Closed { failures } => failures + 1,
-            State::HalfOpen | State::Open { .. } => self.threshold,
+            State::HalfOpen { .. } | State::Open { .. } => self.threshold,
         };
         *state = if failures >= self.threshold {
             State::Open { until: Instant::now() + self.cool_down }
@@ -68,12 +82,14 @@ mod tests {
 
     #[test]
     fn opens_after_repeated_failures_and_closes_after_a_successful_trial() {
-        let breaker = Breaker::new(3, Duration::ZERO);
+        let breaker = Breaker::new(3, Duration::from_millis(20));
         breaker.failure();
         breaker.failure();
         assert!(!breaker.is_open());
         breaker.failure();
         assert!(breaker.is_open());
+        assert!(!breaker.allow(), "cooling down");
+        std::thread::sleep(Duration::from_millis(25));
         assert!(breaker.allow(), "cool-down over: one trial");
         assert!(!breaker.allow(), "only one trial at a time");
         breaker.success();
@@ -82,5 +98,17 @@ mod tests {
         let slow = Breaker::new(1, Duration::from_secs(3600));
         slow.failure();
         assert!(!slow.allow(), "still cooling down");
+    }
+
+    #[test]
+    fn a_trial_that_never_reports_back_does_not_keep_the_breaker_half_open() {
+        let breaker = Breaker::new(1, Duration::from_millis(20));
+        breaker.failure();
+        std::thread::sleep(Duration::from_millis(25));
+        assert!(breaker.allow(), "the trial");
+        assert!(!breaker.allow(), "one trial at a time");
+        // The trial's caller was cancelled: neither success nor failure comes.
+        std::thread::sleep(Duration::from_millis(25));
+        assert!(breaker.allow(), "a new trial after another cool-down");
     }
 }

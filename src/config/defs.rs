@@ -52,6 +52,10 @@ pub const CACHE_TTL_SECS: &str = "cache_ttl_secs";
 pub const CACHE_NAMESPACE: &str = "cache_namespace";
 pub const METRICS_TOKEN: &str = "metrics_token";
 pub const MASTODON_MAX_CHARS: &str = "mastodon_max_chars";
+pub const OTLP_ENDPOINT: &str = "otlp_endpoint";
+pub const OTLP_PROTOCOL: &str = "otlp_protocol";
+pub const OTLP_SERVICE_NAME: &str = "otlp_service_name";
+pub const METRICS_LISTEN: &str = "metrics_listen";
 pub const GENERATION_PROVIDER: &str = "generation_provider";
 pub const GENERATION_FALLBACK: &str = "generation_fallback";
 pub const GENERATION_CACHE_TTL_SECS: &str = "generation_cache_ttl_secs";
@@ -286,6 +290,34 @@ pub const SETTINGS: &[SettingDef] = &[
         default: None,
         secret: true,
         doc: "When set, `GET /metrics` requires `Authorization: Bearer <token>` (set it whenever the port is reachable from outside).",
+    },
+    SettingDef {
+        key: METRICS_LISTEN,
+        env: &["HERALD_METRICS_LISTEN"],
+        default: None,
+        secret: false,
+        doc: "Serve `GET /metrics` on this separate address (e.g. `127.0.0.1:9100`) instead of the API port, which then answers 404 there.",
+    },
+    SettingDef {
+        key: OTLP_ENDPOINT,
+        env: &["HERALD_OTLP_ENDPOINT", "OTEL_EXPORTER_OTLP_ENDPOINT"],
+        default: None,
+        secret: false,
+        doc: "Base URL of an OpenTelemetry collector's OTLP/HTTP receiver (e.g. `http://127.0.0.1:4318`; `/v1/traces` is appended). Unset: no traces are exported.",
+    },
+    SettingDef {
+        key: OTLP_PROTOCOL,
+        env: &["HERALD_OTLP_PROTOCOL", "OTEL_EXPORTER_OTLP_PROTOCOL"],
+        default: Some("http/protobuf"),
+        secret: false,
+        doc: "OTLP encoding: `http/protobuf` or `http/json`.",
+    },
+    SettingDef {
+        key: OTLP_SERVICE_NAME,
+        env: &["HERALD_OTLP_SERVICE_NAME", "OTEL_SERVICE_NAME"],
+        default: Some("herald"),
+        secret: false,
+        doc: "`service.name` of the exported spans.",
     },
     SettingDef {
         key: MASTODON_MAX_CHARS,

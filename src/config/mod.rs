@@ -53,6 +53,23 @@ pub struct DatabaseSettings {
 pub struct LogSettings {
     pub filter: String,
     pub format: LogFormat,
+    /// Where to export traces, if anywhere.
+    pub otlp: Option<OtlpSettings>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum OtlpProtocol {
+    Protobuf,
+    Json,
+}
+
+/// OpenTelemetry trace export over OTLP/HTTP.
+#[derive(Debug, Clone)]
+pub struct OtlpSettings {
+    /// The collector's base URL, without `/v1/traces`.
+    pub endpoint: String,
+    pub protocol: OtlpProtocol,
+    pub service_name: String,
 }
 
 #[derive(Clone)]
@@ -167,6 +184,8 @@ pub struct ContentSettings {
 #[derive(Debug, Clone)]
 pub struct Settings {
     pub listen: SocketAddr,
+    /// A separate address for `/metrics`, if any.
+    pub metrics_listen: Option<SocketAddr>,
     pub database: DatabaseSettings,
     pub redis_url: Option<RedisUrl>,
     pub log: LogSettings,
@@ -199,6 +218,25 @@ impl Settings {
             "json" => Ok(LogFormat::Json),
             "pretty" => Ok(LogFormat::Pretty),
             _ => Err("must be one of auto, json, pretty".to_owned()),
+        });
+        let otlp_endpoint = p.parse_optional(defs::OTLP_ENDPOINT, |s| {
+            if (s.starts_with("http://") || s.starts_with("https://")) && s.len() > "https://".len() {
+                Ok(s.trim_end_matches('/').trim_end_matches("/v1/traces").to_owned())
+            } else {
+                Err("must be an http:// or https:// URL, e.g. http://127.0.0.1:4318".to_owned())
+            }
+        });
+        let otlp_protocol = p.parse(defs::OTLP_PROTOCOL, |s| match s {
+            "http/protobuf" => Ok(OtlpProtocol::Protobuf),
+            "http/json" => Ok(OtlpProtocol::Json),
+            _ => Err("must be http/protobuf or http/json (gRPC is not supported)".to_owned()),
+        });
+        let otlp_service = p.parse(defs::OTLP_SERVICE_NAME, |s| {
+            if s.is_empty() { Err("must not be empty".to_owned()) } else { Ok(s.to_owned()) }
+        });
+        let metrics_listen = p.parse_optional(defs::METRICS_LISTEN, |s| {
+            s.parse::<SocketAddr>()
+                .map_err(|_| "is not an IP address and port, e.g. 127.0.0.1:9100".to_owned())
         });
         let request_timeout = p.parse(defs::REQUEST_TIMEOUT_SECS, |s| int_in(s, 1, 3600));
         let body_limit = p.parse(defs::BODY_LIMIT_BYTES, |s| int_in(s, 1024, 1 << 30));
@@ -268,7 +306,19 @@ impl Settings {
                     timeout: Duration::from_secs(db_timeout?),
                 },
                 redis_url: redis_url?,
-                log: LogSettings { filter: log_filter?, format: log_format? },
+                log: LogSettings {
+                    filter: log_filter?,
+                    format: log_format?,
+                    otlp: match otlp_endpoint? {
+                        Some(endpoint) => Some(OtlpSettings {
+                            endpoint,
+                            protocol: otlp_protocol?,
+                            service_name: otlp_service?,
+                        }),
+                        None => None,
+                    },
+                },
+                metrics_listen: metrics_listen?,
                 http: HttpSettings {
                     cors_origins: cors?,
                     max_in_flight: usize::try_from(max_in_flight?).ok()?,

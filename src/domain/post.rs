@@ -167,6 +167,27 @@ impl Tags {
         Ok(Tags(tags))
     }
 
+    /// Tags made from free-form keywords (generation briefs), never failing:
+    /// other characters become `-` (`node.js` → `node-js`, `C++` → `c`), and
+    /// what is left empty or beyond the limits is dropped.
+    pub fn from_keywords(keywords: &[String]) -> Tags {
+        let mut tags: Vec<String> = Vec::new();
+        for keyword in keywords {
+            let mapped: String = keyword
+                .to_lowercase()
+                .chars()
+                .map(|c| if c.is_alphanumeric() || c == '_' { c } else { '-' })
+                .collect();
+            let tag: String = mapped.split('-').filter(|part| !part.is_empty()).collect::<Vec<_>>().join("-");
+            let tag: String = tag.chars().take(MAX_TAG_CHARS).collect();
+            let tag = tag.trim_end_matches('-').to_owned();
+            if !tag.is_empty() && !tags.contains(&tag) && tags.len() < MAX_TAGS {
+                tags.push(tag);
+            }
+        }
+        Tags(tags)
+    }
+
     pub fn as_slice(&self) -> &[String] {
         &self.0
     }
@@ -295,6 +316,15 @@ pub fn parse_list<T: PartialEq + Copy>(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn keywords_become_valid_tags_or_are_dropped() {
+        let keywords: Vec<String> =
+            ["Node.js", "C++", "open  source", "***", "Rust", "rust"].iter().map(|k| k.to_string()).collect();
+        let tags = Tags::from_keywords(&keywords);
+        assert_eq!(tags.as_slice(), ["node-js", "c", "open-source", "rust"]);
+        assert_eq!(Tags::parse("tags", tags.as_slice()).unwrap(), tags, "always valid tags");
+    }
 
     #[test]
     fn slugs_are_derived_from_titles_in_any_script() {

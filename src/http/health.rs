@@ -15,6 +15,15 @@ pub fn router() -> OpenApiRouter<AppState> {
     OpenApiRouter::new().routes(routes!(live)).routes(routes!(ready)).routes(routes!(metrics))
 }
 
+/// Just `/metrics`, for the separate metrics listener (`metrics_listen`).
+pub fn metrics_router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new().routes(routes!(metrics))
+}
+
+/// Marks requests that arrived on the separate metrics listener.
+#[derive(Clone, Copy, Debug)]
+pub struct MetricsPort;
+
 #[derive(Serialize, utoipa::ToSchema)]
 pub struct Live {
     /// Always `up`: answering at all is the signal.
@@ -58,8 +67,16 @@ async fn ready(State(state): State<AppState>) -> impl IntoResponse {
         (status = 401, description = "metrics_token is set and was not presented", body = crate::http::problem::Problem,
             content_type = "application/problem+json"),
     ))]
-async fn metrics(State(state): State<AppState>, headers: axum::http::HeaderMap) -> axum::response::Response {
+async fn metrics(
+    State(state): State<AppState>,
+    port: Option<axum::Extension<MetricsPort>>,
+    headers: axum::http::HeaderMap,
+) -> axum::response::Response {
     use secrecy::ExposeSecret as _;
+    // With a separate metrics address, the API port does not expose them.
+    if state.settings.metrics_listen.is_some() && port.is_none() {
+        return StatusCode::NOT_FOUND.into_response();
+    }
     if let Some(token) = &state.settings.http.metrics_token {
         let presented = headers
             .get(axum::http::header::AUTHORIZATION)

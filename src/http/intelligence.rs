@@ -123,10 +123,21 @@ pub struct BatchRequest {
     briefs: Option<Vec<BriefBody>>,
 }
 
+/// One brief's outcome: its generation, or the problem that stopped it.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct BatchItem {
+    /// The HTTP status this brief alone would have had.
+    status: u16,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    result: Option<Generated>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    error: Option<Problem>,
+}
+
 #[derive(Debug, Serialize, ToSchema)]
 pub struct BatchResponse {
-    /// One result per brief, in request order.
-    results: Vec<Generated>,
+    /// One item per brief, in request order.
+    results: Vec<BatchItem>,
 }
 
 /// Generate for up to 20 briefs at once, with bounded concurrency. All briefs
@@ -145,5 +156,17 @@ async fn generate_batch(
 ) -> Result<Json<BatchResponse>, ApiError> {
     let inputs: Vec<(BriefInput, bool)> =
         body.briefs.unwrap_or_default().into_iter().map(Into::into).collect();
-    Ok(Json(BatchResponse { results: generation::generate_batch(&state, &actor, &inputs).await? }))
+    let results = generation::generate_batch(&state, &actor, &inputs)
+        .await?
+        .into_iter()
+        .map(|outcome| match outcome {
+            Ok(generated) => BatchItem { status: 200, result: Some(generated), error: None },
+            Err(err) => {
+                let err = ApiError::from(err);
+                err.log_cause();
+                BatchItem { status: err.status().as_u16(), result: None, error: Some(err.problem().clone()) }
+            }
+        })
+        .collect();
+    Ok(Json(BatchResponse { results }))
 }

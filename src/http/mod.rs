@@ -117,6 +117,15 @@ pub fn router(state: AppState, extra: Option<Router<AppState>>) -> Router {
         .with_state(state)
 }
 
+/// The router of the separate metrics listener: `/metrics` only.
+pub fn metrics_router(state: AppState) -> Router {
+    let (routes, _) = health::metrics_router().split_for_parts();
+    routes
+        .fallback(|| async { StatusCode::NOT_FOUND })
+        .layer(Extension(health::MetricsPort))
+        .with_state(state)
+}
+
 /// Headers that make browsers treat responses as inert data: no sniffing,
 /// no framing, no referrer leaks, no powerful features, no scripts; HSTS
 /// when configured as served over TLS.
@@ -205,11 +214,16 @@ fn v1_router() -> OpenApiRouter<AppState> {
 fn request_span(request: &Request) -> tracing::Span {
     let request_id = request.extensions().get::<RequestId>().map(RequestId::as_str).unwrap_or_default();
     let route = request.extensions().get::<MatchedPath>().map_or("<unmatched>", MatchedPath::as_str);
-    tracing::info_span!(
+    let span = tracing::info_span!(
         "request",
         request_id = %request_id,
         method = %request.method(),
         route = %route,
         user_id = tracing::field::Empty,
-    )
+        // Read by the OpenTelemetry layer only: the span's name and kind there.
+        otel.name = format!("{} {route}", request.method()),
+        otel.kind = "server",
+    );
+    crate::telemetry::traces::continue_remote_trace(&span, request.headers());
+    span
 }

@@ -136,6 +136,14 @@ impl ApiError {
         self.status
     }
 
+    /// Logs the internal cause, if any, where the error does not become the
+    /// response itself (one item of a batch).
+    pub fn log_cause(&self) {
+        if let Some(cause) = &self.cause {
+            tracing::error!(error = %format_args!("{cause:#}"), "internal error in one item of a batch");
+        }
+    }
+
     /// The problem this error would send.
     pub fn problem(&self) -> &Problem {
         &self.problem

@@ -53,6 +53,7 @@ fn parse_registration(input: &Registration) -> Result<ValidRegistration, Error> 
 
 /// Self-service sign-up: creates an account with the configured default role
 /// and signs it in.
+#[tracing::instrument(level = "debug", name = "service.accounts.register", skip_all)]
 pub async fn register(state: &AppState, input: &Registration) -> Result<SignedIn, Error> {
     if !state.settings.auth.open_registration {
         return Err(Error::Forbidden { reason: "registration is closed; ask an admin for an account" });
@@ -73,6 +74,7 @@ pub async fn register(state: &AppState, input: &Registration) -> Result<SignedIn
 
 /// An account created by an admin (or the CLI), with any role, regardless of
 /// whether open registration is on.
+#[tracing::instrument(level = "debug", name = "service.accounts.create_account", skip_all)]
 pub async fn create_account(
     state: &AppState,
     actor: &Actor,
@@ -130,6 +132,7 @@ async fn check_unique(
 }
 
 /// The caller's own account.
+#[tracing::instrument(level = "debug", name = "service.accounts.me", skip_all)]
 pub async fn me(state: &AppState, actor: &Actor) -> Result<Account, Error> {
     actor.require_scope(Scope::Read)?;
     accounts::find_by_id(&state.db, actor.account_id).await?.ok_or(Error::NotFound { what: "account" })
@@ -165,6 +168,7 @@ where
 
 /// Applies profile changes. Changing the e-mail or password needs the
 /// current password; a new password ends every other session.
+#[tracing::instrument(level = "debug", name = "service.accounts.update_me", skip_all)]
 pub async fn update_me(state: &AppState, actor: &Actor, changes: &ProfileChanges) -> Result<Account, Error> {
     actor.require_scope(Scope::Write)?;
     let mut v = Validator::new();
@@ -248,6 +252,7 @@ pub async fn update_me(state: &AppState, actor: &Actor, changes: &ProfileChanges
 }
 
 /// A page of accounts for admins, in id order after `after`.
+#[tracing::instrument(level = "debug", name = "service.accounts.list", skip_all)]
 pub async fn list(
     state: &AppState,
     actor: &Actor,
@@ -275,6 +280,7 @@ pub struct AdminChanges {
 /// Changes a user's role or disables them (ending all their sessions).
 /// Admins cannot demote or disable themselves, so an instance always keeps
 /// the admin who is making changes.
+#[tracing::instrument(level = "debug", name = "service.accounts.administer", skip_all)]
 pub async fn administer(
     state: &AppState,
     actor: &Actor,

@@ -95,6 +95,7 @@ impl Actor {
 
 /// Turns presented credentials into an actor, checking signature, expiry,
 /// revocation and that the account is still enabled.
+#[tracing::instrument(level = "debug", name = "service.actor.authenticate", skip_all)]
 pub async fn authenticate(state: &AppState, presented: &Presented) -> Result<Actor, Error> {
     let invalid = || Error::Unauthorized(AuthFailure::InvalidToken);
     match presented {

@@ -31,6 +31,7 @@ fn require_key_management(actor: &Actor) -> Result<(), Error> {
     }
 }
 
+#[tracing::instrument(level = "debug", name = "service.api_keys.create", skip_all)]
 pub async fn create(state: &AppState, actor: &Actor, request: &NewKeyRequest) -> Result<CreatedKey, Error> {
     require_key_management(actor)?;
     let now = state.clock.now();
@@ -82,6 +83,7 @@ fn parse_scopes(raw: Option<&[String]>) -> Result<Vec<Scope>, ValidationError> {
 }
 
 /// The caller's keys; with `all`, every account's keys (admins only).
+#[tracing::instrument(level = "debug", name = "service.api_keys.list", skip_all)]
 pub async fn list(state: &AppState, actor: &Actor, all: bool) -> Result<Vec<ApiKey>, Error> {
     require_key_management(actor)?;
     if all {
@@ -93,6 +95,7 @@ pub async fn list(state: &AppState, actor: &Actor, all: bool) -> Result<Vec<ApiK
 
 /// Revokes a key of the caller's, or any key for an admin. Someone else's
 /// key looks like a missing one, so key ids reveal nothing.
+#[tracing::instrument(level = "debug", name = "service.api_keys.revoke", skip_all)]
 pub async fn revoke(state: &AppState, actor: &Actor, api_key_id: i64) -> Result<(), Error> {
     require_key_management(actor)?;
     let mut tx = state.db.begin().await?;

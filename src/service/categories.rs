@@ -52,16 +52,19 @@ fn parse(input: &CategoryInput, current: Option<&CategoryRow>) -> Result<(String
     Ok(v.finish(|| Some((slug?, name?, description?)))?)
 }
 
+#[tracing::instrument(level = "debug", name = "service.categories.list", skip_all)]
 pub async fn list(state: &AppState) -> Result<Vec<CategoryRow>, Error> {
     Ok(categories::list(&state.db, state.clock.now()).await?)
 }
 
+#[tracing::instrument(level = "debug", name = "service.categories.get", skip_all)]
 pub async fn get(state: &AppState, slug: &str) -> Result<CategoryRow, Error> {
     categories::find_by_slug(&state.db, slug, state.clock.now())
         .await?
         .ok_or(Error::NotFound { what: "category" })
 }
 
+#[tracing::instrument(level = "debug", name = "service.categories.create", skip_all)]
 pub async fn create(state: &AppState, actor: &Actor, input: &CategoryInput) -> Result<CategoryRow, Error> {
     require_editor(actor)?;
     let (slug, name, description) = parse(input, None)?;
@@ -80,6 +83,7 @@ fn conflict(err: crate::store::StoreError) -> Error {
     }
 }
 
+#[tracing::instrument(level = "debug", name = "service.categories.update", skip_all)]
 pub async fn update(
     state: &AppState,
     actor: &Actor,
@@ -98,6 +102,7 @@ pub async fn update(
 }
 
 /// Deletes a category; its posts stay, uncategorised.
+#[tracing::instrument(level = "debug", name = "service.categories.delete", skip_all)]
 pub async fn delete(state: &AppState, actor: &Actor, slug: &str) -> Result<(), Error> {
     require_editor(actor)?;
     let current = get(state, slug).await?;
@@ -108,6 +113,7 @@ pub async fn delete(state: &AppState, actor: &Actor, slug: &str) -> Result<(), E
 }
 
 /// Tags of public posts, most used first.
+#[tracing::instrument(level = "debug", name = "service.categories.tags", skip_all)]
 pub async fn tags(state: &AppState, limit: i64) -> Result<Vec<TagCount>, Error> {
     Ok(categories::tag_counts(&state.db, state.clock.now(), limit).await?)
 }

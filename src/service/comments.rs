@@ -29,6 +29,7 @@ fn sees_hidden(actor: Option<&Actor>) -> bool {
 }
 
 /// Comments of a post the viewer can see, oldest first.
+#[tracing::instrument(level = "debug", name = "service.comments.list", skip_all)]
 pub async fn list(
     state: &AppState,
     actor: Option<&Actor>,
@@ -45,6 +46,7 @@ pub async fn list(
     Ok((rows, more))
 }
 
+#[tracing::instrument(level = "debug", name = "service.comments.create", skip_all)]
 pub async fn create(
     state: &AppState,
     actor: &Actor,
@@ -103,6 +105,7 @@ async fn owned(
     Ok(comment)
 }
 
+#[tracing::instrument(level = "debug", name = "service.comments.edit", skip_all)]
 pub async fn edit(
     state: &AppState,
     actor: &Actor,
@@ -117,6 +120,7 @@ pub async fn edit(
     find(state, Some(actor), comment_id).await
 }
 
+#[tracing::instrument(level = "debug", name = "service.comments.delete", skip_all)]
 pub async fn delete(state: &AppState, actor: &Actor, comment_id: i64) -> Result<(), Error> {
     let mut tx = state.db.begin().await?;
     owned(state, &mut tx, actor, comment_id, false).await?;
@@ -125,6 +129,7 @@ pub async fn delete(state: &AppState, actor: &Actor, comment_id: i64) -> Result<
     Ok(())
 }
 
+#[tracing::instrument(level = "debug", name = "service.comments.set_hidden", skip_all)]
 pub async fn set_hidden(
     state: &AppState,
     actor: &Actor,
@@ -139,6 +144,7 @@ pub async fn set_hidden(
 }
 
 /// Deletes a comment of a given post (RealWorld addresses comments this way).
+#[tracing::instrument(level = "debug", name = "service.comments.delete_on_post", skip_all)]
 pub async fn delete_on_post(
     state: &AppState,
     actor: &Actor,

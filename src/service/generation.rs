@@ -22,7 +22,7 @@ use crate::content::generation::openai::OpenAiProvider;
 use crate::content::generation::template::TemplateProvider;
 use crate::content::generation::{DraftRequest, Provider, ProviderError, ProviderHealth, Usage};
 use crate::domain::brief::BriefInput;
-use crate::domain::{Brief, Platform, Scope};
+use crate::domain::{Brief, Platform, Scope, Tags};
 use crate::store::generation_briefs::{self, NewBrief};
 
 /// Most briefs one batch request may carry.
@@ -88,6 +88,9 @@ enum Failure {
         provider: &'static str,
         error: ProviderError,
     },
+    RateLimited {
+        retry_after_secs: u64,
+    },
     /// Not an error: a fallback result, shared with waiting requests but not cached.
     Uncached(Arc<Generation>),
 }
@@ -147,32 +150,33 @@ impl Generator {
     }
 
     /// The generation for `brief`, and whether it came from the cache.
-    /// `caller` is rate-limited when the call would reach an upstream LLM.
+    /// `caller` is charged one upstream call per platform, only when the
+    /// request really reaches the LLM (not for cache hits, not for requests
+    /// joining one already in flight, not while the breaker is open).
+    /// Upstream work stops at `deadline`; the fallback then writes instead,
+    /// so the answer comes before the request times out.
     pub async fn generate(
         &self,
         caller: Option<i64>,
         brief: &Brief,
+        deadline: Option<tokio::time::Instant>,
     ) -> Result<(Arc<Generation>, bool), Error> {
         let key = self.key(brief);
         if let Some(hit) = self.cache.get(&key).await {
             metrics::counter!("herald_generation_requests_total", "provider" => hit.provider.clone(), "outcome" => "cache_hit").increment(1);
             return Ok((hit, true));
         }
-        if self.primary.can_rewrite()
-            && let Some(caller) = caller
-            && let Err(not_until) = self.upstream_limit.check_key(&caller)
-        {
-            let wait = not_until.wait_time_from(DefaultClock::default().now());
-            metrics::counter!("herald_generation_rate_limited_total").increment(1);
-            return Err(Error::TooManyRequests { retry_after_secs: wait.as_secs().max(1) });
-        }
-        let loaded = self.cache.try_get_with(key.clone(), self.produce(brief, key)).await;
+        let loaded = self.cache.try_get_with(key.clone(), self.produce(brief, key, caller, deadline)).await;
         match loaded {
             Ok(generation) => {
                 metrics::counter!("herald_generation_requests_total", "provider" => generation.provider.clone(), "outcome" => "ok").increment(1);
                 Ok((generation, false))
             }
             Err(failure) => match &*failure {
+                Failure::RateLimited { retry_after_secs } => {
+                    metrics::counter!("herald_generation_rate_limited_total").increment(1);
+                    Err(Error::TooManyRequests { retry_after_secs: *retry_after_secs })
+                }
                 Failure::Uncached(generation) => {
                     metrics::counter!("herald_generation_requests_total", "provider" => generation.provider.clone(), "outcome" => "fallback").increment(1);
                     Ok((Arc::clone(generation), false))
@@ -189,9 +193,39 @@ impl Generator {
         }
     }
 
-    async fn produce(&self, brief: &Brief, key: String) -> Result<Arc<Generation>, Failure> {
+    /// Charges `caller` for the upstream calls a brief will make.
+    fn charge(&self, caller: Option<i64>, brief: &Brief) -> Result<(), Failure> {
+        let reaches_upstream = self.primary.can_rewrite() && self.primary.health() == ProviderHealth::Up;
+        let (Some(caller), true) = (caller, reaches_upstream) else { return Ok(()) };
+        let calls =
+            u32::try_from(brief.platforms.len()).ok().and_then(NonZeroU32::new).unwrap_or(NonZeroU32::MIN);
+        match self.upstream_limit.check_key_n(&caller, calls) {
+            Ok(Ok(())) => Ok(()),
+            Ok(Err(not_until)) => {
+                let wait = not_until.wait_time_from(DefaultClock::default().now());
+                Err(Failure::RateLimited { retry_after_secs: wait.as_secs().max(1) })
+            }
+            // More platforms than the whole per-minute budget: never allowed.
+            Err(_) => Err(Failure::RateLimited { retry_after_secs: 60 }),
+        }
+    }
+
+    async fn produce(
+        &self,
+        brief: &Brief,
+        key: String,
+        caller: Option<i64>,
+        deadline: Option<tokio::time::Instant>,
+    ) -> Result<Arc<Generation>, Failure> {
+        self.charge(caller, brief)?;
         let primary = self.primary.as_ref();
-        match self.write_all(primary, brief).await {
+        let written = match deadline {
+            Some(deadline) => tokio::time::timeout_at(deadline, self.write_all(primary, brief))
+                .await
+                .unwrap_or(Err(ProviderError::Deadline)),
+            None => self.write_all(primary, brief).await,
+        };
+        match written {
             Ok((platforms, usage)) => {
                 Ok(Arc::new(self.generation(primary, brief, key, platforms, usage, None)))
             }
@@ -259,10 +293,24 @@ impl Generator {
         provider: &dyn Provider,
         brief: &Brief,
     ) -> Result<(Vec<PlatformVariants>, Option<Usage>), ProviderError> {
-        let results = futures_util::future::try_join_all(
-            brief.platforms.iter().map(|platform| self.write_for(provider, brief, *platform)),
-        )
-        .await?;
+        // While the breaker is not closed only one trial call may pass: the
+        // first platform goes alone, and the rest follow once it succeeded.
+        let mut results = Vec::with_capacity(brief.platforms.len());
+        let mut remaining = brief.platforms.as_slice();
+        if provider.health() != ProviderHealth::Up
+            && let Some((first, rest)) = remaining.split_first()
+        {
+            results.push(self.write_for(provider, brief, *first).await?);
+            remaining = rest;
+        }
+        // Every call runs to completion (no cancelling siblings mid-flight on
+        // the first failure); the first error, if any, decides.
+        let concurrent =
+            futures_util::future::join_all(remaining.iter().map(|p| self.write_for(provider, brief, *p)))
+                .await;
+        for result in concurrent {
+            results.push(result?);
+        }
         let mut usage: Option<Usage> = None;
         let mut platforms = Vec::with_capacity(results.len());
         for (variants, used) in results {
@@ -351,6 +399,7 @@ fn require_writer(actor: &Actor) -> Result<(), Error> {
 
 /// Generates for one brief; with `save_as_draft`, stores the brief and the
 /// first variant of each platform as draft posts of the caller.
+#[tracing::instrument(level = "debug", name = "service.generation.generate", skip_all)]
 pub async fn generate(
     state: &AppState,
     actor: &Actor,
@@ -359,17 +408,26 @@ pub async fn generate(
 ) -> Result<Generated, Error> {
     require_writer(actor)?;
     let brief = Brief::parse(input, "")?;
-    answer(state, actor, &brief, save_as_draft).await
+    answer(state, actor, &brief, save_as_draft, deadline(state)).await
+}
+
+/// When upstream work must give way to the fallback: well before the
+/// request's own time-out, leaving time to write the rest and save drafts.
+fn deadline(state: &AppState) -> tokio::time::Instant {
+    tokio::time::Instant::now() + state.settings.http.request_timeout.mul_f64(0.8)
 }
 
 /// Up to `MAX_BATCH` briefs (each with its own `save_as_draft`), validated
 /// together first (nothing runs if any is invalid), then generated with
-/// bounded concurrency; answers in request order.
+/// bounded concurrency, sharing one time budget. Answers come in request
+/// order, each its own success or failure (one brief over the rate limit
+/// does not discard the others).
+#[tracing::instrument(level = "debug", name = "service.generation.generate_batch", skip_all)]
 pub async fn generate_batch(
     state: &AppState,
     actor: &Actor,
     inputs: &[(BriefInput, bool)],
-) -> Result<Vec<Generated>, Error> {
+) -> Result<Vec<Result<Generated, Error>>, Error> {
     use futures_util::StreamExt as _;
     require_writer(actor)?;
     if inputs.is_empty() || inputs.len() > MAX_BATCH {
@@ -389,13 +447,12 @@ pub async fn generate_batch(
     // Each future owns its inputs: borrowing them from the iterator trips a
     // known limit of the compiler's `Send` inference for async closures.
     let concurrency = state.generator.concurrency;
+    let deadline = deadline(state);
     let jobs = briefs.into_iter().map(|(brief, save)| {
         let (state, actor) = (state.clone(), actor.clone());
-        async move { answer(&state, &actor, &brief, save).await }
+        async move { answer(&state, &actor, &brief, save, deadline).await }
     });
-    let results: Vec<Result<Generated, Error>> =
-        futures_util::stream::iter(jobs).buffered(concurrency).collect().await;
-    results.into_iter().collect()
+    Ok(futures_util::stream::iter(jobs).buffered(concurrency).collect().await)
 }
 
 async fn answer(
@@ -403,8 +460,10 @@ async fn answer(
     actor: &Actor,
     brief: &Brief,
     save_as_draft: bool,
+    deadline: tokio::time::Instant,
 ) -> Result<Generated, Error> {
-    let (generation, cached) = state.generator.generate(Some(actor.account_id), brief).await?;
+    let (generation, cached) =
+        state.generator.generate(Some(actor.account_id), brief, Some(deadline)).await?;
     let mut generated =
         Generated { generation: (*generation).clone(), cached, brief_id: None, drafts: Vec::new() };
     if save_as_draft {
@@ -436,13 +495,13 @@ async fn save_drafts(
     .await?;
     let mut drafts = Vec::new();
     for platform in &generation.platforms {
-        let Some(first) = platform.variants.first() else { continue };
+        let Some(first) = platform.variants.iter().find(|v| !v.text.trim().is_empty()) else { continue };
         let title: String = format!("{} ({})", brief.topic, platform.platform).chars().take(200).collect();
         let input = PostInput {
             title: Some(title),
             body: Some(first.text.clone()),
             platforms: Some(vec![platform.platform.clone()]),
-            tags: Some(brief.keywords.iter().take(10).cloned().collect()),
+            tags: Some(Tags::from_keywords(&brief.keywords).as_slice().to_vec()),
             brief_id: Some(brief_id),
             ..PostInput::default()
         };

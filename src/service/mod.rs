@@ -1,5 +1,7 @@
 //! Use cases: domain rules and authorisation, over the store. No HTTP types and
 //! no SQL here; every surface (REST v1, RealWorld, CLI) goes through it.
+//! Each public use case is a `service.<module>.<function>` span at debug
+//! level: it appears in exported traces, not in the logs.
 
 pub mod accounts;
 pub mod actor;

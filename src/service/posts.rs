@@ -117,6 +117,7 @@ pub fn effective(mut row: PostViewRow, now: DateTime<Utc>) -> PostViewRow {
 }
 
 /// Reads one post as `actor` sees it; invisible posts are "not found".
+#[tracing::instrument(level = "debug", name = "service.posts.get", skip_all)]
 pub async fn get(state: &AppState, actor: Option<&Actor>, post_id: i64) -> Result<PostViewRow, Error> {
     let now = state.clock.now();
     let mut query = PostQuery::new(viewer_of(actor), now);
@@ -132,6 +133,7 @@ pub enum BySlug {
     Moved(String),
 }
 
+#[tracing::instrument(level = "debug", name = "service.posts.get_by_slug", skip_all)]
 pub async fn get_by_slug(state: &AppState, actor: Option<&Actor>, slug: &str) -> Result<BySlug, Error> {
     match posts::resolve_slug(&state.db, slug).await? {
         Some(SlugTarget::Current(post_id)) => Ok(BySlug::Found(Box::new(get(state, actor, post_id).await?))),
@@ -146,6 +148,7 @@ pub async fn get_by_slug(state: &AppState, actor: Option<&Actor>, slug: &str) ->
 
 /// A published post by its current or a former slug: what the RealWorld
 /// API calls an article. Drafts and archived posts are not articles.
+#[tracing::instrument(level = "debug", name = "service.posts.published_by_slug", skip_all)]
 pub async fn published_by_slug(
     state: &AppState,
     actor: Option<&Actor>,
@@ -163,6 +166,7 @@ pub async fn published_by_slug(
 }
 
 /// A page of posts; one extra row is fetched to know whether more follow.
+#[tracing::instrument(level = "debug", name = "service.posts.list", skip_all)]
 pub async fn list(state: &AppState, query: &PostQuery) -> Result<(Vec<PostViewRow>, bool), Error> {
     let mut probe = query.clone();
     probe.limit = query.limit + 1;
@@ -172,6 +176,7 @@ pub async fn list(state: &AppState, query: &PostQuery) -> Result<(Vec<PostViewRo
     Ok((rows.into_iter().map(|r| effective(r, query.now)).collect(), more))
 }
 
+#[tracing::instrument(level = "debug", name = "service.posts.count", skip_all)]
 pub async fn count(state: &AppState, query: &PostQuery) -> Result<i64, Error> {
     Ok(post_views::count(&state.db, query).await?)
 }
@@ -185,6 +190,7 @@ fn require_author(actor: &Actor) -> Result<(), Error> {
 }
 
 /// Creates a post as a draft, or published at once when `publish` is set.
+#[tracing::instrument(level = "debug", name = "service.posts.create", skip_all)]
 pub async fn create(
     state: &AppState,
     actor: &Actor,
@@ -221,7 +227,7 @@ pub async fn create(
         analysis: None,
         brief_id: input.brief_id,
     };
-    analyse(state, &mut row);
+    analyse(state, &mut row).await?;
     let mut tx = state.db.begin().await?;
     if let Some(Some(category)) = &valid.category {
         row.category_id = Some(category_id(&mut tx, category).await?);
@@ -235,12 +241,18 @@ pub async fn create(
 }
 
 /// Stores the analysis of the post's text (as readers see it, without
-/// Markdown) checked against the platforms it targets.
-fn analyse(state: &AppState, row: &mut PostRow) {
+/// Markdown) checked against the platforms it targets. Long bodies take
+/// milliseconds of CPU, so it runs on the blocking pool.
+async fn analyse(state: &AppState, row: &mut PostRow) -> Result<(), Error> {
     let platforms: Vec<Platform> =
         row.platforms.split(',').filter_map(|p| Platform::parse("", p).ok()).collect();
-    let analysis = state.analyzer.analyze(&markdown::plain_text(&row.body), &platforms);
+    let analyzer = std::sync::Arc::clone(&state.analyzer);
+    let text = markdown::plain_text(&row.body);
+    let analysis = tokio::task::spawn_blocking(move || analyzer.analyze(&text, &platforms))
+        .await
+        .map_err(|err| Error::Internal(err.into()))?;
     row.analysis = serde_json::to_string(&analysis).ok();
+    Ok(())
 }
 
 fn join<'a>(items: impl Iterator<Item = &'a str>) -> String {
@@ -313,6 +325,7 @@ async fn save(tx: &mut Tx, row: &PostRow, previous_version: i64) -> Result<(), E
 /// Applies changes. The slug follows the title until the post is first
 /// published; after that it changes only when given explicitly, and the
 /// old slug keeps redirecting.
+#[tracing::instrument(level = "debug", name = "service.posts.update", skip_all)]
 pub async fn update(
     state: &AppState,
     actor: &Actor,
@@ -373,7 +386,7 @@ pub async fn update(
         }
     }
     if valid.body.is_some() || valid.platforms.is_some() || row.analysis.is_none() {
-        analyse(state, &mut row);
+        analyse(state, &mut row).await?;
     }
     let previous = row.version;
     row.version += 1;
@@ -386,6 +399,7 @@ pub async fn update(
     get(state, Some(actor), post_id).await
 }
 
+#[tracing::instrument(level = "debug", name = "service.posts.delete", skip_all)]
 pub async fn delete(
     state: &AppState,
     actor: &Actor,
@@ -401,6 +415,7 @@ pub async fn delete(
 
 /// Moves a post through its workflow; a transition not allowed from the
 /// current state is a conflict naming that state.
+#[tracing::instrument(level = "debug", name = "service.posts.transition", skip_all)]
 pub async fn transition(
     state: &AppState,
     actor: &Actor,
@@ -454,6 +469,7 @@ pub async fn transition(
 }
 
 /// Likes or unlikes a post the actor can see; idempotent.
+#[tracing::instrument(level = "debug", name = "service.posts.set_like", skip_all)]
 pub async fn set_like(
     state: &AppState,
     actor: &Actor,
@@ -468,12 +484,14 @@ pub async fn set_like(
     get(state, Some(actor), post_id).await
 }
 
+#[tracing::instrument(level = "debug", name = "service.posts.revisions", skip_all)]
 pub async fn revisions(state: &AppState, actor: &Actor, post_id: i64) -> Result<Vec<posts::Revision>, Error> {
     let post = get(state, Some(actor), post_id).await?;
     require_editable(actor, &post)?;
     Ok(posts::list_revisions(&state.db, post_id).await?)
 }
 
+#[tracing::instrument(level = "debug", name = "service.posts.revision", skip_all)]
 pub async fn revision(
     state: &AppState,
     actor: &Actor,
@@ -495,6 +513,7 @@ fn require_editable(actor: &Actor, post: &PostViewRow) -> Result<(), Error> {
 }
 
 /// Restores an old revision's text, which itself becomes a new revision.
+#[tracing::instrument(level = "debug", name = "service.posts.restore_revision", skip_all)]
 pub async fn restore_revision(
     state: &AppState,
     actor: &Actor,

@@ -5,6 +5,7 @@ use crate::app::AppState;
 use crate::domain::Scope;
 use crate::store::profiles::{self, ProfileRow};
 
+#[tracing::instrument(level = "debug", name = "service.profiles.get", skip_all)]
 pub async fn get(state: &AppState, actor: Option<&Actor>, username: &str) -> Result<ProfileRow, Error> {
     profiles::find_by_username(&state.db, actor.map(|a| a.account_id), username)
         .await?
@@ -12,6 +13,7 @@ pub async fn get(state: &AppState, actor: Option<&Actor>, username: &str) -> Res
 }
 
 /// Follows or unfollows; idempotent. Following oneself is refused.
+#[tracing::instrument(level = "debug", name = "service.profiles.set_follow", skip_all)]
 pub async fn set_follow(
     state: &AppState,
     actor: &Actor,

@@ -71,6 +71,7 @@ fn throttle_keys(login: &str, ip: Option<IpAddr>) -> Vec<(String, i64)> {
 /// Signs in by e-mail or username. Unknown logins and wrong passwords take
 /// the same time and give the same answer; repeated failures back off
 /// exponentially per login and per client IP.
+#[tracing::instrument(level = "debug", name = "service.sessions.login", skip_all)]
 pub async fn login(
     state: &AppState,
     login: &str,
@@ -121,6 +122,7 @@ fn too_many(until: DateTime<Utc>, now: DateTime<Utc>) -> Error {
 /// Exchanges a refresh token for a new pair. Each refresh token works once:
 /// presenting a used one revokes its whole session, since either it was
 /// stolen or the legitimate client is being impersonated.
+#[tracing::instrument(level = "debug", name = "service.sessions.refresh", skip_all)]
 pub async fn refresh(state: &AppState, refresh_token: &str) -> Result<SignedIn, Error> {
     let invalid = || Error::Unauthorized(AuthFailure::InvalidToken);
     let now = state.clock.now();
@@ -157,6 +159,7 @@ pub async fn refresh(state: &AppState, refresh_token: &str) -> Result<SignedIn, 
 }
 
 /// Ends the caller's current session: its access and refresh tokens stop working.
+#[tracing::instrument(level = "debug", name = "service.sessions.logout", skip_all)]
 pub async fn logout(state: &AppState, actor: &Actor) -> Result<(), Error> {
     let session_id = actor.session_id().ok_or(Error::Forbidden {
         reason: "API keys have no session to log out of; revoke the key instead",
@@ -168,6 +171,7 @@ pub async fn logout(state: &AppState, actor: &Actor) -> Result<(), Error> {
 }
 
 /// Ends every session of the caller's account, on every device.
+#[tracing::instrument(level = "debug", name = "service.sessions.logout_everywhere", skip_all)]
 pub async fn logout_everywhere(state: &AppState, actor: &Actor) -> Result<u64, Error> {
     let mut tx = state.db.begin().await?;
     let revoked =

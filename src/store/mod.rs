@@ -8,32 +8,48 @@
 // Defined before the submodules so their textual scope includes them.
 /// Runs `$body` with `$pool` bound to the pool for `$role` (`read` or `write`).
 /// The body is compiled once per backend, so one query text serves both.
-/// Each run is timed into `herald_db_query_duration_seconds{pool}` (which
-/// includes waiting for a connection), also when the body returns early.
+/// Each run is a `db.query` span (for traces) and is timed into
+/// `herald_db_query_duration_seconds{pool}` (which includes waiting for a
+/// connection). The body runs in an async block so the span covers its
+/// awaits; `?` inside it converts errors to `StoreError` as before.
 macro_rules! on_pool {
     ($db:expr, $role:ident, |$pool:ident| $body:expr) => {{
-        let _timer = $crate::store::QueryTimer::start(stringify!($role));
-        match $db {
-            $crate::store::Db::Sqlite { $role: $pool, .. } => $body,
-            $crate::store::Db::Postgres($pool) => $body,
-        }
+        let timer = $crate::store::QueryTimer::start(stringify!($role));
+        let span = timer.span();
+        tracing::Instrument::instrument(
+            async {
+                Ok::<_, $crate::store::StoreError>(match $db {
+                    $crate::store::Db::Sqlite { $role: $pool, .. } => $body,
+                    $crate::store::Db::Postgres($pool) => $body,
+                })
+            },
+            span,
+        )
+        .await?
     }};
 }
 
-/// Runs `$body` with `$conn` bound to the transaction's connection.
+/// Runs `$body` with `$conn` bound to the transaction's connection, like `on_pool!`.
 macro_rules! on_tx {
     ($tx:expr, |$conn:ident| $body:expr) => {{
-        let _timer = $crate::store::QueryTimer::start("tx");
-        match $tx {
-            $crate::store::Tx::Sqlite(tx) => {
-                let $conn = &mut **tx;
-                $body
-            }
-            $crate::store::Tx::Postgres(tx) => {
-                let $conn = &mut **tx;
-                $body
-            }
-        }
+        let timer = $crate::store::QueryTimer::start("tx");
+        let span = timer.span();
+        tracing::Instrument::instrument(
+            async {
+                Ok::<_, $crate::store::StoreError>(match $tx {
+                    $crate::store::Tx::Sqlite(tx) => {
+                        let $conn = &mut **tx;
+                        $body
+                    }
+                    $crate::store::Tx::Postgres(tx) => {
+                        let $conn = &mut **tx;
+                        $body
+                    }
+                })
+            },
+            span,
+        )
+        .await?
     }};
 }
 
@@ -88,6 +104,11 @@ pub struct QueryTimer {
 impl QueryTimer {
     pub fn start(pool: &'static str) -> QueryTimer {
         QueryTimer { pool, started: std::time::Instant::now() }
+    }
+
+    /// The span of the statement, named for traces (`db.query`), with its pool.
+    pub fn span(&self) -> tracing::Span {
+        tracing::debug_span!("db.query", pool = self.pool, otel.kind = "client")
     }
 }
 

@@ -1,28 +1,45 @@
-//! `tracing` setup: human-readable on a terminal, JSON lines otherwise.
+//! `tracing` setup: human-readable on a terminal, JSON lines otherwise; and,
+//! when configured, OpenTelemetry span export beside the logs.
 
 use std::io::IsTerminal as _;
 
-use tracing_subscriber::EnvFilter;
 use tracing_subscriber::fmt::format::FmtSpan;
+use tracing_subscriber::layer::SubscriberExt as _;
+use tracing_subscriber::util::SubscriberInitExt as _;
+use tracing_subscriber::{EnvFilter, Layer as _};
 
+use super::traces::{self, Traces};
 use crate::config::{LogFormat, LogSettings};
 
+/// What traces carry: Herald's own spans down to `debug` (service calls and
+/// queries, which logs leave out), other crates' warnings.
+const TRACE_FILTER: &str = "warn,herald=debug";
+
 /// Installs the global subscriber. Safe to call more than once (later calls
-/// are ignored), which test harnesses rely on.
-pub fn init(settings: &LogSettings) {
+/// are ignored), which test harnesses rely on. Returns the trace exporter
+/// to flush at exit when traces are configured.
+pub fn init(settings: &LogSettings) -> Option<Traces> {
     let filter = EnvFilter::try_new(&settings.filter).unwrap_or_else(|_| EnvFilter::new("info"));
     let json = match settings.format {
         LogFormat::Json => true,
         LogFormat::Pretty => false,
         LogFormat::Auto => !std::io::stderr().is_terminal(),
     };
-    let builder = tracing_subscriber::fmt()
-        .with_env_filter(filter)
-        .with_writer(std::io::stderr)
-        .with_span_events(FmtSpan::NONE);
-    let _already_set = if json {
-        builder.json().with_current_span(true).with_span_list(false).try_init()
+    let fmt = tracing_subscriber::fmt::layer().with_writer(std::io::stderr).with_span_events(FmtSpan::NONE);
+    // Each layer has its own filter, so trace-only spans never show in logs.
+    let logs = if json {
+        fmt.json().with_current_span(true).with_span_list(false).with_filter(filter).boxed()
     } else {
-        builder.with_ansi(std::io::stderr().is_terminal()).try_init()
+        fmt.with_ansi(std::io::stderr().is_terminal()).with_filter(filter).boxed()
     };
+    let (otel, handle) = match settings.otlp.as_ref().map(traces::layer) {
+        Some(Ok((layer, handle))) => (Some(layer.with_filter(EnvFilter::new(TRACE_FILTER))), Some(handle)),
+        Some(Err(err)) => {
+            eprintln!("herald: traces are off: cannot set up the OTLP exporter: {err:#}");
+            (None, None)
+        }
+        None => (None, None),
+    };
+    let _already_set = tracing_subscriber::registry().with(logs).with(otel).try_init();
+    handle
 }

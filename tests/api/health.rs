@@ -155,7 +155,10 @@ async fn the_openapi_document_describes_every_route_with_its_security() {
     // What middleware and extractors answer is documented too, in each surface's error format.
     let create = &doc["paths"]["/api/v1/posts"]["post"]["responses"];
     for status in ["400", "401", "403", "413", "415", "422", "429", "503"] {
-        assert!(create[status]["content"]["application/problem+json"].is_object(), "POST /api/v1/posts {status}");
+        assert!(
+            create[status]["content"]["application/problem+json"].is_object(),
+            "POST /api/v1/posts {status}"
+        );
     }
     let rw = &doc["paths"]["/api/user"]["put"]["responses"]["415"]["content"]["application/json"]["schema"];
     assert_eq!(rw["$ref"], "#/components/schemas/ErrorBody");

@@ -57,8 +57,9 @@ fn init_logs() {
             let settings = herald::config::LogSettings {
                 filter: "debug,sqlx=warn,hyper=info".to_owned(),
                 format: herald::config::LogFormat::Pretty,
+                otlp: None,
             };
-            herald::telemetry::logging::init(&settings);
+            let _no_traces = herald::telemetry::logging::init(&settings);
         }
     });
 }
@@ -73,6 +74,8 @@ pub struct TestApp {
     pub base: String,
     pub client: reqwest::Client,
     pub state: AppState,
+    /// The separate metrics listener, when `metrics_listen` is set.
+    pub metrics_addr: Option<std::net::SocketAddr>,
     /// The database URL this server uses (to start a second instance on it).
     pub db_url: String,
     pub shutdown: CancellationToken,
@@ -132,6 +135,7 @@ impl Spawn {
         let db_url = db.url();
         let app = App::build_with(settings, options).await.expect("app builds");
         let addr = app.local_addr().expect("bound address");
+        let metrics_addr = app.metrics_addr();
         let state = app.state().clone();
         let shutdown = CancellationToken::new();
         let server = tokio::spawn(app.run_until_stopped(shutdown.clone()));
@@ -139,6 +143,7 @@ impl Spawn {
             base: format!("http://{addr}"),
             client: client_builder().redirect(reqwest::redirect::Policy::none()).build().expect("client"),
             state,
+            metrics_addr,
             db_url,
             shutdown,
             server: Some(server),

@@ -27,4 +27,5 @@ mod sessions;
 mod shutdown;
 mod social;
 mod storage;
+mod traces;
 mod workflow;

@@ -45,3 +45,28 @@ async fn a_metrics_token_keeps_metrics_private() {
     let right = app.client.get(app.url("/metrics")).bearer_auth("a-long-metrics-token").send().await.unwrap();
     assert_eq!(right.status(), 200);
 }
+
+#[tokio::test]
+async fn metrics_can_move_to_their_own_address_off_the_api_port() {
+    let app = Spawn::new(Backend::Sqlite)
+        .setting("metrics_listen", "127.0.0.1:0")
+        .setting("metrics_token", "a-long-metrics-token")
+        .start()
+        .await;
+    app.get("/health/live").await;
+    let on_api_port = app.get("/metrics").await;
+    assert_eq!(on_api_port.status(), 404, "not on the API port any more");
+    crate::helpers::problem(on_api_port).await;
+
+    let metrics = format!("http://{}/metrics", app.metrics_addr.unwrap());
+    assert_eq!(app.client.get(&metrics).send().await.unwrap().status(), 401, "the token still applies");
+    let response = app.client.get(&metrics).bearer_auth("a-long-metrics-token").send().await.unwrap();
+    assert_eq!(response.status(), 200);
+    let text = response.text().await.unwrap();
+    assert!(
+        text.contains(r#"http_requests_total{method="GET",route="/health/live",status="2xx"}"#),
+        "{text}"
+    );
+    let elsewhere = format!("http://{}/health/live", app.metrics_addr.unwrap());
+    assert_eq!(app.client.get(&elsewhere).send().await.unwrap().status(), 404, "only /metrics there");
+}

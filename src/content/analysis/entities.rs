@@ -47,8 +47,17 @@ pub fn scan(text: &str) -> Scan<'_> {
     let links = find_links(text);
     let mut mentions = Vec::new();
     let mut hashtags = Vec::new();
+    // Links are in text order, so one cursor finds the link (if any) around
+    // each `#`/`@` without rescanning them all (long texts stay linear).
+    let mut next_link = 0;
     for (i, c) in text.char_indices() {
-        if !matches!(c, '#' | '@') || links.iter().any(|link| link.range.contains(&i)) {
+        if !matches!(c, '#' | '@') {
+            continue;
+        }
+        while links.get(next_link).is_some_and(|link| link.range.end <= i) {
+            next_link += 1;
+        }
+        if links.get(next_link).is_some_and(|link| link.range.contains(&i)) {
             continue;
         }
         if c == '#' {
@@ -202,21 +211,31 @@ fn link_at(text: &str, i: usize) -> Option<Link> {
 
 /// Drops what ends a sentence or closes a bracket around the link: `x.com/a).`
 /// loses `).`, while `wiki/Rust_(language)` keeps its balanced parenthesis.
-fn trim_url_end(mut url: &str) -> &str {
-    while let Some(last) = url.chars().next_back() {
-        let unbalanced = |open: char| url.matches(last).count() > url.matches(open).count();
+fn trim_url_end(url: &str) -> &str {
+    // Brackets are counted once and the closers decremented as they go, so
+    // a link followed by a long run of `)` is trimmed in linear time.
+    let count = |c: char| url.chars().filter(|&x| x == c).count();
+    let (open_paren, open_bracket) = (count('('), count('['));
+    let (mut close_paren, mut close_bracket) = (count(')'), count(']'));
+    let mut end = url.len();
+    while let Some(last) = url[..end].chars().next_back() {
         let strip = match last {
             '.' | ',' | ';' | ':' | '!' | '?' | '\'' | '*' | '~' | '…' => true,
-            ')' => unbalanced('('),
-            ']' => unbalanced('['),
+            ')' => close_paren > open_paren,
+            ']' => close_bracket > open_bracket,
             _ => false,
         };
         if !strip {
             break;
         }
-        url = &url[..url.len() - last.len_utf8()];
+        match last {
+            ')' => close_paren -= 1,
+            ']' => close_bracket -= 1,
+            _ => {}
+        }
+        end -= last.len_utf8();
     }
-    url
+    &url[..end]
 }
 
 /// End of the hashtag whose `#` is at `i`, if it is one: not `C#`, not `&#39;`,
@@ -313,6 +332,14 @@ mod tests {
     fn remote_mention_records_where_the_local_part_ends() {
         let found = scan("hi @bob@mastodon.social.");
         assert_eq!(found.mentions, [Mention { range: 3..23, local_end: 7 }]);
+    }
+
+    #[test]
+    fn a_link_followed_by_a_long_run_of_closing_brackets_is_trimmed_to_the_link() {
+        let text = format!("see https://a.example/x{} and #tag", ")".repeat(50_000));
+        let scan = scan(&text);
+        assert_eq!(scan.link_urls(), ["https://a.example/x"]);
+        assert_eq!(scan.hashtag_names(), ["tag"]);
     }
 
     #[test]

@@ -38,8 +38,9 @@ pub struct Usage {
 
 impl Usage {
     pub fn add(&mut self, other: Usage) {
-        self.prompt_tokens += other.prompt_tokens;
-        self.completion_tokens += other.completion_tokens;
+        // Counts come from the upstream: never trust them not to overflow.
+        self.prompt_tokens = self.prompt_tokens.saturating_add(other.prompt_tokens);
+        self.completion_tokens = self.completion_tokens.saturating_add(other.completion_tokens);
     }
 }
 
@@ -59,14 +60,30 @@ pub enum ProviderError {
     Timeout(Duration),
     #[error("cannot connect: {0}")]
     Connect(String),
-    #[error("upstream answered HTTP {status}: {message}")]
+    /// `message` quotes the upstream's error for the logs; clients see only the status.
+    #[error("upstream answered HTTP {status}")]
     Status { status: u16, message: String },
     #[error("malformed response: {0}")]
     Malformed(String),
+    /// The request's time budget ran out before the provider answered.
+    #[error("no answer within the request's time budget")]
+    Deadline,
 }
 
 impl ProviderError {
     /// A short, stable label for metrics.
+    /// Whether the error says the upstream is unhealthy (and so counts
+    /// towards opening the breaker). A 4xx other than 429 is about this
+    /// request or the configuration, and a user's brief must not be able to
+    /// open the breaker for everyone.
+    pub fn is_upstream_fault(&self) -> bool {
+        match self {
+            ProviderError::Status { status, .. } => *status == 429 || *status >= 500,
+            ProviderError::Timeout(_) | ProviderError::Connect(_) | ProviderError::Malformed(_) => true,
+            ProviderError::BreakerOpen | ProviderError::Deadline => false,
+        }
+    }
+
     pub fn kind(&self) -> &'static str {
         match self {
             ProviderError::BreakerOpen => "breaker_open",
@@ -76,6 +93,7 @@ impl ProviderError {
             ProviderError::Status { status, .. } if *status >= 500 => "server_error",
             ProviderError::Status { .. } => "client_error",
             ProviderError::Malformed(_) => "malformed",
+            ProviderError::Deadline => "deadline",
         }
     }
 }

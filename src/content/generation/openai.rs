@@ -17,8 +17,10 @@ use crate::config::{ApiKeyHeader, LlmSettings};
 /// falls back) rather than holding the client's request.
 const MAX_RETRY_WAIT: Duration = Duration::from_secs(20);
 const BACKOFF_BASE: Duration = Duration::from_millis(250);
-/// Upstream error bodies are quoted in problems and logs, cut to this length.
+/// Upstream error bodies are quoted in logs, cut to this length.
 const MAX_QUOTED: usize = 300;
+/// Largest upstream answer read; a chat completion is a few KiB.
+const MAX_RESPONSE_BYTES: usize = 4 << 20;
 
 pub struct OpenAiProvider {
     client: reqwest::Client,
@@ -64,16 +66,32 @@ impl OpenAiProvider {
     /// One HTTP exchange; the error says whether it is worth retrying and when.
     async fn attempt(&self, body: &serde_json::Value) -> Result<Drafted, Failure> {
         let mut request = self.client.post(&self.endpoint).json(body);
+        // The upstream may join the trace (W3C traceparent).
+        let mut trace_headers = reqwest::header::HeaderMap::new();
+        crate::telemetry::traces::inject_current(&mut trace_headers);
+        request = request.headers(trace_headers);
         if let Some(key) = &self.api_key {
             request = match self.key_header {
                 ApiKeyHeader::Bearer => request.bearer_auth(key.expose_secret()),
                 ApiKeyHeader::ApiKey => request.header("api-key", key.expose_secret()),
             };
         }
-        let response = request.send().await.map_err(|err| self.transport_failure(&err))?;
+        let mut response = request.send().await.map_err(|err| self.transport_failure(err))?;
         let status = response.status();
         let retry_after = retry_after(response.headers());
-        let bytes = response.bytes().await.map_err(|err| self.transport_failure(&err))?;
+        let mut bytes = Vec::new();
+        while let Some(chunk) = response.chunk().await.map_err(|err| self.transport_failure(err))? {
+            bytes.extend_from_slice(&chunk);
+            if bytes.len() > MAX_RESPONSE_BYTES {
+                return Err(Failure {
+                    error: ProviderError::Malformed(format!(
+                        "response larger than {MAX_RESPONSE_BYTES} bytes"
+                    )),
+                    retryable: false,
+                    retry_after: None,
+                });
+            }
+        }
         if !status.is_success() {
             let code = status.as_u16();
             return Err(Failure {
@@ -104,14 +122,16 @@ impl OpenAiProvider {
         Ok(Drafted { texts, usage })
     }
 
-    fn transport_failure(&self, err: &reqwest::Error) -> Failure {
+    fn transport_failure(&self, err: reqwest::Error) -> Failure {
         let error = if err.is_timeout() {
             ProviderError::Timeout(self.timeout)
         } else {
             // The source chain says why (refused, DNS, TLS…); reqwest's own
-            // message alone is just "error sending request".
+            // message alone is just "error sending request". The URL is left
+            // out: it may carry credentials or an internal address.
+            let err = err.without_url();
             let mut message = err.to_string();
-            let mut source = std::error::Error::source(err);
+            let mut source = std::error::Error::source(&err);
             while let Some(cause) = source {
                 message = format!("{message}: {cause}");
                 source = cause.source();
@@ -138,7 +158,13 @@ impl OpenAiProvider {
                 return Err(ProviderError::BreakerOpen);
             }
             let started = Instant::now();
-            let outcome = self.attempt(&body).await;
+            let span = tracing::debug_span!(
+                "llm.chat_completions",
+                otel.kind = "client",
+                gen_ai.request.model = %self.model,
+                attempt = retries + 1
+            );
+            let outcome = tracing::Instrument::instrument(self.attempt(&body), span).await;
             metrics::histogram!("herald_generation_upstream_duration_seconds", "provider" => "openai")
                 .record(started.elapsed().as_secs_f64());
             match outcome {
@@ -153,12 +179,19 @@ impl OpenAiProvider {
                     return Ok(drafted);
                 }
                 Err(failure) => {
-                    self.breaker.failure();
                     metrics::counter!("herald_generation_upstream_failures_total", "provider" => "openai", "reason" => failure.error.kind())
                         .increment(1);
-                    tracing::warn!(error = %failure.error, attempt = retries + 1, "chat-completions call failed");
+                    let detail = match &failure.error {
+                        ProviderError::Status { message, .. } => message.as_str(),
+                        _ => "",
+                    };
+                    tracing::warn!(error = %failure.error, detail, attempt = retries + 1, "chat-completions call failed");
                     let wait = backoff(retries, failure.retry_after);
                     if !failure.retryable || retries >= self.max_retries || wait > MAX_RETRY_WAIT {
+                        // One failed call (not each attempt) counts towards the breaker.
+                        if failure.error.is_upstream_fault() {
+                            self.breaker.failure();
+                        }
                         return Err(failure.error);
                     }
                     tokio::time::sleep(wait).await;
