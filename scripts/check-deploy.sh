@@ -30,7 +30,9 @@ import json, re, subprocess
 dashboard = json.load(open("deploy/grafana/herald.json"))
 assert dashboard["panels"], "the dashboard has panels"
 source = open("src/telemetry/metrics.rs").read() + "".join(
-    open(p).read() for p in ["src/http/shed.rs", "src/http/rate_limit.rs", "src/cache/mod.rs"])
+    open(p).read() for p in ["src/http/shed.rs", "src/http/rate_limit.rs", "src/cache/mod.rs",
+                             "src/store/mod.rs", "src/service/generation.rs",
+                             "src/content/generation/openai.rs"])
 for panel in dashboard["panels"]:
     for target in panel["targets"]:
         for metric in re.findall(r"\b((?:http|herald|process)_[a-z_]+?)(?:_bucket)?\{", target["expr"]):

@@ -36,8 +36,7 @@ pub struct AnalyzeRequest {
 /// hashtags/mentions/links and each platform's length rule.
 #[utoipa::path(post, path = "/api/v1/analyze", tag = "intelligence", request_body = AnalyzeRequest,
     security(("bearer" = []), ("api_key" = [])),
-    responses((status = 200, body = Analysis), (status = 401, body = Problem, content_type = PROBLEM),
-        (status = 403, body = Problem, content_type = PROBLEM), (status = 422, body = Problem, content_type = PROBLEM)))]
+    responses((status = 200, body = Analysis)))]
 async fn analyze(
     State(state): State<AppState>,
     AuthUser(actor): AuthUser,
@@ -103,10 +102,9 @@ impl From<BriefBody> for (BriefInput, bool) {
 /// disabled: then 502 (upstream failed) or 503 (its circuit breaker is open).
 #[utoipa::path(post, path = "/api/v1/generate", tag = "intelligence", request_body = BriefBody,
     security(("bearer" = []), ("api_key" = [])),
-    responses((status = 200, body = Generated), (status = 401, body = Problem, content_type = PROBLEM),
-        (status = 403, body = Problem, content_type = PROBLEM), (status = 422, body = Problem, content_type = PROBLEM),
-        (status = 429, body = Problem, content_type = PROBLEM), (status = 502, body = Problem, content_type = PROBLEM),
-        (status = 503, body = Problem, content_type = PROBLEM)))]
+    responses((status = 200, body = Generated),
+        (status = 502, description = "The upstream provider failed (fallback disabled)", body = Problem, content_type = PROBLEM),
+        (status = 503, description = "The upstream's circuit breaker is open (fallback disabled), or overload", body = Problem, content_type = PROBLEM)))]
 async fn generate(
     State(state): State<AppState>,
     AuthUser(actor): AuthUser,
@@ -142,13 +140,11 @@ pub struct BatchResponse {
 
 /// Generate for up to 20 briefs at once, with bounded concurrency. All briefs
 /// are validated first: if any is invalid nothing is generated (422 naming
-/// `briefs[i].field`).
+/// `briefs[i].field`). Then each brief gets its own item: its status and its
+/// result, or the problem (429, 502, 503…) that stopped that brief alone.
 #[utoipa::path(post, path = "/api/v1/generate/batch", tag = "intelligence", request_body = BatchRequest,
     security(("bearer" = []), ("api_key" = [])),
-    responses((status = 200, body = BatchResponse), (status = 401, body = Problem, content_type = PROBLEM),
-        (status = 403, body = Problem, content_type = PROBLEM), (status = 422, body = Problem, content_type = PROBLEM),
-        (status = 429, body = Problem, content_type = PROBLEM), (status = 502, body = Problem, content_type = PROBLEM),
-        (status = 503, body = Problem, content_type = PROBLEM)))]
+    responses((status = 200, body = BatchResponse)))]
 async fn generate_batch(
     State(state): State<AppState>,
     AuthUser(actor): AuthUser,

@@ -88,6 +88,9 @@ pub fn render(state: &AppState) -> String {
         metrics::gauge!("herald_db_pool_connections", "pool" => pool).set(f64::from(size));
         metrics::gauge!("herald_db_pool_idle_connections", "pool" => pool).set(idle as f64);
     }
+    let (provider, health) = state.generator.health();
+    let open = if health == crate::content::generation::ProviderHealth::Up { 0.0 } else { 1.0 };
+    metrics::gauge!("herald_generation_breaker_open", "provider" => provider).set(open);
     metrics::gauge!("herald_build_info", "version" => env!("CARGO_PKG_VERSION"), "git_sha" => env!("HERALD_GIT_SHA"))
         .set(1.0);
     metrics::gauge!("process_uptime_seconds").set(state.started_at.elapsed().as_secs_f64());

@@ -347,6 +347,8 @@ async fn the_breaker_opens_after_repeated_failures_and_closes_after_a_good_trial
     let (_, ready) = app.get_as("/health/ready", None).await;
     assert_eq!(ready["checks"]["generation"]["status"], "degraded", "{ready}");
     assert_eq!(ready["status"], "degraded");
+    let metrics = app.get("/metrics").await.text().await.unwrap();
+    assert!(metrics.contains(r#"herald_generation_breaker_open{provider="openai"} 1"#), "{metrics}");
 
     tokio::time::sleep(Duration::from_millis(1100)).await;
     llm.always(Reply::Variants(vec!["Recovered.".into()]));
