@@ -178,7 +178,11 @@ impl App {
 /// and `published_at` true for filters, counts and exports.
 const PUBLISH_INTERVAL: std::time::Duration = std::time::Duration::from_secs(5);
 
-/// Publishes due scheduled posts until shutdown. Idempotent, so every
+/// Posts analysed per round by the backfill of posts stored before analysis existed.
+const ANALYSIS_BACKFILL_BATCH: i64 = 100;
+
+/// Publishes due scheduled posts until shutdown (and analyses posts stored
+/// without an analysis). Idempotent, so every
 /// instance may run it; a failure is logged and retried next round.
 async fn publish_scheduled_posts(state: AppState, shutdown: CancellationToken) {
     loop {
@@ -189,6 +193,14 @@ async fn publish_scheduled_posts(state: AppState, shutdown: CancellationToken) {
                 state.cache.bump().await;
             }
             Err(err) => tracing::warn!(error = %err, "could not publish scheduled posts"),
+        }
+        match crate::service::posts::backfill_analysis(&state, ANALYSIS_BACKFILL_BATCH).await {
+            Ok(0) => {}
+            Ok(n) => {
+                tracing::info!(count = n, "analysed posts stored without an analysis");
+                state.cache.bump().await;
+            }
+            Err(err) => tracing::warn!(error = %err, "could not analyse stored posts"),
         }
         tokio::select! {
             () = shutdown.cancelled() => return,

@@ -240,19 +240,37 @@ pub async fn create(
     get(state, Some(actor), row.post_id).await
 }
 
-/// Stores the analysis of the post's text (as readers see it, without
-/// Markdown) checked against the platforms it targets. Long bodies take
-/// milliseconds of CPU, so it runs on the blocking pool.
+/// Stores the analysis of the post's text checked against its platforms.
 async fn analyse(state: &AppState, row: &mut PostRow) -> Result<(), Error> {
-    let platforms: Vec<Platform> =
-        row.platforms.split(',').filter_map(|p| Platform::parse("", p).ok()).collect();
+    row.analysis = Some(analysis_json(state, &row.body, &row.platforms).await?);
+    Ok(())
+}
+
+/// The analysis of a body (as readers see it, without Markdown) against
+/// stored platforms, as JSON. Long bodies take milliseconds of CPU, so it
+/// runs on the blocking pool.
+async fn analysis_json(state: &AppState, body: &str, platforms: &str) -> Result<String, Error> {
+    let platforms: Vec<Platform> = platforms.split(',').filter_map(|p| Platform::parse("", p).ok()).collect();
     let analyzer = std::sync::Arc::clone(&state.analyzer);
-    let text = markdown::plain_text(&row.body);
+    let text = markdown::plain_text(body);
     let analysis = tokio::task::spawn_blocking(move || analyzer.analyze(&text, &platforms))
         .await
         .map_err(|err| Error::Internal(err.into()))?;
-    row.analysis = serde_json::to_string(&analysis).ok();
-    Ok(())
+    serde_json::to_string(&analysis).map_err(|err| Error::Internal(err.into()))
+}
+
+/// Analyses up to `batch` posts stored without an analysis (before the
+/// feature existed); returns how many were filled. The background task
+/// calls it until none are left, so every post ends up with its analysis.
+pub async fn backfill_analysis(state: &AppState, batch: i64) -> Result<usize, Error> {
+    let mut filled = 0;
+    for post in posts::missing_analysis(&state.db, batch).await? {
+        let json = analysis_json(state, &post.body, &post.platforms).await?;
+        if posts::fill_analysis(&state.db, post.post_id, &json).await? {
+            filled += 1;
+        }
+    }
+    Ok(filled)
 }
 
 fn join<'a>(items: impl Iterator<Item = &'a str>) -> String {

@@ -225,6 +225,31 @@ pub async fn publish_due(db: &Db, now: DateTime<Utc>) -> Result<u64, StoreError>
     Ok(done)
 }
 
+/// A post whose analysis is missing: stored before analysis existed.
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct Unanalysed {
+    pub post_id: i64,
+    pub body: String,
+    pub platforms: String,
+}
+
+/// Up to `limit` posts without an analysis, oldest first.
+pub async fn missing_analysis(db: &Db, limit: i64) -> Result<Vec<Unanalysed>, StoreError> {
+    let sql = "SELECT post_id, body, platforms FROM post WHERE analysis IS NULL ORDER BY post_id LIMIT $1";
+    Ok(on_pool!(db, read, |pool| sqlx::query_as::<_, Unanalysed>(sql).bind(limit).fetch_all(pool).await?))
+}
+
+/// Stores an analysis computed for a post that had none. A post changed
+/// meanwhile got its own analysis on save, so it is left as it is; the
+/// version is not bumped (the post's own fields did not change).
+pub async fn fill_analysis(db: &Db, post_id: i64, analysis: &str) -> Result<bool, StoreError> {
+    let sql = "UPDATE post SET analysis = $2 WHERE post_id = $1 AND analysis IS NULL";
+    let updated = on_pool!(db, write, |pool| {
+        sqlx::query(sql).bind(post_id).bind(analysis).execute(pool).await?.rows_affected()
+    });
+    Ok(updated == 1)
+}
+
 /// One stored revision of a post's text.
 #[derive(Debug, Clone, sqlx::FromRow)]
 pub struct Revision {

@@ -209,3 +209,45 @@ fn the_cli_analyses_a_file_or_standard_input() {
     assert!(!output.status.success());
     assert!(String::from_utf8_lossy(&output.stderr).contains("text: must not be empty"));
 }
+
+both_backends!(posts_stored_before_analysis_existed_are_analysed_in_the_background, |backend| {
+    use herald::store::posts::{PostRow, insert};
+    let app = TestApp::spawn(backend).await;
+    let author = app.register("legacy").await;
+    let now = chrono::Utc::now();
+    let row = PostRow {
+        post_id: 0,
+        author_id: author.user_id,
+        slug: "from-before".to_owned(),
+        title: "From before".to_owned(),
+        body: "An old post we **love**. #Legacy".to_owned(),
+        body_html: String::new(),
+        excerpt: String::new(),
+        excerpt_given: false,
+        status: "draft".to_owned(),
+        publish_at: None,
+        published_at: None,
+        category_id: None,
+        tags: String::new(),
+        platforms: "x".to_owned(),
+        content_type: "article".to_owned(),
+        version: 1,
+        created_at: now,
+        updated_at: now,
+        analysis: None,
+        brief_id: None,
+    };
+    let mut tx = app.state.db.begin().await.unwrap();
+    let id = insert(&mut tx, &row).await.unwrap();
+    tx.commit().await.unwrap();
+    let (_, before) = app.get_as(&format!("/api/v1/posts/{id}"), Some(&author)).await;
+    assert!(before["analysis"].is_null());
+
+    // What the background task runs every round.
+    assert_eq!(herald::service::posts::backfill_analysis(&app.state, 100).await.unwrap(), 1);
+    assert_eq!(herald::service::posts::backfill_analysis(&app.state, 100).await.unwrap(), 0, "done once");
+    let (_, after) = app.get_as(&format!("/api/v1/posts/{id}"), Some(&author)).await;
+    assert_eq!(after["analysis"]["hashtags"], json!(["Legacy"]), "{after}");
+    assert_eq!(after["analysis"]["platforms"][0]["platform"], "x");
+    assert_eq!(after["version"], before["version"], "the post itself did not change");
+});
