@@ -15,3 +15,6 @@ CREATE INDEX generation_brief_account_idx ON generation_brief (account_id);
 ALTER TABLE post ADD COLUMN analysis TEXT;
 ALTER TABLE post ADD COLUMN brief_id BIGINT REFERENCES generation_brief (brief_id) ON DELETE SET NULL;
 CREATE INDEX post_brief_idx ON post (brief_id);
+-- The background backfill looks for posts without an analysis; the partial
+-- index keeps that a lookup, not a scan, and holds no entries once done.
+CREATE INDEX post_unanalysed_idx ON post (post_id) WHERE analysis IS NULL;
