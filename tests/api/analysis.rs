@@ -66,6 +66,10 @@ async fn platform_lengths_follow_each_platforms_counting_rule() {
         (Some(294), Some(280), Some(false))
     );
     assert_eq!(x["over_by"], 14);
+    let bare = format!("{} example.com/{}", "a".repeat(257), "x".repeat(100));
+    let a: Value =
+        analyze(&app, &user.access, json!({"text": bare, "platforms": ["x"]})).await.json().await.unwrap();
+    assert_eq!(check(&a, "x")["length"], 281, "a bare domain is a link too (23): {a}");
 
     // X: CJK characters count 2 each; 140 of them exactly fill the 280.
     let cjk = "你".repeat(140);

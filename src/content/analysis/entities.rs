@@ -3,8 +3,9 @@
 //! Entities are found with their byte ranges, not just their text, because
 //! platforms count them specially (a link is 23 characters on X and Mastodon
 //! whatever its length) and the other analyses need the prose without them.
-//! Links are `http(s)://…` and `www.…` only: bare domains (`example.com`)
-//! would need a list of top-level domains to tell them from typos.
+//! Links are `http(s)://…`, `www.…` and, as twitter-text does, bare domains
+//! whose top-level domain is a common one (`example.com/docs`, `x.com`), so
+//! X's 23-character rule applies to them too; `node.js` or `e.g.` are not links.
 
 use std::collections::HashSet;
 use std::ops::Range;
@@ -192,7 +193,8 @@ fn link_at(text: &str, i: usize) -> Option<Link> {
     let prefix_len = ["https://", "http://", "www."]
         .iter()
         .find(|prefix| starts_with_ignore_case(rest, prefix))
-        .map(|prefix| prefix.len())?;
+        .map(|prefix| prefix.len());
+    let Some(prefix_len) = prefix_len else { return bare_domain_at(text, i) };
     // "awww.nope" or "x.www.y" are not links; "(https://…" and "<https://…" are.
     if prev_char(text, i).is_some_and(|p| p.is_alphanumeric() || "@.:/-".contains(p)) {
         return None;
@@ -207,6 +209,40 @@ fn link_at(text: &str, i: usize) -> Option<Link> {
     let host = url[prefix_len..].split(['/', '?', '#', ':']).next().unwrap_or("");
     let valid = host.starts_with(char::is_alphanumeric) && (has_scheme || host.contains('.'));
     valid.then_some(Link { range: i..i + url.len(), has_scheme })
+}
+
+/// Top-level domains that make a bare `name.tld` a link. twitter-text knows
+/// every TLD; this keeps to common ones, so file names (`notes.md`) and
+/// words joined by a dot (`hello.world`) stay text.
+const KNOWN_TLDS: &[&str] = &[
+    "com", "org", "net", "io", "dev", "app", "co", "ai", "edu", "gov", "me", "ly", "gl", "be", "to", "tv",
+    "fm", "info", "biz", "xyz", "social", "uk", "de", "fr", "es", "it", "nl", "eu", "us", "ca", "au", "jp",
+    "cn", "in", "br", "ru", "ch", "se", "no", "dk", "fi", "pl", "at", "pt", "ie", "nz", "tech", "blog",
+];
+
+/// A bare domain starting at `i` (`example.com`, `docs.rs/serde`), if one does.
+fn bare_domain_at(text: &str, i: usize) -> Option<Link> {
+    let rest = &text[i..];
+    // Only at the start of a word: not inside an e-mail address, a path or a hashtag.
+    if !rest.starts_with(|c: char| c.is_ascii_alphanumeric())
+        || prev_char(text, i).is_some_and(|p| p.is_alphanumeric() || "@.:/-_#".contains(p))
+    {
+        return None;
+    }
+    let run = rest.find(|c: char| !(c.is_ascii_alphanumeric() || c == '.' || c == '-')).unwrap_or(rest.len());
+    let host = rest[..run].trim_end_matches(['.', '-']);
+    let (_, tld) = host.rsplit_once('.')?;
+    if host.split('.').any(str::is_empty) || !KNOWN_TLDS.contains(&tld.to_ascii_lowercase().as_str()) {
+        return None;
+    }
+    let after = &rest[host.len()..];
+    let path = if after.starts_with('/') {
+        after.find(|c: char| c.is_whitespace() || "<>\"`{}|\\^«»“”‘’".contains(c)).unwrap_or(after.len())
+    } else {
+        0
+    };
+    let url = trim_url_end(&rest[..host.len() + path]);
+    Some(Link { range: i..i + url.len(), has_scheme: false })
 }
 
 /// Drops what ends a sentence or closes a bracket around the link: `x.com/a).`
@@ -345,11 +381,21 @@ mod tests {
     #[test]
     fn links_lose_trailing_punctuation_but_keep_balanced_parentheses() {
         let text = "See https://example.com/a_(b)). Also (www.rust-lang.org), http://x.y/z?q=1! \
-                    and https:// alone, awww.nope.com";
+                    and https:// alone, awww.nope";
         assert_eq!(
             scan(text).link_urls(),
             ["https://example.com/a_(b)", "www.rust-lang.org", "http://x.y/z?q=1"]
         );
+    }
+
+    #[test]
+    fn bare_domains_with_a_common_tld_are_links_as_on_x() {
+        let found = scan("Visit example.com/docs, x.com or Rust-Lang.ORG. Mail bob@example.com.");
+        assert_eq!(found.link_urls(), ["example.com/docs", "x.com", "Rust-Lang.ORG"]);
+        assert!(found.links.iter().all(|l| !l.has_scheme));
+        for text in ["e.g. node.js and notes.md", "hello.world", "version 1.0.3", "#tag.com", "a..com"] {
+            assert!(scan(text).links.is_empty(), "{text}");
+        }
     }
 
     #[test]

@@ -7,8 +7,8 @@
 //!   else 2 (CJK, `…`); an emoji sequence (family, flag, skin tone) weighs 2
 //!   in total; a link weighs 23 whatever its length. twitter-text first
 //!   normalises to NFC; we do not, so a decomposed `é` weighs 2 instead of 1.
-//!   twitter-text also shortens bare domains (`example.com`); we only
-//!   recognise `http(s)://` and `www.` links.
+//!   Bare domains (`example.com/x`) count 23 too, as in twitter-text, for
+//!   common top-level domains (twitter-text knows them all).
 //! - Bluesky, Threads, blog (`graphemes`): user-perceived characters.
 //!   Bluesky's limit is defined in graphemes; Threads does not document its
 //!   rule, and graphemes are what its users see.
