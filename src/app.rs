@@ -144,6 +144,7 @@ impl App {
         }
 
         let publisher = tokio::spawn(publish_scheduled_posts(state.clone(), shutdown.clone()));
+        let backfill = tokio::spawn(analyse_stored_posts(state.clone(), shutdown.clone()));
         let server = axum::serve(listener, router.into_make_service_with_connect_info::<SocketAddr>())
             .with_graceful_shutdown(shutdown.clone().cancelled_owned())
             .into_future();
@@ -167,6 +168,9 @@ impl App {
         if let Err(err) = publisher.await {
             tracing::error!(error = %err, "the scheduled-post publisher panicked");
         }
+        if let Err(err) = backfill.await {
+            tracing::error!(error = %err, "the analysis backfill panicked");
+        }
         state.db.close().await;
         tracing::info!("herald stopped");
         result
@@ -178,11 +182,49 @@ impl App {
 /// and `published_at` true for filters, counts and exports.
 const PUBLISH_INTERVAL: std::time::Duration = std::time::Duration::from_secs(5);
 
-/// Posts analysed per round by the backfill of posts stored before analysis existed.
-const ANALYSIS_BACKFILL_BATCH: i64 = 100;
+/// Posts analysed per round by the backfill of posts stored before analysis
+/// existed, the pause between rounds while some are left, and how often to
+/// look again once none are (posts saved since always carry their analysis).
+const BACKFILL_BATCH: i64 = 100;
+const BACKFILL_PAUSE: std::time::Duration = std::time::Duration::from_secs(1);
+const BACKFILL_RECHECK: std::time::Duration = std::time::Duration::from_secs(600);
 
-/// Publishes due scheduled posts until shutdown (and analyses posts stored
-/// without an analysis). Idempotent, so every
+/// Gives posts stored without an analysis their analysis, a batch at a time,
+/// until shutdown. The analysis is derived data: the response cache is not
+/// invalidated for it (cached reads catch up within `cache_ttl_secs`).
+/// Several instances may overlap; `fill_analysis` keeps that harmless.
+async fn analyse_stored_posts(state: AppState, shutdown: CancellationToken) {
+    let mut after = 0;
+    loop {
+        let pause = match crate::service::posts::backfill_analysis(&state, after, BACKFILL_BATCH).await {
+            Ok(round) => {
+                if round.filled > 0 {
+                    tracing::info!(count = round.filled, "analysed posts stored without an analysis");
+                }
+                match round.next_after {
+                    Some(last) => {
+                        after = last;
+                        BACKFILL_PAUSE
+                    }
+                    None => {
+                        after = 0;
+                        BACKFILL_RECHECK
+                    }
+                }
+            }
+            Err(err) => {
+                tracing::warn!(error = %err, "could not look for posts without an analysis");
+                BACKFILL_RECHECK
+            }
+        };
+        tokio::select! {
+            () = shutdown.cancelled() => return,
+            () = tokio::time::sleep(pause) => {}
+        }
+    }
+}
+
+/// Publishes due scheduled posts until shutdown. Idempotent, so every
 /// instance may run it; a failure is logged and retried next round.
 async fn publish_scheduled_posts(state: AppState, shutdown: CancellationToken) {
     loop {
@@ -193,14 +235,6 @@ async fn publish_scheduled_posts(state: AppState, shutdown: CancellationToken) {
                 state.cache.bump().await;
             }
             Err(err) => tracing::warn!(error = %err, "could not publish scheduled posts"),
-        }
-        match crate::service::posts::backfill_analysis(&state, ANALYSIS_BACKFILL_BATCH).await {
-            Ok(0) => {}
-            Ok(n) => {
-                tracing::info!(count = n, "analysed posts stored without an analysis");
-                state.cache.bump().await;
-            }
-            Err(err) => tracing::warn!(error = %err, "could not analyse stored posts"),
         }
         tokio::select! {
             () = shutdown.cancelled() => return,

@@ -220,10 +220,16 @@ fn request_span(request: &Request) -> tracing::Span {
         method = %request.method(),
         route = %route,
         user_id = tracing::field::Empty,
-        // Read by the OpenTelemetry layer only: the span's name and kind there.
-        otel.name = format!("{} {route}", request.method()),
-        otel.kind = "server",
+        // For the OpenTelemetry layer only (the span's name and kind there);
+        // left empty, so they cost nothing and stay out of the logs, unless
+        // traces are exported.
+        otel.name = tracing::field::Empty,
+        otel.kind = tracing::field::Empty,
     );
-    crate::telemetry::traces::continue_remote_trace(&span, request.headers());
+    if crate::telemetry::traces::enabled() {
+        span.record("otel.name", format!("{} {route}", request.method()));
+        span.record("otel.kind", "server");
+        crate::telemetry::traces::continue_remote_trace(&span, request.headers());
+    }
     span
 }

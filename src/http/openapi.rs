@@ -82,48 +82,71 @@ pub async fn openapi_json(Extension(doc): Extension<OpenApiJson>) -> impl IntoRe
 /// names a resource, and 429/503 (rate limits, load shedding, time-outs)
 /// everywhere but the probes. RealWorld paths answer with its error body, the rest with problems.
 pub fn add_common_responses(doc: &mut utoipa::openapi::OpenApi) {
-    use utoipa::openapi::path::Operation;
+    use utoipa::openapi::path::{Operation, ParameterIn};
     use utoipa::openapi::{ContentBuilder, Ref, RefOr, ResponseBuilder};
+
+    /// Which body a status has: the surface's own (RealWorld handlers answer
+    /// in its format), or a problem (what the middleware writes everywhere).
+    #[derive(Clone, Copy)]
+    enum Shape {
+        Surface,
+        Problem,
+        /// A body-size refusal comes from the extractor (surface format) or
+        /// from the body-limit layer (a problem).
+        Either,
+    }
 
     for (path, item) in doc.paths.paths.iter_mut() {
         let realworld = path.starts_with("/api/") && !path.starts_with("/api/v1/");
-        let (content_type, schema) = if realworld {
-            ("application/json", "ErrorBody")
-        } else {
-            (super::problem::CONTENT_TYPE, "Problem")
-        };
         let operations: [&mut Option<Operation>; 5] =
             [&mut item.get, &mut item.put, &mut item.post, &mut item.delete, &mut item.patch];
         for operation in operations.into_iter().flatten() {
-            let mut statuses: Vec<(u16, &str)> = Vec::new();
+            let mut statuses: Vec<(u16, &str, Shape)> = Vec::new();
             if operation.security.as_ref().is_some_and(|s| !s.is_empty()) {
-                statuses.push((401, "Missing, invalid or expired credentials"));
-                statuses.push((403, "The credentials do not allow this"));
+                statuses.push((401, "Missing, invalid or expired credentials", Shape::Surface));
+            }
+            if path.starts_with("/api/") && operation.security.is_some() {
+                statuses.push((403, "The credentials do not allow this", Shape::Surface));
             }
             if operation.request_body.is_some() {
-                statuses.push((400, "The body is not well-formed JSON"));
-                statuses.push((413, "The body exceeds the size limit"));
-                statuses.push((415, "The body is not `application/json`"));
-                statuses.push((422, "Invalid input, one entry per field"));
+                statuses.push((400, "The body is not well-formed JSON", Shape::Surface));
+                statuses.push((413, "The body exceeds the size limit", Shape::Either));
+                statuses.push((415, "The body is not `application/json`", Shape::Surface));
+                statuses.push((422, "Invalid input, one entry per field", Shape::Surface));
+            }
+            let has_query = operation
+                .parameters
+                .iter()
+                .flatten()
+                .any(|p| matches!(p, RefOr::T(p) if p.parameter_in == ParameterIn::Query));
+            if has_query || (realworld && path.contains('{')) {
+                statuses.push((422, "Invalid parameters, one entry per parameter", Shape::Surface));
             }
             if path.contains('{') {
-                statuses.push((404, "No such resource (or not visible to the caller)"));
-                statuses.push((422, "Invalid input, one entry per field"));
+                statuses.push((404, "No such resource (or not visible to the caller)", Shape::Surface));
             }
             // Probes and metrics are exempt from rate limits and shedding.
             if !path.starts_with("/health/") && path != "/metrics" {
-                statuses.push((429, "Rate limit exceeded; see Retry-After"));
-                statuses.push((503, "Overloaded or timed out; retry later"));
+                statuses.push((429, "Rate limit exceeded; see Retry-After", Shape::Problem));
+                statuses.push((503, "Overloaded or timed out; retry later", Shape::Problem));
             }
-            for (status, description) in statuses {
+            for (status, description, shape) in statuses {
                 operation.responses.responses.entry(status.to_string()).or_insert_with(|| {
-                    let content = ContentBuilder::new().schema(Some(Ref::from_schema_name(schema))).build();
-                    RefOr::T(
-                        ResponseBuilder::new()
-                            .description(description)
-                            .content(content_type, content)
-                            .build(),
-                    )
+                    let content = |schema: &str| {
+                        ContentBuilder::new().schema(Some(Ref::from_schema_name(schema))).build()
+                    };
+                    let problem = (super::problem::CONTENT_TYPE, "Problem");
+                    let surface = if realworld { ("application/json", "ErrorBody") } else { problem };
+                    let mut response = ResponseBuilder::new().description(description);
+                    for (content_type, schema) in match shape {
+                        Shape::Surface => vec![surface],
+                        Shape::Problem => vec![problem],
+                        Shape::Either if realworld => vec![surface, problem],
+                        Shape::Either => vec![problem],
+                    } {
+                        response = response.content(content_type, content(schema));
+                    }
+                    RefOr::T(response.build())
                 });
             }
         }

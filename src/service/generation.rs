@@ -88,7 +88,9 @@ enum Failure {
         provider: &'static str,
         error: ProviderError,
     },
+    /// `caller` is over their quota (only they should get the 429).
     RateLimited {
+        caller: Option<i64>,
         retry_after_secs: u64,
     },
     /// Not an error: a fallback result, shared with waiting requests but not cached.
@@ -166,14 +168,24 @@ impl Generator {
             metrics::counter!("herald_generation_requests_total", "provider" => hit.provider.clone(), "outcome" => "cache_hit").increment(1);
             return Ok((hit, true));
         }
-        let loaded = self.cache.try_get_with(key.clone(), self.produce(brief, key, caller, deadline)).await;
+        let mut loaded =
+            self.cache.try_get_with(key.clone(), self.produce(brief, key.clone(), caller, deadline)).await;
+        // A request that joined another caller's load which was refused for
+        // *that* caller's quota tries again as itself (once is enough: its
+        // own load then decides).
+        if let Err(failure) = &loaded
+            && let Failure::RateLimited { caller: refused, .. } = **failure
+            && refused != caller
+        {
+            loaded = self.cache.try_get_with(key.clone(), self.produce(brief, key, caller, deadline)).await;
+        }
         match loaded {
             Ok(generation) => {
                 metrics::counter!("herald_generation_requests_total", "provider" => generation.provider.clone(), "outcome" => "ok").increment(1);
                 Ok((generation, false))
             }
             Err(failure) => match &*failure {
-                Failure::RateLimited { retry_after_secs } => {
+                Failure::RateLimited { retry_after_secs, .. } => {
                     metrics::counter!("herald_generation_rate_limited_total").increment(1);
                     Err(Error::TooManyRequests { retry_after_secs: *retry_after_secs })
                 }
@@ -203,10 +215,10 @@ impl Generator {
             Ok(Ok(())) => Ok(()),
             Ok(Err(not_until)) => {
                 let wait = not_until.wait_time_from(DefaultClock::default().now());
-                Err(Failure::RateLimited { retry_after_secs: wait.as_secs().max(1) })
+                Err(Failure::RateLimited { caller: Some(caller), retry_after_secs: wait.as_secs().max(1) })
             }
             // More platforms than the whole per-minute budget: never allowed.
-            Err(_) => Err(Failure::RateLimited { retry_after_secs: 60 }),
+            Err(_) => Err(Failure::RateLimited { caller: Some(caller), retry_after_secs: 60 }),
         }
     }
 
@@ -217,7 +229,11 @@ impl Generator {
         caller: Option<i64>,
         deadline: Option<tokio::time::Instant>,
     ) -> Result<Arc<Generation>, Failure> {
-        self.charge(caller, brief)?;
+        // Past the deadline (a late batch item) nothing goes upstream, so
+        // nothing is charged: the fallback writes it.
+        if deadline.is_none_or(|d| tokio::time::Instant::now() < d) {
+            self.charge(caller, brief)?;
+        }
         let primary = self.primary.as_ref();
         let written = match deadline {
             Some(deadline) => tokio::time::timeout_at(deadline, self.write_all(primary, brief))

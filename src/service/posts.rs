@@ -259,18 +259,34 @@ async fn analysis_json(state: &AppState, body: &str, platforms: &str) -> Result<
     serde_json::to_string(&analysis).map_err(|err| Error::Internal(err.into()))
 }
 
+/// One round of the backfill: how many posts got their analysis, and the
+/// id to continue after (`None`: nothing was left).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Backfilled {
+    pub filled: usize,
+    pub next_after: Option<i64>,
+}
+
 /// Analyses up to `batch` posts stored without an analysis (before the
-/// feature existed); returns how many were filled. The background task
-/// calls it until none are left, so every post ends up with its analysis.
-pub async fn backfill_analysis(state: &AppState, batch: i64) -> Result<usize, Error> {
+/// feature existed) with ids after `after_id`. A post that cannot be
+/// analysed is logged and skipped, so one bad row never stalls the rest.
+pub async fn backfill_analysis(state: &AppState, after_id: i64, batch: i64) -> Result<Backfilled, Error> {
+    let rows = posts::missing_analysis(&state.db, after_id, batch).await?;
     let mut filled = 0;
-    for post in posts::missing_analysis(&state.db, batch).await? {
-        let json = analysis_json(state, &post.body, &post.platforms).await?;
-        if posts::fill_analysis(&state.db, post.post_id, &json).await? {
-            filled += 1;
+    for post in &rows {
+        let outcome = match analysis_json(state, &post.body, &post.platforms).await {
+            Ok(json) => posts::fill_analysis(&state.db, post.post_id, &json).await.map_err(Error::from),
+            Err(err) => Err(err),
+        };
+        match outcome {
+            Ok(true) => filled += 1,
+            Ok(false) => {}
+            Err(err) => {
+                tracing::warn!(post_id = post.post_id, error = %err, "could not analyse a stored post")
+            }
         }
     }
-    Ok(filled)
+    Ok(Backfilled { filled, next_after: rows.last().map(|post| post.post_id) })
 }
 
 fn join<'a>(items: impl Iterator<Item = &'a str>) -> String {

@@ -233,10 +233,13 @@ pub struct Unanalysed {
     pub platforms: String,
 }
 
-/// Up to `limit` posts without an analysis, oldest first.
-pub async fn missing_analysis(db: &Db, limit: i64) -> Result<Vec<Unanalysed>, StoreError> {
-    let sql = "SELECT post_id, body, platforms FROM post WHERE analysis IS NULL ORDER BY post_id LIMIT $1";
-    Ok(on_pool!(db, read, |pool| sqlx::query_as::<_, Unanalysed>(sql).bind(limit).fetch_all(pool).await?))
+/// Up to `limit` posts without an analysis after `after_id`, in id order.
+pub async fn missing_analysis(db: &Db, after_id: i64, limit: i64) -> Result<Vec<Unanalysed>, StoreError> {
+    let sql = "SELECT post_id, body, platforms FROM post WHERE analysis IS NULL AND post_id > $1
+               ORDER BY post_id LIMIT $2";
+    Ok(on_pool!(db, read, |pool| {
+        sqlx::query_as::<_, Unanalysed>(sql).bind(after_id).bind(limit).fetch_all(pool).await?
+    }))
 }
 
 /// Stores an analysis computed for a post that had none. A post changed

@@ -54,7 +54,13 @@ where
         .build()?;
     let resource =
         opentelemetry_sdk::Resource::builder().with_service_name(settings.service_name.clone()).build();
-    let provider = SdkTracerProvider::builder().with_batch_exporter(exporter).with_resource(resource).build();
+    // Always on, not parent-based: the sampled flag of an incoming
+    // traceparent comes from the client and must not switch tracing off.
+    let provider = SdkTracerProvider::builder()
+        .with_batch_exporter(exporter)
+        .with_sampler(opentelemetry_sdk::trace::Sampler::AlwaysOn)
+        .with_resource(resource)
+        .build();
     let tracer = provider.tracer("herald");
     ENABLED.store(true, Ordering::Relaxed);
     Ok((tracing_opentelemetry::layer().with_tracer(tracer), Traces { provider }))
@@ -84,10 +90,17 @@ impl Injector for HeadersMut<'_> {
     }
 }
 
+/// Whether spans are exported.
+pub fn enabled() -> bool {
+    ENABLED.load(Ordering::Relaxed)
+}
+
 /// Makes `span` a child of the caller's trace when the request carries a
-/// valid `traceparent`.
+/// valid `traceparent`. Every request is sampled whatever the caller's
+/// flag says (see `layer`), so a client cannot keep its requests out of
+/// the traces.
 pub fn continue_remote_trace(span: &tracing::Span, headers: &HeaderMap) {
-    if !ENABLED.load(Ordering::Relaxed) || !headers.contains_key("traceparent") {
+    if !enabled() || !headers.contains_key("traceparent") {
         return;
     }
     let parent = TraceContextPropagator::new().extract(&Headers(headers));
@@ -95,11 +108,13 @@ pub fn continue_remote_trace(span: &tracing::Span, headers: &HeaderMap) {
     let _ = span.set_parent(parent);
 }
 
-/// Adds `traceparent` (and `tracestate`) for the current span to outbound headers.
+/// Adds `traceparent` for the current span to outbound headers. A caller's
+/// `tracestate` is not passed on to third parties.
 pub fn inject_current(headers: &mut HeaderMap) {
-    if !ENABLED.load(Ordering::Relaxed) {
+    if !enabled() {
         return;
     }
     let context = tracing::Span::current().context();
     TraceContextPropagator::new().inject_context(&context, &mut HeadersMut(headers));
+    headers.remove("tracestate");
 }

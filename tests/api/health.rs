@@ -163,6 +163,32 @@ async fn the_openapi_document_describes_every_route_with_its_security() {
     let rw = &doc["paths"]["/api/user"]["put"]["responses"]["415"]["content"]["application/json"]["schema"];
     assert_eq!(rw["$ref"], "#/components/schemas/ErrorBody");
     assert!(doc["paths"]["/health/live"]["get"]["responses"]["429"].is_null(), "probes are not rate-limited");
+    let rw_limit = &doc["paths"]["/api/users"]["post"]["responses"]["429"]["content"];
+    assert!(
+        rw_limit["application/problem+json"].is_object(),
+        "the limiter answers with a problem everywhere"
+    );
+
+    // Every reference points at a schema the document defines.
+    fn refs(value: &Value, out: &mut Vec<String>) {
+        match value {
+            Value::Object(map) => {
+                if let Some(Value::String(r)) = map.get("$ref") {
+                    out.push(r.clone());
+                }
+                map.values().for_each(|v| refs(v, out));
+            }
+            Value::Array(items) => items.iter().for_each(|v| refs(v, out)),
+            _ => {}
+        }
+    }
+    let mut found = Vec::new();
+    refs(&doc, &mut found);
+    assert!(found.len() > 100, "{}", found.len());
+    for reference in found {
+        let name = reference.strip_prefix("#/components/schemas/").expect("a schema reference");
+        assert!(doc["components"]["schemas"][name].is_object(), "{reference} does not resolve");
+    }
 }
 
 /// Every route goes through utoipa-axum's `routes!`, which documents it from

@@ -123,7 +123,8 @@ async fn spans_arrive_over_otlp_with_their_parents_and_the_trace_travels_upstrea
     let response = client
         .post(format!("http://{addr}/api/v1/generate"))
         .bearer_auth(&token)
-        .header("traceparent", format!("00-{generate_trace}-b7ad6b7169203331-01"))
+        // Flagged "not sampled" by the caller: recorded anyway.
+        .header("traceparent", format!("00-{generate_trace}-b7ad6b7169203331-00"))
         .json(&serde_json::json!({"topic": "tracing", "platforms": ["x"]}))
         .send()
         .await

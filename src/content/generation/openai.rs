@@ -153,7 +153,9 @@ impl OpenAiProvider {
         });
         let mut retries = 0;
         loop {
-            if !self.breaker.allow() {
+            // Only the first attempt asks the breaker: a half-open trial's
+            // retries belong to the trial.
+            if retries == 0 && !self.breaker.allow() {
                 metrics::counter!("herald_generation_upstream_failures_total", "provider" => "openai", "reason" => "breaker_open").increment(1);
                 return Err(ProviderError::BreakerOpen);
             }
