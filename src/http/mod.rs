@@ -84,12 +84,12 @@ pub fn router(state: AppState, extra: Option<Router<AppState>>) -> Router {
             TraceLayer::new_for_http()
                 .make_span_with(request_span)
                 .on_request(())
-                // One line per request comes from `access_log`, once the body
-                // is sent; internal errors are logged once by `finalize`.
+                // One line per request comes from `access_log` (through
+                // `metrics::track`), once the body is sent; internal errors
+                // are logged once by `finalize`.
                 .on_response(())
                 .on_failure(()),
         )
-        .layer(middleware::from_fn(crate::telemetry::access_log::log_requests))
         .layer(cors(&settings.http.cors_origins))
         .layer(middleware::from_fn_with_state(http.hsts, security_headers))
         .layer(middleware::from_fn(crate::telemetry::metrics::track))

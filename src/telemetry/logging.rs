@@ -32,14 +32,23 @@ pub fn init(settings: &LogSettings) -> Option<Traces> {
     } else {
         fmt.with_ansi(std::io::stderr().is_terminal()).with_filter(filter).boxed()
     };
-    let (otel, handle) = match settings.otlp.as_ref().map(traces::layer) {
-        Some(Ok((layer, handle))) => (Some(layer.with_filter(EnvFilter::new(TRACE_FILTER))), Some(handle)),
+    let registry = tracing_subscriber::registry().with(logs);
+    // Without traces the trace layer is left out entirely rather than added
+    // as `None`: an absent `Option` layer enables every callsite, which
+    // would build every disabled span and event on the hot path.
+    match settings.otlp.as_ref().map(traces::layer) {
+        Some(Ok((layer, handle))) => {
+            let _already_set = registry.with(layer.with_filter(EnvFilter::new(TRACE_FILTER))).try_init();
+            Some(handle)
+        }
         Some(Err(err)) => {
             eprintln!("herald: traces are off: cannot set up the OTLP exporter: {err:#}");
-            (None, None)
+            let _already_set = registry.try_init();
+            None
         }
-        None => (None, None),
-    };
-    let _already_set = tracing_subscriber::registry().with(logs).with(otel).try_init();
-    handle
+        None => {
+            let _already_set = registry.try_init();
+            None
+        }
+    }
 }

@@ -44,7 +44,8 @@ fn status_class(status: u16) -> &'static str {
     }
 }
 
-/// Middleware: counts and times every request by method, route template and status class.
+/// Middleware: counts and times every request by method, route template and
+/// status class, and arranges its log line (`access_log`).
 pub async fn track(request: Request, next: Next) -> Response {
     let route =
         request.extensions().get::<MatchedPath>().map_or("<unmatched>", MatchedPath::as_str).to_owned();
@@ -54,6 +55,7 @@ pub async fn track(request: Request, next: Next) -> Response {
     let started = Instant::now();
     let response = next.run(request).await;
     in_flight.decrement(1.0);
+    let response = super::access_log::attach(response, started, &method, &route);
     let labels = [
         ("method", method),
         ("route", route),
