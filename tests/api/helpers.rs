@@ -90,13 +90,15 @@ pub struct Spawn {
     settings: Vec<(&'static str, String)>,
     routes: Option<Router<AppState>>,
     clock: Option<Arc<ManualClock>>,
+    /// Appended to the test database's URL (e.g. `?sslmode=require`).
+    db_url_suffix: String,
 }
 
 impl Spawn {
     /// A server with cheap argon2 parameters (hashing cost is not under test
     /// here, and debug builds make the real ones slow).
     pub fn new(backend: Backend) -> Spawn {
-        Spawn { backend, settings: Vec::new(), routes: None, clock: None }
+        Spawn { backend, settings: Vec::new(), routes: None, clock: None, db_url_suffix: String::new() }
             .setting("argon2_memory_kib", 64)
             .setting("argon2_iterations", 1)
     }
@@ -113,6 +115,12 @@ impl Spawn {
         self
     }
 
+    /// Connects with extra URL parameters, e.g. `?sslmode=require`.
+    pub fn db_url_suffix(mut self, suffix: &str) -> Spawn {
+        self.db_url_suffix = suffix.to_owned();
+        self
+    }
+
     pub fn routes(mut self, routes: Router<AppState>) -> Spawn {
         self.routes = Some(routes);
         self
@@ -123,7 +131,7 @@ impl Spawn {
         let db = TestDb::create(self.backend).await;
         let mut sources = Sources::default();
         sources.flags.push(("listen", "127.0.0.1:0".to_owned(), "test"));
-        sources.flags.push(("database_url", db.url(), "test"));
+        sources.flags.push(("database_url", format!("{}{}", db.url(), self.db_url_suffix), "test"));
         for (key, value) in self.settings {
             sources.flags.push((key, value, "test"));
         }

@@ -82,3 +82,22 @@ both_backends!(sixty_four_concurrent_post_creations_over_http_all_succeed, |back
     assert_eq!(app.count("post").await, 64);
     assert_eq!(app.count("post_tag").await, 64);
 });
+
+/// Managed PostgreSQL services require TLS (`sslmode=require`): Herald
+/// connects over rustls, verifying against the system's roots when the mode
+/// asks for it (`verify-full`).
+#[tokio::test]
+#[cfg_attr(not(herald_test_postgres), ignore = "skipped: set HERALD_TEST_POSTGRES_URL")]
+async fn postgres_connections_can_require_tls() {
+    let app = crate::helpers::Spawn::new(crate::helpers::Backend::Postgres)
+        .db_url_suffix("?sslmode=require")
+        .start()
+        .await;
+    let herald::store::Db::Postgres(pool) = &app.state.db else { panic!("a PostgreSQL test") };
+    let encrypted: bool = sqlx::query_scalar("SELECT ssl FROM pg_stat_ssl WHERE pid = pg_backend_pid()")
+        .fetch_one(pool)
+        .await
+        .unwrap();
+    assert!(encrypted, "the connection is encrypted");
+    app.register("over-tls").await;
+}
