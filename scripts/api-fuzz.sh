@@ -15,6 +15,7 @@
 # sign-out endpoints, so every operation is exercised.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+source scripts/lib.sh
 
 ST_VERSION=4.32.5
 max_examples="${1:-25}"
@@ -26,22 +27,16 @@ if [[ ! -x "$venv/bin/schemathesis" ]]; then
     "$venv/bin/pip" install --quiet --disable-pip-version-check "schemathesis==$ST_VERSION"
 fi
 
-echo "==> building herald"
-cargo build --quiet --bin herald
-herald=target/debug/herald
+build_herald
 
 workdir="$(mktemp -d)"
-pid=""
 cleanup() {
-    if [[ -n "$pid" ]] && kill -0 "$pid" 2>/dev/null; then
-        kill -TERM "$pid" 2>/dev/null || true
-        wait "$pid" 2>/dev/null || true
-    fi
+    stop_herald
     rm -rf "$workdir"
 }
 trap cleanup EXIT
 
-port="$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')"
+port="$(free_port)"
 base="http://127.0.0.1:$port"
 export HERALD_LISTEN="127.0.0.1:$port" HERALD_DATABASE_URL="sqlite:$workdir/herald.db" \
     HERALD_LOG_FORMAT=json HERALD_LOG=warn \
@@ -50,13 +45,7 @@ export HERALD_LISTEN="127.0.0.1:$port" HERALD_DATABASE_URL="sqlite:$workdir/hera
     HERALD_LLM_RATE_LIMIT_PER_MINUTE=1000000 HERALD_ACCESS_TOKEN_TTL_SECS=86400 \
     HERALD_ARGON2_MEMORY_KIB=64 HERALD_ARGON2_ITERATIONS=1
 echo "==> starting herald on $base"
-"$herald" serve >"$workdir/herald.log" 2>&1 &
-pid=$!
-for _ in $(seq 1 100); do
-    if curl -fsS "$base/health/ready" >/dev/null 2>&1; then break; fi
-    if ! kill -0 "$pid" 2>/dev/null; then cat "$workdir/herald.log" >&2; exit 1; fi
-    sleep 0.2
-done
+start_herald "$workdir/herald.log"
 
 json_field() { python3 -c "import json,sys; print(json.load(sys.stdin)['$1'])"; }
 session="$(curl -fsS -H 'content-type: application/json' \

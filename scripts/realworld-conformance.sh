@@ -10,6 +10,7 @@
 # failed request or assertion.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+source scripts/lib.sh
 
 backend="${1:-sqlite}"
 NEWMAN_VERSION=6.2.2
@@ -26,18 +27,12 @@ if [[ ! -x "$tools/node_modules/.bin/newman" ]]; then
     npm install --prefix "$tools" --no-audit --no-fund --loglevel=error "newman@$NEWMAN_VERSION" >/dev/null
 fi
 
-echo "==> building herald"
-cargo build --quiet --bin herald
-herald=target/debug/herald
+build_herald
 
 workdir="$(mktemp -d)"
-pid=""
 pg_db=""
 cleanup() {
-    if [[ -n "$pid" ]] && kill -0 "$pid" 2>/dev/null; then
-        kill -TERM "$pid" 2>/dev/null || true
-        wait "$pid" 2>/dev/null || true
-    fi
+    stop_herald
     if [[ -n "$pg_db" ]]; then
         psql "$HERALD_TEST_POSTGRES_URL" -qc "DROP DATABASE IF EXISTS $pg_db WITH (FORCE)" >/dev/null || true
     fi
@@ -66,18 +61,10 @@ PY
         ;;
 esac
 
-port="$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')"
+port="$(free_port)"
 echo "==> starting herald on 127.0.0.1:$port ($backend)"
-HERALD_LISTEN="127.0.0.1:$port" HERALD_DATABASE_URL="$database_url" HERALD_LOG_FORMAT=json HERALD_LOG=warn \
-    "$herald" serve >"$workdir/herald.log" 2>&1 &
-pid=$!
-
-for _ in $(seq 1 100); do
-    if curl -fsS "http://127.0.0.1:$port/health/ready" >/dev/null 2>&1; then break; fi
-    if ! kill -0 "$pid" 2>/dev/null; then cat "$workdir/herald.log" >&2; exit 1; fi
-    sleep 0.2
-done
-curl -fsS "http://127.0.0.1:$port/health/ready" >/dev/null
+export HERALD_LISTEN="127.0.0.1:$port" HERALD_DATABASE_URL="$database_url" HERALD_LOG_FORMAT=json HERALD_LOG=warn
+start_herald "$workdir/herald.log"
 
 suffix="$(date +%s%N | tail -c 10)"
 echo "==> running the RealWorld collection"

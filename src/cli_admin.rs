@@ -91,8 +91,8 @@ async fn execute(state: &AppState, request: Request) -> anyhow::Result<()> {
     Ok(())
 }
 
-/// A service error as an operator-readable message.
-fn explain(err: Error) -> anyhow::Error {
+/// A service error as an operator-readable message (every CLI command uses it).
+pub fn explain(err: Error) -> anyhow::Error {
     match err {
         Error::Validation(errors) => {
             let lines: Vec<String> = errors.iter().map(|e| format!("{}: {}", e.field, e.message)).collect();

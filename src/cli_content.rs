@@ -7,6 +7,7 @@ use std::sync::Arc;
 
 use anyhow::Context as _;
 
+use crate::cli_admin::explain;
 use crate::config::Settings;
 use crate::content::analysis::Analyzer;
 use crate::domain::Brief;
@@ -41,18 +42,6 @@ fn read_input(file: Option<&PathBuf>) -> anyhow::Result<String> {
             std::io::stdin().read_to_string(&mut text).context("cannot read standard input")?;
             Ok(text)
         }
-    }
-}
-
-/// Field errors as lines; other errors as they are.
-fn explain(err: Error) -> anyhow::Error {
-    match err {
-        Error::Validation(errors) => {
-            let lines: Vec<String> =
-                errors.iter().map(|e| format!("  - {}: {}", e.field, e.message)).collect();
-            anyhow::anyhow!("invalid input:\n{}", lines.join("\n"))
-        }
-        other => anyhow::Error::new(other),
     }
 }
 

@@ -220,11 +220,7 @@ impl Settings {
             _ => Err("must be one of auto, json, pretty".to_owned()),
         });
         let otlp_endpoint = p.parse_optional(defs::OTLP_ENDPOINT, |s| {
-            if (s.starts_with("http://") || s.starts_with("https://")) && s.len() > "https://".len() {
-                Ok(s.trim_end_matches('/').trim_end_matches("/v1/traces").to_owned())
-            } else {
-                Err("must be an http:// or https:// URL, e.g. http://127.0.0.1:4318".to_owned())
-            }
+            http_url(s, "http://127.0.0.1:4318").map(|url| url.trim_end_matches("/v1/traces").to_owned())
         });
         let otlp_protocol = p.parse(defs::OTLP_PROTOCOL, |s| match s {
             "http/protobuf" => Ok(OtlpProtocol::Protobuf),
@@ -445,13 +441,7 @@ fn parse_content(p: &mut Parser<'_>) -> Option<ContentSettings> {
     let fallback = p.parse(defs::GENERATION_FALLBACK, boolean);
     let cache_ttl = p.parse(defs::GENERATION_CACHE_TTL_SECS, |s| int_in(s, 0, 30 * 86_400));
     let concurrency = p.parse(defs::GENERATION_CONCURRENCY, |s| int_in(s, 1, 64));
-    let base_url = p.parse_optional(defs::LLM_BASE_URL, |s| {
-        if (s.starts_with("http://") || s.starts_with("https://")) && s.len() > "https://".len() {
-            Ok(s.trim_end_matches('/').to_owned())
-        } else {
-            Err("must be an http:// or https:// URL, e.g. http://127.0.0.1:11434/v1".to_owned())
-        }
-    });
+    let base_url = p.parse_optional(defs::LLM_BASE_URL, |s| http_url(s, "http://127.0.0.1:11434/v1"));
     let model = p.parse_optional(defs::LLM_MODEL, |s| {
         if s.is_empty() { Err("must not be empty".to_owned()) } else { Ok(s.to_owned()) }
     });
@@ -503,6 +493,16 @@ fn parse_content(p: &mut Parser<'_>) -> Option<ContentSettings> {
         concurrency: usize::try_from(concurrency?).ok()?,
         llm_rate_limit_per_minute: u32::try_from(rate?).ok()?,
     })
+}
+
+/// An `http://` or `https://` URL with something after the scheme, without
+/// a trailing `/`; the error shows `example`.
+fn http_url(s: &str, example: &str) -> Result<String, String> {
+    if (s.starts_with("http://") || s.starts_with("https://")) && s.len() > "https://".len() {
+        Ok(s.trim_end_matches('/').to_owned())
+    } else {
+        Err(format!("must be an http:// or https:// URL, e.g. {example}"))
+    }
 }
 
 fn parse_origins(s: &str) -> Result<CorsOrigins, String> {

@@ -19,7 +19,7 @@ pub fn router() -> OpenApiRouter<AppState> {
     OpenApiRouter::new().routes(routes!(list_keys, create_key)).routes(routes!(revoke_key))
 }
 
-const PROBLEM: &str = "application/problem+json";
+use super::problem::CONTENT_TYPE as PROBLEM;
 
 /// An API key as listed: never the secret itself.
 #[derive(Debug, Serialize, ToSchema)]

@@ -61,7 +61,7 @@ pub struct RegisterRequest {
     display_name: Option<String>,
 }
 
-const PROBLEM: &str = "application/problem+json";
+use super::problem::CONTENT_TYPE as PROBLEM;
 
 /// Create an account (when registration is open) and sign it in.
 #[utoipa::path(post, path = "/api/v1/auth/register", tag = "auth", request_body = RegisterRequest,

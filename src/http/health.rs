@@ -65,7 +65,7 @@ async fn ready(State(state): State<AppState>) -> impl IntoResponse {
     responses(
         (status = 200, description = "Prometheus text format", content_type = "text/plain"),
         (status = 404, description = "metrics_listen is set: metrics are served on that address only", body = crate::http::problem::Problem,
-            content_type = "application/problem+json"),
+            content_type = crate::http::problem::CONTENT_TYPE),
         (status = 401, description = "metrics_token is set and was not presented", body = crate::http::problem::Problem,
             content_type = "application/problem+json"),
     ))]

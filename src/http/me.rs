@@ -17,7 +17,7 @@ pub fn router() -> OpenApiRouter<AppState> {
     OpenApiRouter::new().routes(routes!(get_me, update_me))
 }
 
-const PROBLEM: &str = "application/problem+json";
+use super::problem::CONTENT_TYPE as PROBLEM;
 
 /// The signed-in account.
 #[utoipa::path(get, path = "/api/v1/me", tag = "me", security(("bearer" = []), ("api_key" = [])),

@@ -28,7 +28,7 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(get_post_by_slug))
 }
 
-pub(super) const PROBLEM: &str = "application/problem+json";
+pub(super) use super::problem::CONTENT_TYPE as PROBLEM;
 
 #[derive(Debug, Serialize, ToSchema)]
 pub struct AuthorView {

@@ -346,7 +346,7 @@ impl Generator {
         platform: Platform,
     ) -> Result<(PlatformVariants, Option<Usage>), ProviderError> {
         let wanted = usize::from(brief.variants);
-        let limit = self.analyzer.check_platform("", platform).limit;
+        let limit = self.analyzer.limit(platform);
         let request = DraftRequest { brief, platform, variants: wanted, limit, shorter: false };
         let drafted = provider.draft(request).await?;
         let mut usage = drafted.usage;
@@ -356,7 +356,7 @@ impl Generator {
                 texts.push((text, Adjustment::None));
             }
         }
-        let fits = |text: &str| self.analyzer.check_platform(text, platform).fits;
+        let fits = |text: &str| self.analyzer.fits(text, platform);
         if provider.can_rewrite() && texts.iter().any(|(t, _)| !fits(t)) {
             let shorter = provider.draft(DraftRequest { shorter: true, ..request }).await?;
             if let Some(used) = shorter.usage {
@@ -409,10 +409,6 @@ pub struct Generated {
     pub drafts: Vec<SavedDraft>,
 }
 
-fn require_writer(actor: &Actor) -> Result<(), Error> {
-    actor.require_scope(Scope::Write)
-}
-
 /// Generates for one brief; with `save_as_draft`, stores the brief and the
 /// first variant of each platform as draft posts of the caller.
 #[tracing::instrument(level = "debug", name = "service.generation.generate", skip_all)]
@@ -422,7 +418,7 @@ pub async fn generate(
     input: &BriefInput,
     save_as_draft: bool,
 ) -> Result<Generated, Error> {
-    require_writer(actor)?;
+    actor.require_scope(Scope::Write)?;
     let brief = Brief::parse(input, "")?;
     answer(state, actor, &brief, save_as_draft, deadline(state)).await
 }
@@ -445,7 +441,7 @@ pub async fn generate_batch(
     inputs: &[(BriefInput, bool)],
 ) -> Result<Vec<Result<Generated, Error>>, Error> {
     use futures_util::StreamExt as _;
-    require_writer(actor)?;
+    actor.require_scope(Scope::Write)?;
     if inputs.is_empty() || inputs.len() > MAX_BATCH {
         return Err(Error::invalid("briefs", "out_of_range", &format!("send 1 to {MAX_BATCH} briefs")));
     }

@@ -24,8 +24,7 @@ pub fn attach(response: Response, started: Instant, method: &str, route: &str) -
     // bookkeeping; server errors are still logged, without the byte count.
     if !tracing::enabled!(tracing::Level::INFO) {
         if status >= 500 {
-            let latency_ms = (started.elapsed().as_secs_f64() * 1e6).round() / 1e3;
-            tracing::warn!(method, route, status, latency_ms, "request");
+            tracing::warn!(method, route, status, latency_ms = latency_ms(started), "request");
         }
         return response;
     }
@@ -51,7 +50,7 @@ struct Entry {
 
 impl Entry {
     fn write(self, bytes: u64, complete: bool) {
-        let latency_ms = (self.started.elapsed().as_secs_f64() * 1e6).round() / 1e3;
+        let latency_ms = latency_ms(self.started);
         let _in_request = self.span.enter();
         let (method, route, status) = (self.method.as_str(), self.route.as_str(), self.status);
         if status >= 500 {
@@ -60,6 +59,11 @@ impl Entry {
             tracing::info!(method, route, status, latency_ms, bytes, complete, "request");
         }
     }
+}
+
+/// Milliseconds since `started`, to the microsecond.
+fn latency_ms(started: Instant) -> f64 {
+    (started.elapsed().as_secs_f64() * 1e6).round() / 1e3
 }
 
 /// The response body, counting the bytes it yields.

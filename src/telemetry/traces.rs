@@ -11,8 +11,9 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 
 use axum::http::HeaderMap;
-use opentelemetry::propagation::{Extractor, Injector, TextMapPropagator as _};
+use opentelemetry::propagation::TextMapPropagator as _;
 use opentelemetry::trace::TracerProvider as _;
+use opentelemetry_http::{HeaderExtractor, HeaderInjector};
 use opentelemetry_otlp::{Protocol, WithExportConfig as _};
 use opentelemetry_sdk::propagation::TraceContextPropagator;
 use opentelemetry_sdk::trace::SdkTracerProvider;
@@ -66,30 +67,6 @@ where
     Ok((tracing_opentelemetry::layer().with_tracer(tracer), Traces { provider }))
 }
 
-struct Headers<'a>(&'a HeaderMap);
-
-impl Extractor for Headers<'_> {
-    fn get(&self, key: &str) -> Option<&str> {
-        self.0.get(key).and_then(|v| v.to_str().ok())
-    }
-
-    fn keys(&self) -> Vec<&str> {
-        self.0.keys().map(|k| k.as_str()).collect()
-    }
-}
-
-struct HeadersMut<'a>(&'a mut HeaderMap);
-
-impl Injector for HeadersMut<'_> {
-    fn set(&mut self, key: &str, value: String) {
-        if let (Ok(name), Ok(value)) =
-            (axum::http::HeaderName::from_bytes(key.as_bytes()), axum::http::HeaderValue::from_str(&value))
-        {
-            self.0.insert(name, value);
-        }
-    }
-}
-
 /// Whether spans are exported.
 pub fn enabled() -> bool {
     ENABLED.load(Ordering::Relaxed)
@@ -103,7 +80,7 @@ pub fn continue_remote_trace(span: &tracing::Span, headers: &HeaderMap) {
     if !enabled() || !headers.contains_key("traceparent") {
         return;
     }
-    let parent = TraceContextPropagator::new().extract(&Headers(headers));
+    let parent = TraceContextPropagator::new().extract(&HeaderExtractor(headers));
     // Fails only when no OpenTelemetry layer is installed, i.e. nothing to link.
     let _ = span.set_parent(parent);
 }
@@ -115,6 +92,6 @@ pub fn inject_current(headers: &mut HeaderMap) {
         return;
     }
     let context = tracing::Span::current().context();
-    TraceContextPropagator::new().inject_context(&context, &mut HeadersMut(headers));
+    TraceContextPropagator::new().inject_context(&context, &mut HeaderInjector(headers));
     headers.remove("tracestate");
 }

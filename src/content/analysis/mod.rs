@@ -89,14 +89,22 @@ impl Analyzer {
         platforms::check(&entities::scan(text.trim()), platform, self.mastodon_limit)
     }
 
+    /// Whether `text` fits `platform` (the check's `fits`, without its warnings).
+    pub fn fits(&self, text: &str, platform: Platform) -> bool {
+        platforms::fits(&entities::scan(text.trim()), platform, self.mastodon_limit)
+    }
+
+    /// The platform's length limit in its own counting rule, if it has one.
+    pub fn limit(&self, platform: Platform) -> Option<usize> {
+        platforms::limit(platform, self.mastodon_limit)
+    }
+
     /// `text` unchanged if it fits `platform`; otherwise shortened by whole
     /// sentences from the end (keeping a closing line of hashtags when
     /// possible), or, when not even the first sentence fits, cut before a
     /// word and ended with "…".
     pub fn trim_to_fit(&self, text: &str, platform: Platform) -> String {
-        let fits = |candidate: &str| {
-            platforms::fits(&entities::scan(candidate.trim()), platform, self.mastodon_limit)
-        };
+        let fits = |candidate: &str| self.fits(candidate, platform);
         if fits(text) {
             return text.to_owned();
         }

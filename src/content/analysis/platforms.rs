@@ -114,6 +114,11 @@ pub fn check(scan: &Scan<'_>, platform: Platform, mastodon_limit: usize) -> Plat
     }
 }
 
+/// The platform's limit in its own counting rule (`None`: no limit).
+pub fn limit(platform: Platform, mastodon_limit: usize) -> Option<usize> {
+    rule(platform, mastodon_limit).1
+}
+
 /// `check(…).fits` without building the warnings.
 pub fn fits(scan: &Scan<'_>, platform: Platform, mastodon_limit: usize) -> bool {
     let (counting, limit) = rule(platform, mastodon_limit);
