@@ -228,7 +228,7 @@ async fn analyse_stored_posts(state: AppState, shutdown: CancellationToken) {
 /// instance may run it; a failure is logged and retried next round.
 async fn publish_scheduled_posts(state: AppState, shutdown: CancellationToken) {
     loop {
-        match crate::store::posts::publish_due(&state.db, state.clock.now()).await {
+        match crate::service::posts::publish_due(&state).await {
             Ok(0) => {}
             Ok(n) => {
                 tracing::info!(count = n, "published scheduled posts");

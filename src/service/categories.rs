@@ -54,14 +54,14 @@ fn parse(input: &CategoryInput, current: Option<&CategoryRow>) -> Result<(String
 
 #[tracing::instrument(level = "debug", name = "service.categories.list", skip_all)]
 pub async fn list(state: &AppState) -> Result<Vec<CategoryRow>, Error> {
-    Ok(categories::list(&state.db, state.clock.now()).await?)
+    super::posts::publish_due_before_counting(state).await?;
+    Ok(categories::list(&state.db).await?)
 }
 
 #[tracing::instrument(level = "debug", name = "service.categories.get", skip_all)]
 pub async fn get(state: &AppState, slug: &str) -> Result<CategoryRow, Error> {
-    categories::find_by_slug(&state.db, slug, state.clock.now())
-        .await?
-        .ok_or(Error::NotFound { what: "category" })
+    super::posts::publish_due_before_counting(state).await?;
+    categories::find_by_slug(&state.db, slug).await?.ok_or(Error::NotFound { what: "category" })
 }
 
 #[tracing::instrument(level = "debug", name = "service.categories.create", skip_all)]
@@ -115,5 +115,6 @@ pub async fn delete(state: &AppState, actor: &Actor, slug: &str) -> Result<(), E
 /// Tags of public posts, most used first.
 #[tracing::instrument(level = "debug", name = "service.categories.tags", skip_all)]
 pub async fn tags(state: &AppState, limit: i64) -> Result<Vec<TagCount>, Error> {
-    Ok(categories::tag_counts(&state.db, state.clock.now(), limit).await?)
+    super::posts::publish_due_before_counting(state).await?;
+    Ok(categories::tag_counts(&state.db, limit).await?)
 }

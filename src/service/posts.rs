@@ -178,7 +178,24 @@ pub async fn list(state: &AppState, query: &PostQuery) -> Result<(Vec<PostViewRo
 
 #[tracing::instrument(level = "debug", name = "service.posts.count", skip_all)]
 pub async fn count(state: &AppState, query: &PostQuery) -> Result<i64, Error> {
+    publish_due_before_counting(state).await?;
     Ok(post_views::count(&state.db, query).await?)
+}
+
+/// Publishes every scheduled post whose time has come; returns how many.
+/// Idempotent, so every instance may run it.
+pub async fn publish_due(state: &AppState) -> Result<u64, Error> {
+    Ok(posts::publish_due(&state.db, state.clock.now()).await?)
+}
+
+/// The maintained counts know published posts only, while a scheduled post
+/// is public from its time on: a count first publishes what is due (one
+/// index probe when nothing is), so it never lags the listing.
+pub async fn publish_due_before_counting(state: &AppState) -> Result<(), Error> {
+    if posts::any_due(&state.db, state.clock.now()).await? {
+        publish_due(state).await?;
+    }
+    Ok(())
 }
 
 fn require_author(actor: &Actor) -> Result<(), Error> {

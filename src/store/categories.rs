@@ -2,7 +2,6 @@
 
 use chrono::{DateTime, Utc};
 
-use super::post_views::is_public;
 use super::{Db, StoreError, Tx};
 
 /// A category with the number of its public posts.
@@ -17,35 +16,23 @@ pub struct CategoryRow {
     pub post_count: i64,
 }
 
-/// Categories with their public-post count; `$1` is the current time.
-fn select() -> String {
-    format!(
-        "SELECT c.category_id, c.slug, c.name, c.description, c.created_at, c.updated_at,
-                (SELECT COUNT(*) FROM post p WHERE p.category_id = c.category_id AND {}) AS post_count
-         FROM category c",
-        is_public("$1")
-    )
-}
+/// Categories with their published-post count, kept in `post_count`.
+const SELECT: &str = "SELECT c.category_id, c.slug, c.name, c.description, c.created_at, c.updated_at,
+        COALESCE((SELECT n.published FROM post_count n
+                  WHERE n.scope = 'category' AND n.key = CAST(c.category_id AS TEXT)), 0) AS post_count
+    FROM category c";
 
-pub async fn list(db: &Db, now: DateTime<Utc>) -> Result<Vec<CategoryRow>, StoreError> {
-    let sql = format!("{} ORDER BY c.name, c.category_id", select());
+pub async fn list(db: &Db) -> Result<Vec<CategoryRow>, StoreError> {
+    let sql = format!("{SELECT} ORDER BY c.name, c.category_id");
     Ok(on_pool!(db, read, |pool| {
-        sqlx::query_as::<_, CategoryRow>(sqlx::AssertSqlSafe(sql)).bind(now).fetch_all(pool).await?
+        sqlx::query_as::<_, CategoryRow>(sqlx::AssertSqlSafe(sql)).fetch_all(pool).await?
     }))
 }
 
-pub async fn find_by_slug(
-    db: &Db,
-    slug: &str,
-    now: DateTime<Utc>,
-) -> Result<Option<CategoryRow>, StoreError> {
-    let sql = format!("{} WHERE c.slug = $2", select());
+pub async fn find_by_slug(db: &Db, slug: &str) -> Result<Option<CategoryRow>, StoreError> {
+    let sql = format!("{SELECT} WHERE c.slug = $1");
     Ok(on_pool!(db, read, |pool| {
-        sqlx::query_as::<_, CategoryRow>(sqlx::AssertSqlSafe(sql))
-            .bind(now)
-            .bind(slug)
-            .fetch_optional(pool)
-            .await?
+        sqlx::query_as::<_, CategoryRow>(sqlx::AssertSqlSafe(sql)).bind(slug).fetch_optional(pool).await?
     }))
 }
 
@@ -123,16 +110,10 @@ pub struct TagCount {
     pub post_count: i64,
 }
 
-/// Tags of public posts, most used first.
-pub async fn tag_counts(db: &Db, now: DateTime<Utc>, limit: i64) -> Result<Vec<TagCount>, StoreError> {
-    let sql = format!(
-        "SELECT t.tag, COUNT(*) AS post_count FROM post_tag t JOIN post p ON p.post_id = t.post_id
-         WHERE {} GROUP BY t.tag ORDER BY COUNT(*) DESC, t.tag ASC LIMIT $2",
-        is_public("$1")
-    );
-    Ok(on_pool!(db, read, |pool| sqlx::query_as::<_, TagCount>(sqlx::AssertSqlSafe(sql))
-        .bind(now)
-        .bind(limit)
-        .fetch_all(pool)
-        .await?))
+/// Tags of published posts, most used first: a range of the maintained
+/// counts, in the order of `post_count_top_idx`.
+pub async fn tag_counts(db: &Db, limit: i64) -> Result<Vec<TagCount>, StoreError> {
+    let sql = "SELECT key AS tag, published AS post_count FROM post_count
+               WHERE scope = 'tag' AND published > 0 ORDER BY published DESC, key ASC LIMIT $1";
+    Ok(on_pool!(db, read, |pool| sqlx::query_as::<_, TagCount>(sql).bind(limit).fetch_all(pool).await?))
 }

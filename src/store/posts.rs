@@ -123,15 +123,32 @@ pub async fn update(tx: &mut Tx, post: &PostRow, expected_version: i64) -> Resul
     Ok(updated == 1)
 }
 
+/// Makes the post's tag rows match `tags`, touching only what changed. Each
+/// row copies the post's listing key and published flag (the migration's
+/// triggers keep them in step afterwards).
 async fn replace_tags(tx: &mut Tx, post_id: i64, tags: &str) -> Result<(), StoreError> {
+    let wanted: Vec<&str> = tags.split(',').filter(|t| !t.is_empty()).collect();
     on_tx!(tx, |conn| {
-        sqlx::query("DELETE FROM post_tag WHERE post_id = $1").bind(post_id).execute(&mut *conn).await?;
-        for tag in tags.split(',').filter(|t| !t.is_empty()) {
-            sqlx::query("INSERT INTO post_tag (post_id, tag) VALUES ($1, $2)")
+        let current: Vec<String> = sqlx::query_scalar("SELECT tag FROM post_tag WHERE post_id = $1")
+            .bind(post_id)
+            .fetch_all(&mut *conn)
+            .await?;
+        for gone in current.iter().filter(|t| !wanted.contains(&t.as_str())) {
+            sqlx::query("DELETE FROM post_tag WHERE post_id = $1 AND tag = $2")
                 .bind(post_id)
-                .bind(tag)
+                .bind(gone)
                 .execute(&mut *conn)
                 .await?;
+        }
+        for tag in wanted.iter().filter(|t| !current.iter().any(|c| c == *t)) {
+            sqlx::query(
+                "INSERT INTO post_tag (post_id, tag, sort_at, published)
+                 SELECT post_id, $2, sort_at, status = 'published' FROM post WHERE post_id = $1",
+            )
+            .bind(post_id)
+            .bind(tag)
+            .execute(&mut *conn)
+            .await?;
         }
         Ok::<(), sqlx::Error>(())
     })?;
@@ -223,6 +240,14 @@ pub async fn publish_due(db: &Db, now: DateTime<Utc>) -> Result<u64, StoreError>
     })?;
     tx.commit().await?;
     Ok(done)
+}
+
+/// Whether any scheduled post's time has come (an index probe).
+pub async fn any_due(db: &Db, now: DateTime<Utc>) -> Result<bool, StoreError> {
+    let sql = "SELECT post_id FROM post WHERE status = 'scheduled' AND publish_at <= $1 LIMIT 1";
+    let found: Option<i64> =
+        on_pool!(db, read, |pool| sqlx::query_scalar(sql).bind(now).fetch_optional(pool).await?);
+    Ok(found.is_some())
 }
 
 /// A post whose analysis is missing: stored before analysis existed.

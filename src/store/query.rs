@@ -10,7 +10,6 @@ pub enum Arg {
     Int(i64),
     Text(String),
     Time(DateTime<Utc>),
-    Bool(bool),
 }
 
 #[derive(Debug, Default)]
@@ -60,7 +59,6 @@ macro_rules! bind_args {
                 $crate::store::query::Arg::Int(v) => query.bind(*v),
                 $crate::store::query::Arg::Text(v) => query.bind(v.clone()),
                 $crate::store::query::Arg::Time(v) => query.bind(*v),
-                $crate::store::query::Arg::Bool(v) => query.bind(*v),
             };
         }
         query

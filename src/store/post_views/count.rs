@@ -1,0 +1,146 @@
+//! How many posts match a query. The common filters (none, an author, a
+//! tag, a category, the feed) read the counts the database keeps in
+//! `post_count` (see the read-model migration), so their cost does not grow
+//! with the table; other filters count their matches, which the plan bounds
+//! (a search counts at most its candidates).
+//!
+//! The counters count *published* posts. A scheduled post whose time has
+//! come is public before the background publisher flips it; the service
+//! publishes due posts before it counts, so the two agree.
+
+use super::{PostQuery, backend_of, is_public, plan};
+use crate::store::query::{Arg, Sql, bind_args};
+use crate::store::{Db, StoreError};
+
+/// A filter the counters keep a number for.
+enum Scope<'a> {
+    All,
+    Author(&'a str),
+    Tag(&'a str),
+    Category(&'a str),
+    /// The authors this account follows (published posts only).
+    Feed(i64),
+}
+
+fn scope(q: &PostQuery) -> Option<Scope<'_>> {
+    let other_filters = q.post_id.is_some()
+        || plan::search_text(q).is_some()
+        || q.platform.is_some()
+        || q.content_type.is_some()
+        || q.published_after.is_some()
+        || q.published_before.is_some()
+        || q.liked_by.is_some();
+    let narrowing = [q.author.is_some(), q.tag.is_some(), q.category.is_some(), q.feed_of.is_some()];
+    if other_filters || narrowing.iter().filter(|set| **set).count() > 1 {
+        return None;
+    }
+    let published_only = match q.status.as_deref() {
+        None => false,
+        Some("published") => true,
+        Some(_) => return None,
+    };
+    Some(match (&q.author, &q.tag, &q.category, q.feed_of) {
+        (Some(author), ..) => Scope::Author(author),
+        (_, Some(tag), ..) => Scope::Tag(tag),
+        (_, _, Some(category), _) => Scope::Category(category),
+        (_, _, _, Some(follower)) if published_only => Scope::Feed(follower),
+        (_, _, _, Some(_)) => return None,
+        _ => Scope::All,
+    })
+}
+
+/// The number of posts matching `q`'s filters (ignoring cursor, offset and limit).
+pub async fn count(db: &Db, q: &PostQuery) -> Result<i64, StoreError> {
+    if let Some(scope) = scope(q) {
+        return counted(db, q, &scope).await;
+    }
+    let mut all = q.clone();
+    all.after = None;
+    all.offset = None;
+    let mut sql = Sql::new("SELECT COUNT(*) FROM (");
+    plan::page_ids(&mut sql, backend_of(db), &all, false);
+    sql.push(") m");
+    scalar(db, sql).await
+}
+
+/// Reads the maintained count, adding the viewer's own unpublished posts
+/// where the viewer may see them.
+async fn counted(db: &Db, q: &PostQuery, scope: &Scope<'_>) -> Result<i64, StoreError> {
+    let published_only = q.status.as_deref() == Some("published");
+    let column = if q.viewer.sees_all && !published_only { "total" } else { "published" };
+    let counter = |sql: &mut Sql, scope: &str| {
+        sql.push(&format!("COALESCE((SELECT {column} FROM post_count WHERE scope = '{scope}' AND key = "));
+    };
+    let mut sql = Sql::new("SELECT ");
+    match scope {
+        Scope::Feed(follower) => {
+            sql.push(&format!(
+                "CAST(COALESCE(SUM(c.{column}), 0) AS BIGINT) FROM follow f JOIN post_count c \
+                 ON c.scope = 'author' AND c.key = CAST(f.followee_id AS TEXT) WHERE f.follower_id = "
+            ));
+            sql.bind(Arg::Int(*follower));
+        }
+        Scope::All => {
+            counter(&mut sql, "all");
+            sql.push("''), 0)");
+        }
+        Scope::Author(name) => {
+            counter(&mut sql, "author");
+            sql.push("CAST((SELECT account_id FROM account WHERE lower(username) = lower(");
+            sql.bind(Arg::Text((*name).to_owned()));
+            sql.push(")) AS TEXT)), 0)");
+        }
+        Scope::Tag(tag) => {
+            counter(&mut sql, "tag");
+            sql.bind(Arg::Text((*tag).to_owned()));
+            sql.push("), 0)");
+        }
+        Scope::Category(slug) => {
+            counter(&mut sql, "category");
+            sql.push("CAST((SELECT category_id FROM category WHERE slug = ");
+            sql.bind(Arg::Text((*slug).to_owned()));
+            sql.push(") AS TEXT)), 0)");
+        }
+    }
+    let mut n = scalar(db, sql).await?;
+    if let (false, false, Some(me)) = (q.viewer.sees_all, published_only, q.viewer.account_id) {
+        n += own_unpublished(db, q, scope, me).await?;
+    }
+    Ok(n)
+}
+
+/// The viewer's own posts that are not public but match the scope: they
+/// see them in the listing, so they count them too. Bounded by the
+/// viewer's own posts (an index range).
+async fn own_unpublished(db: &Db, q: &PostQuery, scope: &Scope<'_>, me: i64) -> Result<i64, StoreError> {
+    let mut sql = Sql::new("SELECT COUNT(*) FROM post p WHERE p.author_id = ");
+    sql.bind(Arg::Int(me));
+    let now = sql.param(Arg::Time(q.now));
+    sql.push(&format!(" AND NOT {}", is_public(&now)));
+    match scope {
+        Scope::All | Scope::Feed(_) => {}
+        Scope::Author(name) => {
+            sql.push(" AND p.author_id = (SELECT account_id FROM account WHERE lower(username) = lower(");
+            sql.bind(Arg::Text((*name).to_owned()));
+            sql.push("))");
+        }
+        Scope::Tag(tag) => {
+            sql.push(" AND EXISTS (SELECT 1 FROM post_tag t WHERE t.post_id = p.post_id AND t.tag = ");
+            sql.bind(Arg::Text((*tag).to_owned()));
+            sql.push(")");
+        }
+        Scope::Category(slug) => {
+            sql.push(" AND p.category_id = (SELECT category_id FROM category WHERE slug = ");
+            sql.bind(Arg::Text((*slug).to_owned()));
+            sql.push(")");
+        }
+    }
+    scalar(db, sql).await
+}
+
+async fn scalar(db: &Db, sql: Sql) -> Result<i64, StoreError> {
+    let (text, args) = sql.into_parts();
+    Ok(on_pool!(db, read, |pool| {
+        bind_args!(sqlx::query_scalar::<_, i64>(sqlx::AssertSqlSafe(text)), &args).fetch_one(pool).await?
+    }))
+}

@@ -1,0 +1,231 @@
+//! The post read model: one query builder serves a single post, lists,
+//! search, the feed and favourites, so every endpoint that returns posts
+//! shows the same fields computed the same way (counts, `liked` for the
+//! viewer, visibility).
+
+mod count;
+mod plan;
+
+use chrono::{DateTime, Utc};
+
+use super::query::{Arg, Sql, bind_args};
+use super::{Db, StoreError};
+
+pub use count::count;
+pub use plan::SEARCH_CANDIDATES;
+
+/// A post as readers see it, with its author, category and counters.
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct PostViewRow {
+    pub post_id: i64,
+    pub author_id: i64,
+    pub slug: String,
+    pub title: String,
+    pub body: String,
+    pub body_html: String,
+    pub excerpt: String,
+    pub status: String,
+    pub publish_at: Option<DateTime<Utc>>,
+    pub published_at: Option<DateTime<Utc>>,
+    pub category_id: Option<i64>,
+    pub tags: String,
+    pub platforms: String,
+    pub content_type: String,
+    pub version: i64,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+    /// JSON of `content::analysis::Analysis`.
+    pub analysis: Option<String>,
+    pub brief_id: Option<i64>,
+    pub author_username: String,
+    pub author_display_name: Option<String>,
+    pub author_bio: Option<String>,
+    pub author_avatar_url: Option<String>,
+    pub category_slug: Option<String>,
+    pub category_name: Option<String>,
+    pub like_count: i64,
+    pub comment_count: i64,
+    /// Whether the viewer likes it (false for anonymous viewers).
+    pub liked: bool,
+    /// Whether the viewer follows its author.
+    pub following_author: bool,
+    /// Search hit context, with matches between `\u{1}` and `\u{2}`.
+    pub snippet: Option<String>,
+}
+
+/// Who is looking, which decides what is visible.
+#[derive(Debug, Clone, Copy)]
+pub struct Viewer {
+    pub account_id: Option<i64>,
+    /// Editors and admins see every post in every state.
+    pub sees_all: bool,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Sort {
+    PublishedAt,
+    CreatedAt,
+    UpdatedAt,
+    Title,
+    /// Search rank; only with a search query.
+    Relevance,
+}
+
+/// A keyset position: the sort value and id of the last row seen.
+#[derive(Debug, Clone, PartialEq)]
+pub enum CursorKey {
+    Time(DateTime<Utc>),
+    Text(String),
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct Cursor {
+    pub key: CursorKey,
+    pub post_id: i64,
+}
+
+/// Which posts, in which order.
+#[derive(Debug, Clone)]
+pub struct PostQuery {
+    pub viewer: Viewer,
+    pub now: DateTime<Utc>,
+    pub post_id: Option<i64>,
+    /// `published` includes scheduled posts whose time has come.
+    pub status: Option<String>,
+    pub author: Option<String>,
+    pub tag: Option<String>,
+    pub category: Option<String>,
+    pub platform: Option<String>,
+    pub content_type: Option<String>,
+    pub published_after: Option<DateTime<Utc>>,
+    pub published_before: Option<DateTime<Utc>>,
+    pub search: Option<String>,
+    /// Only posts by authors this account follows.
+    pub feed_of: Option<i64>,
+    /// Only posts this username likes.
+    pub liked_by: Option<String>,
+    pub sort: Sort,
+    pub descending: bool,
+    pub after: Option<Cursor>,
+    pub offset: Option<i64>,
+    pub limit: i64,
+}
+
+impl PostQuery {
+    /// Every visible post for `viewer`, newest first: the base to refine.
+    pub fn new(viewer: Viewer, now: DateTime<Utc>) -> PostQuery {
+        PostQuery {
+            viewer,
+            now,
+            post_id: None,
+            status: None,
+            author: None,
+            tag: None,
+            category: None,
+            platform: None,
+            content_type: None,
+            published_after: None,
+            published_before: None,
+            search: None,
+            feed_of: None,
+            liked_by: None,
+            sort: Sort::PublishedAt,
+            descending: true,
+            after: None,
+            offset: None,
+            limit: 20,
+        }
+    }
+}
+
+/// The cursor key of a row under `sort` (mirrors `plan::sort_column`).
+pub fn cursor_of(row: &PostViewRow, sort: Sort) -> Cursor {
+    let key = match sort {
+        Sort::PublishedAt | Sort::Relevance => {
+            CursorKey::Time(row.published_at.or(row.publish_at).unwrap_or(row.created_at))
+        }
+        Sort::CreatedAt => CursorKey::Time(row.created_at),
+        Sort::UpdatedAt => CursorKey::Time(row.updated_at),
+        Sort::Title => CursorKey::Text(row.title.clone()),
+    };
+    Cursor { key, post_id: row.post_id }
+}
+
+/// Search words as an FTS5 query: each word quoted (so operators in user
+/// input are plain text), all required.
+fn fts5_query(input: &str) -> String {
+    input
+        .split(|c: char| !c.is_alphanumeric())
+        .filter(|w| !w.is_empty())
+        .map(|w| format!("\"{w}\""))
+        .collect::<Vec<_>>()
+        .join(" ")
+}
+
+/// Whether post `p` is public at the time bound to placeholder `now`: published,
+/// or scheduled and due (the background publisher may not have flipped it yet).
+pub(super) fn is_public(now: &str) -> String {
+    format!("(p.status = 'published' OR (p.status = 'scheduled' AND p.publish_at <= {now}))")
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Backend {
+    Sqlite,
+    Postgres,
+}
+
+pub(crate) fn backend_of(db: &Db) -> Backend {
+    match db {
+        Db::Sqlite { .. } => Backend::Sqlite,
+        Db::Postgres(_) => Backend::Postgres,
+    }
+}
+
+/// Posts matching `q`, in order, at most `q.limit`: the page's ids from
+/// `plan`, then their details joined onto those ids only.
+pub async fn find(db: &Db, q: &PostQuery) -> Result<Vec<PostViewRow>, StoreError> {
+    let backend = backend_of(db);
+    let mut sql = Sql::new("WITH page AS MATERIALIZED (");
+    plan::page_ids(&mut sql, backend, q, true);
+    sql.push(
+        ") SELECT p.post_id, p.author_id, p.slug, p.title, p.body, p.body_html, p.excerpt, p.status, \
+         p.publish_at, p.published_at, p.category_id, p.tags, p.platforms, p.content_type, p.version, \
+         p.analysis, p.brief_id, p.created_at, p.updated_at, p.like_count, p.comment_count, \
+         a.username AS author_username, a.display_name AS author_display_name, \
+         a.bio AS author_bio, a.avatar_url AS author_avatar_url, c.slug AS category_slug, c.name AS category_name, ",
+    );
+    let viewer = sql.param(Arg::Int(q.viewer.account_id.unwrap_or(-1)));
+    sql.push(&format!(
+        "EXISTS (SELECT 1 FROM post_like l WHERE l.post_id = p.post_id AND l.account_id = {viewer}) AS liked, \
+         EXISTS (SELECT 1 FROM follow f WHERE f.followee_id = p.author_id AND f.follower_id = {viewer}) \
+         AS following_author, "
+    ));
+    match (backend, plan::search_text(q)) {
+        (Backend::Sqlite, Some(text)) if !fts5_query(text).is_empty() => {
+            let query = sql.param(Arg::Text(fts5_query(text)));
+            sql.push(&format!(
+                "(SELECT snippet(post_fts, 2, char(1), char(2), '…', 24) FROM post_fts \
+                 WHERE post_fts MATCH {query} AND post_fts.rowid = p.post_id) AS snippet"
+            ));
+        }
+        (Backend::Postgres, Some(text)) => {
+            let query = sql.param(Arg::Text(text.to_owned()));
+            sql.push(&format!(
+                "ts_headline('simple', p.body, websearch_to_tsquery('simple', {query}), \
+                 'StartSel=\u{1}, StopSel=\u{2}, MaxWords=24, MinWords=8') AS snippet"
+            ));
+        }
+        _ => {
+            sql.push("CAST(NULL AS TEXT) AS snippet");
+        }
+    }
+    sql.push(
+        " FROM page JOIN post p ON p.post_id = page.post_id JOIN account a ON a.account_id = p.author_id \
+         LEFT JOIN category c ON c.category_id = p.category_id",
+    );
+    sql.push(&plan::outer_order(backend, q));
+    let (text, args) = sql.into_parts();
+    Ok(on_pool!(db, read, |pool| {
+        bind_args!(sqlx::query_as::<_, PostViewRow>(sqlx::AssertSqlSafe(text)), &args).fetch_all(pool).await?
+    }))
+}

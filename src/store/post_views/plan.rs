@@ -1,0 +1,319 @@
+//! Which posts, in which order: the first phase of every post read.
+//!
+//! A page is chosen by ids alone, from the one index (or index pair) that
+//! already holds the rows in the requested order, so its cost is the page
+//! (plus any offset), never the table. Each filter picks a *driver*:
+//! - plain listings walk `post_listing_idx` (or the author / category one);
+//! - a tag walks `post_tag_listing_idx`, which repeats the listing key;
+//! - the feed takes the newest few of each followed author and merges them
+//!   (a lateral join on PostgreSQL, a correlated `IN` on SQLite);
+//! - a search ranks or sorts a bounded candidate set: the
+//!   [`SEARCH_CANDIDATES`] most recent matches.
+//!
+//! The second phase (`find`) joins authors, categories and the viewer's
+//! likes and follows onto those few ids only.
+
+use super::{Backend, CursorKey, PostQuery, Sort, fts5_query, is_public};
+use crate::store::query::{Arg, Sql};
+
+/// How many of the most recent matches a search ranks (or sorts). Ranking
+/// every match of a common word costs time in proportion to the table;
+/// like Ghost's search limit this bounds it. Chosen with the benchmark at
+/// 1,000,000 posts (bench/RESULTS.md).
+pub const SEARCH_CANDIDATES: i64 = 1000;
+
+/// The query's search text, if it has any words.
+pub(super) fn search_text(q: &PostQuery) -> Option<&str> {
+    q.search.as_deref().map(str::trim).filter(|s| !s.is_empty())
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Driver {
+    Plain,
+    Tag,
+    Feed,
+    Search,
+}
+
+fn driver(q: &PostQuery) -> Driver {
+    if search_text(q).is_some() {
+        Driver::Search
+    } else if q.feed_of.is_some() {
+        Driver::Feed
+    } else if q.tag.is_some() && matches!(q.sort, Sort::PublishedAt | Sort::Relevance) {
+        Driver::Tag
+    } else {
+        Driver::Plain
+    }
+}
+
+/// Whether the page is ordered by search rank.
+pub(super) fn by_relevance(q: &PostQuery) -> bool {
+    q.sort == Sort::Relevance && search_text(q).is_some()
+}
+
+/// The column a sort orders by, on the post alias `p`.
+fn sort_column(sort: Sort) -> &'static str {
+    match sort {
+        Sort::PublishedAt | Sort::Relevance => "p.sort_at",
+        Sort::CreatedAt => "p.created_at",
+        Sort::UpdatedAt => "p.updated_at",
+        Sort::Title => "p.title",
+    }
+}
+
+fn direction(q: &PostQuery) -> &'static str {
+    if q.descending { "DESC" } else { "ASC" }
+}
+
+/// The visibility and filter conditions on `p`, each starting with ` AND`.
+/// `skip_tag` when the driver already restricts to the tag.
+fn filters(sql: &mut Sql, q: &PostQuery, skip_tag: bool) {
+    let now = sql.param(Arg::Time(q.now));
+    let public = is_public(&now);
+    match (q.viewer.sees_all, q.viewer.account_id) {
+        (true, _) => {}
+        (false, Some(id)) => {
+            let me = sql.param(Arg::Int(id));
+            sql.push(&format!(" AND ({public} OR p.author_id = {me})"));
+        }
+        (false, None) => {
+            sql.push(&format!(" AND {public}"));
+        }
+    }
+    if let Some(id) = q.post_id {
+        sql.push(" AND p.post_id = ");
+        sql.bind(Arg::Int(id));
+    }
+    match q.status.as_deref() {
+        // For anonymous viewers visibility already says so; for others
+        // their own drafts are not published posts.
+        Some("published") if q.viewer.sees_all || q.viewer.account_id.is_some() => {
+            sql.push(&format!(" AND {public}"));
+        }
+        Some("published") => {}
+        Some("scheduled") => {
+            sql.push(&format!(" AND p.status = 'scheduled' AND p.publish_at > {now}"));
+        }
+        Some(other) => {
+            sql.push(" AND p.status = ");
+            sql.bind(Arg::Text(other.to_owned()));
+        }
+        None => {}
+    }
+    if let Some(author) = &q.author {
+        sql.push(" AND p.author_id = (SELECT account_id FROM account WHERE lower(username) = lower(");
+        sql.bind(Arg::Text(author.clone()));
+        sql.push("))");
+    }
+    if let Some(tag) = q.tag.as_ref().filter(|_| !skip_tag) {
+        sql.push(" AND EXISTS (SELECT 1 FROM post_tag t WHERE t.post_id = p.post_id AND t.tag = ");
+        sql.bind(Arg::Text(tag.clone()));
+        sql.push(")");
+    }
+    if let Some(category) = &q.category {
+        sql.push(" AND p.category_id = (SELECT category_id FROM category WHERE slug = ");
+        sql.bind(Arg::Text(category.clone()));
+        sql.push(")");
+    }
+    if let Some(platform) = &q.platform {
+        sql.push(" AND (',' || p.platforms || ',') LIKE ");
+        sql.bind(Arg::Text(format!("%,{platform},%")));
+    }
+    if let Some(content_type) = &q.content_type {
+        sql.push(" AND p.content_type = ");
+        sql.bind(Arg::Text(content_type.clone()));
+    }
+    if let Some(after) = q.published_after {
+        sql.push(" AND COALESCE(p.published_at, p.publish_at) >= ");
+        sql.bind(Arg::Time(after));
+    }
+    if let Some(before) = q.published_before {
+        sql.push(" AND COALESCE(p.published_at, p.publish_at) < ");
+        sql.bind(Arg::Time(before));
+    }
+    if let Some(liker) = &q.liked_by {
+        sql.push(
+            " AND p.post_id IN (SELECT l.post_id FROM post_like l WHERE l.account_id = \
+             (SELECT account_id FROM account WHERE lower(username) = lower(",
+        );
+        sql.bind(Arg::Text(liker.clone()));
+        sql.push(")))");
+    }
+}
+
+/// ` AND (key, id) < (cursor)` for keyset paging, on the given columns.
+fn keyset(sql: &mut Sql, q: &PostQuery, key: &str, id: &str) {
+    let Some(cursor) = &q.after else { return };
+    let op = if q.descending { "<" } else { ">" };
+    sql.push(&format!(" AND ({key}, {id}) {op} ("));
+    match &cursor.key {
+        CursorKey::Time(t) => sql.bind(Arg::Time(*t)),
+        CursorKey::Text(t) => sql.bind(Arg::Text(t.clone())),
+    };
+    sql.push(", ");
+    sql.bind(Arg::Int(cursor.post_id));
+    sql.push(")");
+}
+
+/// ` LIMIT n OFFSET o`, or nothing when counting.
+fn limit(sql: &mut Sql, q: &PostQuery, paged: bool) {
+    if !paged {
+        return;
+    }
+    sql.push(" LIMIT ");
+    sql.bind(Arg::Int(q.limit));
+    if let Some(offset) = q.offset.filter(|o| *o > 0) {
+        sql.push(" OFFSET ");
+        sql.bind(Arg::Int(offset));
+    }
+}
+
+/// Appends `SELECT post_id, k FROM …` choosing the page (`paged`) or every
+/// match for counting (no order, no limit; the cursor still applies).
+/// `k` is the sort key (the rank when ordering by relevance).
+pub(super) fn page_ids(sql: &mut Sql, backend: Backend, q: &PostQuery, paged: bool) {
+    let dir = direction(q);
+    match driver(q) {
+        Driver::Plain => {
+            let key = sort_column(q.sort);
+            sql.push(&format!("SELECT p.post_id, {key} AS k FROM post p WHERE 1 = 1"));
+            filters(sql, q, false);
+            keyset(sql, q, key, "p.post_id");
+            if paged {
+                sql.push(&format!(" ORDER BY {key} {dir}, p.post_id {dir}"));
+            }
+        }
+        Driver::Tag => {
+            sql.push("SELECT t.post_id, t.sort_at AS k FROM post_tag t JOIN post p ON p.post_id = t.post_id WHERE t.tag = ");
+            sql.bind(Arg::Text(q.tag.clone().unwrap_or_default()));
+            filters(sql, q, true);
+            keyset(sql, q, "t.sort_at", "t.post_id");
+            if paged {
+                sql.push(&format!(" ORDER BY t.sort_at {dir}, t.post_id {dir}"));
+            }
+        }
+        Driver::Feed => feed(sql, backend, q, paged),
+        Driver::Search => search(sql, backend, q, paged),
+    }
+    limit(sql, q, paged);
+}
+
+/// The newest matching posts of each followed author (at most a page plus
+/// the offset each), merged. Cost: followed authors × page, whatever the
+/// size of the table or of any one author's history.
+fn feed(sql: &mut Sql, backend: Backend, q: &PostQuery, paged: bool) {
+    let dir = direction(q);
+    let key = sort_column(q.sort);
+    let inner_key = key;
+    let outer_key = key.replacen("p.", "fp.", 1);
+    let follower = sql.param(Arg::Int(q.feed_of.unwrap_or(-1)));
+    let per_author = q.limit + q.offset.unwrap_or(0).max(0);
+    // SQLite has no lateral join, but re-runs a correlated `IN` subquery per
+    // followed author, which is the same plan; it selects the id alone.
+    let inner = |sql: &mut Sql, with_key: bool| {
+        let columns = if with_key { format!("p.post_id, {inner_key} AS k") } else { "p.post_id".to_owned() };
+        sql.push(&format!("SELECT {columns} FROM post p WHERE p.author_id = f.followee_id"));
+        filters(sql, q, false);
+        keyset(sql, q, inner_key, "p.post_id");
+        if paged {
+            sql.push(&format!(" ORDER BY {inner_key} {dir}, p.post_id {dir} LIMIT "));
+            sql.bind(Arg::Int(per_author));
+        }
+    };
+    match backend {
+        Backend::Postgres => {
+            sql.push("SELECT fp.post_id, fp.k FROM follow f CROSS JOIN LATERAL (");
+            inner(sql, true);
+            sql.push(&format!(") fp WHERE f.follower_id = {follower}"));
+            if paged {
+                sql.push(&format!(" ORDER BY fp.k {dir}, fp.post_id {dir}"));
+            }
+        }
+        Backend::Sqlite => {
+            sql.push(&format!(
+                "SELECT fp.post_id, {outer_key} AS k FROM follow f JOIN post fp ON fp.post_id IN ("
+            ));
+            inner(sql, false);
+            sql.push(&format!(") WHERE f.follower_id = {follower}"));
+            if paged {
+                sql.push(&format!(" ORDER BY k {dir}, fp.post_id {dir}"));
+            }
+        }
+    }
+}
+
+/// The most recent [`SEARCH_CANDIDATES`] matches, ranked (relevance) or in
+/// the requested order; other filters apply to those candidates.
+fn search(sql: &mut Sql, backend: Backend, q: &PostQuery, paged: bool) {
+    let text = search_text(q).unwrap_or_default().to_owned();
+    let relevance = by_relevance(q);
+    let dir = direction(q);
+    let cap = sql.param(Arg::Int(SEARCH_CANDIDATES));
+    match backend {
+        Backend::Sqlite => {
+            let query = fts5_query(&text);
+            if query.is_empty() {
+                // No words (only punctuation): FTS5 rejects an empty query, and it matches nothing.
+                sql.push("SELECT p.post_id, p.sort_at AS k FROM post p WHERE 1 = 0");
+                return;
+            }
+            let key = if relevance { "s.rank" } else { sort_column(q.sort) };
+            sql.push(&format!(
+                "SELECT p.post_id, {key} AS k FROM (SELECT rowid AS post_id, bm25(post_fts, 10.0, 5.0, 1.0) AS rank \
+                 FROM post_fts WHERE post_fts MATCH "
+            ));
+            sql.bind(Arg::Text(query));
+            sql.push(&format!(
+                " ORDER BY rowid DESC LIMIT {cap}) s JOIN post p ON p.post_id = s.post_id WHERE 1 = 1"
+            ));
+            filters(sql, q, false);
+            if relevance {
+                if paged {
+                    sql.push(" ORDER BY s.rank ASC, p.post_id DESC");
+                }
+            } else {
+                keyset(sql, q, key, "p.post_id");
+                if paged {
+                    sql.push(&format!(" ORDER BY {key} {dir}, p.post_id {dir}"));
+                }
+            }
+        }
+        Backend::Postgres => {
+            let tsquery = sql.param(Arg::Text(text));
+            let key = if relevance {
+                format!("ts_rank(p.search, websearch_to_tsquery('simple', {tsquery}))")
+            } else {
+                sort_column(q.sort).to_owned()
+            };
+            sql.push(&format!(
+                "SELECT p.post_id, {key} AS k FROM (SELECT post_id FROM post \
+                 WHERE search @@ websearch_to_tsquery('simple', {tsquery}) ORDER BY post_id DESC LIMIT {cap}) s \
+                 JOIN post p ON p.post_id = s.post_id WHERE 1 = 1"
+            ));
+            filters(sql, q, false);
+            if relevance {
+                if paged {
+                    sql.push(&format!(" ORDER BY {key} DESC, p.post_id DESC"));
+                }
+            } else {
+                keyset(sql, q, &key, "p.post_id");
+                if paged {
+                    sql.push(&format!(" ORDER BY {key} {dir}, p.post_id {dir}"));
+                }
+            }
+        }
+    }
+}
+
+/// How the second phase orders the page's rows (as the first did).
+pub(super) fn outer_order(backend: Backend, q: &PostQuery) -> String {
+    if by_relevance(q) {
+        return match backend {
+            Backend::Sqlite => " ORDER BY page.k ASC, page.post_id DESC".to_owned(),
+            Backend::Postgres => " ORDER BY page.k DESC, page.post_id DESC".to_owned(),
+        };
+    }
+    let dir = direction(q);
+    format!(" ORDER BY page.k {dir}, page.post_id {dir}")
+}
