@@ -58,6 +58,30 @@ enum Command {
     /// Manage accounts from the server's shell (creating the first admin, recovering access)
     #[command(subcommand)]
     Admin(AdminCommand),
+    /// Fill an EMPTY database with fake benchmark data in bulk (refuses a database that has posts);
+    /// every account's password is `benchpassword`
+    Seed(SeedArgs),
+}
+
+#[derive(Debug, clap::Args)]
+struct SeedArgs {
+    /// Published posts (about 1 % more are drafts)
+    #[arg(long, default_value_t = 1_000_000)]
+    posts: usize,
+    /// Accounts; `bench` is the first
+    #[arg(long, default_value_t = 10_000)]
+    users: usize,
+    #[arg(long, default_value_t = 3_000_000)]
+    comments: usize,
+    /// Likes (each account likes a post at most once, so popular posts are capped at half the accounts)
+    #[arg(long, default_value_t = 5_000_000)]
+    likes: usize,
+    /// How many authors `bench` follows
+    #[arg(long, default_value_t = 200)]
+    follows: usize,
+    /// Random seed: the same seed gives the same data
+    #[arg(long, default_value_t = 42)]
+    seed: u64,
 }
 
 #[derive(Debug, clap::Args)]
@@ -163,6 +187,17 @@ pub fn main() -> ExitCode {
             Command::Analyze { file, platforms } => crate::cli_content::analyze(&settings, file, platforms),
             Command::Generate(args) => crate::cli_content::generate(&settings, args.into()).await,
             Command::Admin(admin) => crate::cli_admin::run(settings, admin_request(admin)?).await,
+            Command::Seed(a) => {
+                let request = crate::cli_seed::SeedRequest {
+                    posts: a.posts,
+                    users: a.users,
+                    comments: a.comments,
+                    likes: a.likes,
+                    follows: a.follows,
+                    seed: a.seed,
+                };
+                crate::cli_seed::run(&settings, request).await
+            }
             Command::Serve | Command::Config => serve(settings).await,
         }
     });

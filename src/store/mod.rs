@@ -55,6 +55,7 @@ macro_rules! on_tx {
 
 pub mod accounts;
 pub mod api_keys;
+pub mod bulk;
 pub mod categories;
 pub mod comments;
 mod connect;

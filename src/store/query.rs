@@ -10,6 +10,10 @@ pub enum Arg {
     Int(i64),
     Text(String),
     Time(DateTime<Utc>),
+    Bool(bool),
+    /// NULLs are typed, since PostgreSQL checks the type of every parameter.
+    OptInt(Option<i64>),
+    OptTime(Option<DateTime<Utc>>),
 }
 
 #[derive(Debug, Default)]
@@ -59,6 +63,9 @@ macro_rules! bind_args {
                 $crate::store::query::Arg::Int(v) => query.bind(*v),
                 $crate::store::query::Arg::Text(v) => query.bind(v.clone()),
                 $crate::store::query::Arg::Time(v) => query.bind(*v),
+                $crate::store::query::Arg::Bool(v) => query.bind(*v),
+                $crate::store::query::Arg::OptInt(v) => query.bind(*v),
+                $crate::store::query::Arg::OptTime(v) => query.bind(*v),
             };
         }
         query
