@@ -19,6 +19,7 @@ use crate::cache::{Cache, RedisTier};
 use crate::clock::{Clock, SystemClock};
 use crate::config::Settings;
 use crate::content::analysis::Analyzer;
+use crate::service::changes::ChangeFeed;
 use crate::service::generation::Generator;
 use crate::store::{self, Db};
 
@@ -30,6 +31,8 @@ pub struct AppState {
     pub auth: Arc<Auth>,
     pub clock: Arc<dyn Clock>,
     pub cache: Cache,
+    /// Where services report committed changes (the cache listens).
+    pub changes: ChangeFeed,
     pub analyzer: Arc<Analyzer>,
     pub generator: Arc<Generator>,
     pub started_at: Instant,
@@ -51,6 +54,8 @@ impl AppState {
             None => None,
         };
         let cache = Cache::new(http.cache_max_bytes, http.cache_ttl, redis);
+        let mut changes = ChangeFeed::default();
+        changes.subscribe(Arc::new(cache.clone()));
         let analyzer = Arc::new(Analyzer::new(settings.content.mastodon_max_chars));
         let generator = Arc::new(Generator::new(&settings.content, Arc::clone(&analyzer))?);
         Ok(AppState {
@@ -59,6 +64,7 @@ impl AppState {
             auth: Arc::new(auth),
             clock,
             cache,
+            changes,
             analyzer,
             generator,
             started_at: Instant::now(),
@@ -230,10 +236,7 @@ async fn publish_scheduled_posts(state: AppState, shutdown: CancellationToken) {
     loop {
         match crate::service::posts::publish_due(&state).await {
             Ok(0) => {}
-            Ok(n) => {
-                tracing::info!(count = n, "published scheduled posts");
-                state.cache.bump().await;
-            }
+            Ok(n) => tracing::info!(count = n, "published scheduled posts"),
             Err(err) => tracing::warn!(error = %err, "could not publish scheduled posts"),
         }
         tokio::select! {

@@ -70,9 +70,10 @@ impl Zipf {
 }
 
 fn vocabulary(rng: &mut SmallRng) -> Vec<String> {
-    const SYLLABLES: [&str; 20] =
-        ["ka", "lo", "mi", "ren", "to", "sa", "vel", "qui", "dor", "an", "el", "pra", "nu", "shi", "gar", "te",
-         "mo", "lin", "zu", "bri"];
+    const SYLLABLES: [&str; 20] = [
+        "ka", "lo", "mi", "ren", "to", "sa", "vel", "qui", "dor", "an", "el", "pra", "nu", "shi", "gar",
+        "te", "mo", "lin", "zu", "bri",
+    ];
     let mut words: Vec<String> = COMMON.iter().map(|w| (*w).to_owned()).collect();
     let mut seen: HashSet<String> = words.iter().cloned().collect();
     while words.len() < VOCABULARY {
@@ -129,7 +130,12 @@ struct PooledBody {
     analysis: String,
 }
 
-fn body_pool(rng: &mut SmallRng, words: &[String], zipf: &Zipf, analyzer: &Analyzer) -> anyhow::Result<Vec<PooledBody>> {
+fn body_pool(
+    rng: &mut SmallRng,
+    words: &[String],
+    zipf: &Zipf,
+    analyzer: &Analyzer,
+) -> anyhow::Result<Vec<PooledBody>> {
     (0..BODY_POOL)
         .map(|_| {
             // 0.5–8 KB, most of them short: 512 · 16^(u²).
@@ -154,11 +160,16 @@ fn skewed_counts(rng: &mut SmallRng, items: usize, total: usize, cap: u32) -> Ve
     let mut counts = vec![0u32; items];
     // A multiplier coprime with `items` scatters popular ranks over ids.
     let stride = (1..items).rev().find(|k| gcd(*k, items) == 1 && *k < items * 2 / 3).unwrap_or(1);
-    for _ in 0..total {
+    let mut placed = 0;
+    let mut attempts = 0;
+    // Draws past an item's cap are drawn again, so the total is reached.
+    while placed < total && attempts < total * 4 {
+        attempts += 1;
         let rank = zipf.sample(rng);
         let item = rank * stride % items.max(1);
         if counts[item] < cap {
             counts[item] += 1;
+            placed += 1;
         }
     }
     counts
@@ -198,7 +209,16 @@ pub async fn run(settings: &Settings, request: SeedRequest) -> anyhow::Result<()
     loader
         .insert(Rows {
             table: "account",
-            columns: &["account_id", "email", "username", "password_hash", "role", "bio", "created_at", "updated_at"],
+            columns: &[
+                "account_id",
+                "email",
+                "username",
+                "password_hash",
+                "role",
+                "bio",
+                "created_at",
+                "updated_at",
+            ],
             values: accounts,
         })
         .await?;
@@ -230,7 +250,8 @@ pub async fn run(settings: &Settings, request: SeedRequest) -> anyhow::Result<()
 
     let drafts = request.posts / 100;
     let all_posts = request.posts + drafts;
-    let likes = skewed_counts(&mut rng, all_posts, request.likes, u32::try_from(users / 2).unwrap_or(u32::MAX));
+    let likes =
+        skewed_counts(&mut rng, all_posts, request.likes, u32::try_from(users / 2).unwrap_or(u32::MAX));
     let comments = skewed_counts(&mut rng, all_posts, request.comments, u32::MAX);
     let author_zipf = Zipf::new(users, 1.0);
     let tag_zipf = Zipf::new(TAGS, 1.0);
@@ -244,7 +265,8 @@ pub async fn run(settings: &Settings, request: SeedRequest) -> anyhow::Result<()
             let id = i as i64 + 1;
             let draft = i % 101 == 100 && drafts > 0;
             let author = author_zipf.sample(&mut rng) as i64 + 1;
-            let at = first + span * i32::try_from(i).unwrap_or(0) / i32::try_from(all_posts).unwrap_or(1)
+            let at = first
+                + span * i32::try_from(i).unwrap_or(0) / i32::try_from(all_posts).unwrap_or(1)
                 + Duration::seconds(rng.random_range(0..3600));
             published_at.push(at);
             let created = at - Duration::seconds(rng.random_range(0..259_200));
@@ -299,18 +321,43 @@ pub async fn run(settings: &Settings, request: SeedRequest) -> anyhow::Result<()
             .insert(Rows {
                 table: "post",
                 columns: &[
-                    "post_id", "author_id", "slug", "title", "body", "body_html", "excerpt", "excerpt_given", "status",
-                    "published_at", "category_id", "tags", "platforms", "content_type", "version", "created_at",
-                    "updated_at", "analysis", "like_count", "comment_count",
+                    "post_id",
+                    "author_id",
+                    "slug",
+                    "title",
+                    "body",
+                    "body_html",
+                    "excerpt",
+                    "excerpt_given",
+                    "status",
+                    "published_at",
+                    "category_id",
+                    "tags",
+                    "platforms",
+                    "content_type",
+                    "version",
+                    "created_at",
+                    "updated_at",
+                    "analysis",
+                    "like_count",
+                    "comment_count",
                 ],
                 values: posts,
             })
             .await?;
         loader
-            .insert(Rows { table: "post_tag", columns: &["post_id", "tag", "sort_at", "published"], values: tags })
+            .insert(Rows {
+                table: "post_tag",
+                columns: &["post_id", "tag", "sort_at", "published"],
+                values: tags,
+            })
             .await?;
         if chunk_start % 200_000 == 0 {
-            println!("posts: {} of {all_posts}, {:.1} s", chunk_start + BATCH.min(all_posts), started.elapsed().as_secs_f64());
+            println!(
+                "posts: {} of {all_posts}, {:.1} s",
+                chunk_start + BATCH.min(all_posts),
+                started.elapsed().as_secs_f64()
+            );
         }
     }
 
@@ -318,7 +365,11 @@ pub async fn run(settings: &Settings, request: SeedRequest) -> anyhow::Result<()
     // everyone else up to 20.
     let mut follows = Vec::new();
     for follower in 0..users {
-        let wanted = if follower == 0 { request.follows.min(users - 1) } else { rng.random_range(0..21).min(users - 1) };
+        let wanted = if follower == 0 {
+            request.follows.min(users - 1)
+        } else {
+            rng.random_range(0..21).min(users - 1)
+        };
         let mut chosen = HashSet::new();
         while chosen.len() < wanted {
             let followee = author_zipf.sample(&mut rng);
@@ -350,7 +401,8 @@ pub async fn run(settings: &Settings, request: SeedRequest) -> anyhow::Result<()
         let hidden_extra = u32::from(*count > 0 && post % 100 == 0);
         for k in 0..(*count + hidden_extra) {
             comment_id += 1;
-            let parent = (k > 0 && rng.random_range(0..5) == 0).then(|| rng.random_range(first_of_post..comment_id));
+            let parent =
+                (k > 0 && rng.random_range(0..5) == 0).then(|| rng.random_range(first_of_post..comment_id));
             let at = published_at[post] + Duration::minutes(i64::from(k) + 1);
             let n = rng.random_range(6..30);
             batch.push(vec![
@@ -384,7 +436,11 @@ pub async fn run(settings: &Settings, request: SeedRequest) -> anyhow::Result<()
         };
         for k in 0..*count as usize {
             let account = (start + k * stride) % users;
-            batch.push(vec![Arg::Int(post as i64 + 1), Arg::Int(account as i64 + 1), Arg::Time(published_at[post])]);
+            batch.push(vec![
+                Arg::Int(post as i64 + 1),
+                Arg::Int(account as i64 + 1),
+                Arg::Time(published_at[post]),
+            ]);
             total_likes += 1;
             if batch.len() == BATCH {
                 insert_likes(&loader, std::mem::take(&mut batch)).await?;
@@ -405,10 +461,13 @@ pub async fn run(settings: &Settings, request: SeedRequest) -> anyhow::Result<()
 }
 
 async fn insert_comments(loader: &Loader, values: Vec<Vec<Arg>>) -> anyhow::Result<()> {
-    let columns = &["comment_id", "post_id", "author_id", "parent_id", "body", "hidden", "created_at", "updated_at"];
+    let columns =
+        &["comment_id", "post_id", "author_id", "parent_id", "body", "hidden", "created_at", "updated_at"];
     Ok(loader.insert(Rows { table: "comment", columns, values }).await?)
 }
 
 async fn insert_likes(loader: &Loader, values: Vec<Vec<Arg>>) -> anyhow::Result<()> {
-    Ok(loader.insert(Rows { table: "post_like", columns: &["post_id", "account_id", "created_at"], values }).await?)
+    Ok(loader
+        .insert(Rows { table: "post_like", columns: &["post_id", "account_id", "created_at"], values })
+        .await?)
 }

@@ -2,53 +2,80 @@
 //!
 //! L1 is in-process (moka: TinyLFU admission, TTL, bounded by bytes, and
 //! concurrent misses on one key coalesced into one load). L2 is Redis when
-//! configured, shared by every instance. Keys carry a *generation*: any
-//! successful write bumps it, which invalidates every cached read in O(1).
-//! With Redis the generation lives there and is read per request, so after
-//! a write returns on one instance the next read on any instance is fresh.
+//! configured, shared by every instance.
+//!
+//! Invalidation is by tag (see `tags`): each entry keeps the tags its
+//! response depends on and the *stamp* of the moment its load began; a
+//! change sets its tags' versions to a newer stamp. An entry is fresh while
+//! every one of its tags is older than it, so a write invalidates what it
+//! touched and nothing else, and a write racing a load leaves that load
+//! stale, never silently current. Without Redis, stamps come from a local
+//! counter; with Redis, from Redis's clock, and the versions live there, so
+//! after a write returns on one instance the next read on any instance is
+//! fresh. Versions outlive the entries they can invalidate (twice the TTL).
 //! When Redis is slow or down a circuit breaker opens and Herald serves from
 //! the database without caching (never from a possibly stale L1).
 
 pub mod breaker;
 mod redis_tier;
+pub mod tags;
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 
 use bytes::Bytes;
+use futures_util::future::BoxFuture;
 
 pub use breaker::Breaker;
 pub use redis_tier::RedisTier;
+pub use tags::CacheTags;
 
-/// A cached response: status 200, the headers that matter and the body.
+use crate::domain::change::Change;
+use crate::service::changes::ChangeListener;
+
+/// A cached response: status 200, the headers that matter and the body,
+/// with what it depends on.
 #[derive(Debug, Clone)]
 pub struct Cached {
     pub content_type: Option<String>,
     pub etag: Option<String>,
     pub body: Bytes,
+    pub tags: Arc<[String]>,
+    /// When its load began (local counter or Redis clock, µs).
+    pub stamp: u64,
 }
 
 impl Cached {
     fn weight(&self) -> u32 {
-        let size = self.body.len() + self.etag.as_ref().map_or(0, String::len) + 64;
+        let tags: usize = self.tags.iter().map(|t| t.len() + 16).sum();
+        let size = self.body.len() + self.etag.as_ref().map_or(0, String::len) + tags + 64;
         u32::try_from(size).unwrap_or(u32::MAX)
     }
 
-    /// Compact binary form for Redis: two length-prefixed strings, then the body.
+    /// Compact binary form for Redis: the stamp, length-prefixed strings
+    /// (content type, ETag, then the tags after their count), then the body.
     fn encode(&self) -> Vec<u8> {
-        let mut out = Vec::with_capacity(self.body.len() + 64);
-        for part in [self.content_type.as_deref().unwrap_or(""), self.etag.as_deref().unwrap_or("")] {
+        let mut out = Vec::with_capacity(self.body.len() + 256);
+        out.extend_from_slice(&self.stamp.to_be_bytes());
+        let mut put = |part: &str| {
             let len = u16::try_from(part.len()).unwrap_or(0);
             out.extend_from_slice(&len.to_be_bytes());
             out.extend_from_slice(&part.as_bytes()[..usize::from(len)]);
+        };
+        put(self.content_type.as_deref().unwrap_or(""));
+        put(self.etag.as_deref().unwrap_or(""));
+        put(&self.tags.len().to_string());
+        for tag in self.tags.iter() {
+            put(tag);
         }
         out.extend_from_slice(&self.body);
         out
     }
 
     fn decode(bytes: &[u8]) -> Option<Cached> {
-        let mut rest = bytes;
+        let stamp = u64::from_be_bytes(bytes.get(..8)?.try_into().ok()?);
+        let mut rest = bytes.get(8..)?;
         let mut take = || -> Option<String> {
             let len = usize::from(u16::from_be_bytes([*rest.first()?, *rest.get(1)?]));
             let text = std::str::from_utf8(rest.get(2..2 + len)?).ok()?.to_owned();
@@ -57,7 +84,9 @@ impl Cached {
         };
         let content_type = Some(take()?).filter(|s| !s.is_empty());
         let etag = Some(take()?).filter(|s| !s.is_empty());
-        Some(Cached { content_type, etag, body: Bytes::copy_from_slice(rest) })
+        let count: usize = take()?.parse().ok()?;
+        let tags: Vec<String> = (0..count).map(|_| take()).collect::<Option<_>>()?;
+        Some(Cached { content_type, etag, body: Bytes::copy_from_slice(rest), tags: tags.into(), stamp })
     }
 }
 
@@ -71,23 +100,34 @@ pub struct Stats {
     pub bypassed: AtomicU64,
     /// L1 entries dropped for size (not for expiry or invalidation).
     pub l1_evictions: AtomicU64,
+    /// Entries found stale (a tag changed since they were loaded).
+    pub invalidated: AtomicU64,
 }
 
 #[derive(Clone)]
 pub struct Cache {
     l1: moka::future::Cache<String, Cached>,
-    /// The local generation, used when there is no Redis.
-    generation: Arc<AtomicU64>,
+    /// Without Redis: the stamp counter and each changed tag's version.
+    clock: Arc<AtomicU64>,
+    versions: moka::future::Cache<String, u64>,
     l2: Option<RedisTier>,
     pub stats: Arc<Stats>,
 }
 
-/// Where a cacheable read stands.
+/// What the cache did with a read.
 pub enum Lookup {
-    /// Cache this read under the key.
-    Key(String),
+    /// Served from a fresh entry, or loaded now and cached.
+    Found(Cached),
+    /// The load's response is not cacheable (an error, a redirect).
+    NotCacheable,
     /// Caching is unavailable (shared tier down): go to the database.
     Bypass,
+}
+
+#[derive(Debug, Clone, Copy)]
+enum Miss {
+    NotCacheable,
+    Unavailable,
 }
 
 impl Cache {
@@ -104,20 +144,103 @@ impl Cache {
                 }
             })
             .build();
-        Cache { l1, generation: Arc::new(AtomicU64::new(0)), l2, stats }
+        // Only expiry may forget a version (an evicted one would make the
+        // entries it invalidated fresh again); they outlive every entry.
+        let versions = moka::future::Cache::builder().time_to_live(ttl * 2).build();
+        Cache { l1, clock: Arc::new(AtomicU64::new(0)), versions, l2, stats }
     }
 
     pub fn redis(&self) -> Option<&RedisTier> {
         self.l2.as_ref()
     }
 
-    /// The full cache key for a request key, including the current generation.
-    pub async fn lookup(&self, request_key: &str) -> Lookup {
+    /// A stamp newer than every version set so far.
+    async fn stamp(&self) -> Option<u64> {
         match &self.l2 {
-            None => Lookup::Key(format!("{}:{request_key}", self.generation.load(Ordering::Acquire))),
-            Some(redis) => match redis.generation().await {
-                Some(generation) => Lookup::Key(format!("{generation}:{request_key}")),
+            None => Some(self.clock.fetch_add(1, Ordering::AcqRel) + 1),
+            Some(redis) => redis.now_micros().await,
+        }
+    }
+
+    /// Whether no tag of `entry` changed since it was loaded; `None` when
+    /// that cannot be known (Redis unavailable).
+    async fn fresh(&self, entry: &Cached) -> Option<bool> {
+        let names = || std::iter::once(tags::EVERYTHING).chain(entry.tags.iter().map(String::as_str));
+        match &self.l2 {
+            None => {
+                for name in names() {
+                    if self.versions.get(name).await.is_some_and(|v| v >= entry.stamp) {
+                        return Some(false);
+                    }
+                }
+                Some(true)
+            }
+            Some(redis) => {
+                let versions = redis.tag_versions(names()).await?;
+                Some(versions.iter().all(|v| v.is_none_or(|v| v < entry.stamp)))
+            }
+        }
+    }
+
+    /// Returns a fresh cached value for `key`, or runs `load` once for all
+    /// concurrent callers (stampede protection) and caches its `Some` result.
+    pub async fn get_or_load<F>(&self, key: &str, load: F) -> Lookup
+    where
+        F: Future<Output = Option<Cached>> + Send,
+    {
+        if let Some(hit) = self.l1.get(key).await {
+            match self.fresh(&hit).await {
+                Some(true) => {
+                    self.stats.l1_hits.fetch_add(1, Ordering::Relaxed);
+                    return Lookup::Found(hit);
+                }
+                Some(false) => {
+                    self.stats.invalidated.fetch_add(1, Ordering::Relaxed);
+                    self.l1.invalidate(key).await;
+                }
                 None => {
+                    self.stats.bypassed.fetch_add(1, Ordering::Relaxed);
+                    return Lookup::Bypass;
+                }
+            }
+        }
+        self.stats.l1_misses.fetch_add(1, Ordering::Relaxed);
+        let this = self.clone();
+        let owned_key = key.to_owned();
+        let loaded = self
+            .l1
+            .try_get_with(owned_key.clone(), async move {
+                if let Some(redis) = &this.l2 {
+                    let started = std::time::Instant::now();
+                    let found = redis.get(&owned_key).await.and_then(|b| Cached::decode(&b));
+                    metrics::histogram!("herald_cache_load_seconds", "level" => "l2")
+                        .record(started.elapsed().as_secs_f64());
+                    if let Some(hit) = found
+                        && this.fresh(&hit).await == Some(true)
+                    {
+                        this.stats.l2_hits.fetch_add(1, Ordering::Relaxed);
+                        return Ok(hit);
+                    }
+                    this.stats.l2_misses.fetch_add(1, Ordering::Relaxed);
+                }
+                let stamp = this.stamp().await.ok_or(Miss::Unavailable)?;
+                let started = std::time::Instant::now();
+                let loaded = load.await;
+                metrics::histogram!("herald_cache_load_seconds", "level" => "origin")
+                    .record(started.elapsed().as_secs_f64());
+                let mut value = loaded.ok_or(Miss::NotCacheable)?;
+                value.stamp = stamp;
+                if let Some(redis) = &this.l2 {
+                    redis.set(&owned_key, value.encode()).await;
+                }
+                Ok(value)
+            })
+            .await;
+        match loaded {
+            Ok(value) => Lookup::Found(value),
+            Err(miss) => match *miss {
+                Miss::NotCacheable => Lookup::NotCacheable,
+                Miss::Unavailable => {
                     self.stats.bypassed.fetch_add(1, Ordering::Relaxed);
                     Lookup::Bypass
                 }
@@ -125,57 +248,17 @@ impl Cache {
         }
     }
 
-    /// Returns the cached value for `key`, or runs `load` once for all
-    /// concurrent callers (stampede protection) and caches its `Some` result.
-    pub async fn get_or_load<F>(&self, key: &str, load: F) -> Option<Cached>
-    where
-        F: Future<Output = Option<Cached>> + Send,
-    {
-        if let Some(hit) = self.l1.get(key).await {
-            self.stats.l1_hits.fetch_add(1, Ordering::Relaxed);
-            return Some(hit);
-        }
-        self.stats.l1_misses.fetch_add(1, Ordering::Relaxed);
-        let l2 = self.l2.clone();
-        let stats = Arc::clone(&self.stats);
-        let owned_key = key.to_owned();
-        let loaded = self
-            .l1
-            .try_get_with(owned_key.clone(), async move {
-                if let Some(redis) = &l2 {
-                    let started = std::time::Instant::now();
-                    let found = redis.get(&owned_key).await;
-                    metrics::histogram!("herald_cache_load_seconds", "level" => "l2")
-                        .record(started.elapsed().as_secs_f64());
-                    if let Some(hit) = found.and_then(|b| Cached::decode(&b)) {
-                        stats.l2_hits.fetch_add(1, Ordering::Relaxed);
-                        return Ok(hit);
-                    }
-                    stats.l2_misses.fetch_add(1, Ordering::Relaxed);
+    /// Makes every entry depending on one of `names` stale, on this instance
+    /// and (through Redis) on all.
+    pub async fn invalidate(&self, names: &[String]) {
+        match &self.l2 {
+            None => {
+                let version = self.clock.fetch_add(1, Ordering::AcqRel) + 1;
+                for name in names {
+                    self.versions.insert(name.clone(), version).await;
                 }
-                let started = std::time::Instant::now();
-                let loaded = load.await;
-                metrics::histogram!("herald_cache_load_seconds", "level" => "origin")
-                    .record(started.elapsed().as_secs_f64());
-                match loaded {
-                    Some(value) => {
-                        if let Some(redis) = &l2 {
-                            redis.set(&owned_key, value.encode()).await;
-                        }
-                        Ok(value)
-                    }
-                    None => Err(NotCacheable),
-                }
-            })
-            .await;
-        loaded.ok()
-    }
-
-    /// Invalidates every cached read (on this instance and, through Redis, on all).
-    pub async fn bump(&self) {
-        self.generation.fetch_add(1, Ordering::AcqRel);
-        if let Some(redis) = &self.l2 {
-            redis.bump().await;
+            }
+            Some(redis) => redis.bump_tags(names).await,
         }
     }
 
@@ -184,35 +267,77 @@ impl Cache {
     }
 }
 
-/// The loader's answer when the response must not be cached (it is then
-/// served to the caller that loaded it only).
-#[derive(Debug, Clone, Copy)]
-pub struct NotCacheable;
-
-impl std::fmt::Display for NotCacheable {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str("not cacheable")
+impl ChangeListener for Cache {
+    fn changed<'a>(&'a self, changes: &'a [Change]) -> BoxFuture<'a, ()> {
+        Box::pin(self.invalidate_changes(changes))
     }
 }
 
-impl std::error::Error for NotCacheable {}
+impl Cache {
+    async fn invalidate_changes(&self, changes: &[Change]) {
+        self.invalidate(&tags::invalidated_by(changes)).await;
+    }
+}
 
 #[cfg(test)]
 mod tests {
     use super::*;
 
-    #[test]
-    fn cached_responses_survive_the_redis_encoding() {
-        let value = Cached {
+    fn entry(body: &'static str, tags: &[&str]) -> Cached {
+        Cached {
             content_type: Some("application/json".into()),
             etag: Some("\"abc\"".into()),
-            body: Bytes::from_static(b"{\"x\":1}"),
-        };
+            body: Bytes::from_static(body.as_bytes()),
+            tags: tags.iter().map(|t| (*t).to_owned()).collect(),
+            stamp: 0,
+        }
+    }
+
+    #[test]
+    fn cached_responses_survive_the_redis_encoding() {
+        let mut value = entry("{\"x\":1}", &["post:1", "list:tag:rust"]);
+        value.stamp = 1_700_000_000_000_000;
         let back = Cached::decode(&value.encode()).unwrap();
         assert_eq!(back.content_type, value.content_type);
         assert_eq!(back.etag, value.etag);
         assert_eq!(back.body, value.body);
+        assert_eq!(back.tags, value.tags);
+        assert_eq!(back.stamp, value.stamp);
         assert!(Cached::decode(&[0]).is_none());
+    }
+
+    async fn load(cache: &Cache, key: &str, body: &'static str, tags: &'static [&'static str]) -> Bytes {
+        match cache.get_or_load(key, async move { Some(entry(body, tags)) }).await {
+            Lookup::Found(found) => found.body,
+            _ => panic!("expected a cached value"),
+        }
+    }
+
+    #[tokio::test]
+    async fn a_change_reloads_the_entries_sharing_its_tags_and_keeps_the_others() {
+        let cache = Cache::new(1 << 20, Duration::from_secs(60), None);
+        assert_eq!(load(&cache, "a", "a1", &["post:1"]).await, "a1");
+        assert_eq!(load(&cache, "b", "b1", &["post:2"]).await, "b1");
+        cache.invalidate(&["post:1".to_owned()]).await;
+        assert_eq!(load(&cache, "a", "a2", &["post:1"]).await, "a2", "a depends on post:1");
+        assert_eq!(load(&cache, "b", "b2", &["post:2"]).await, "b1", "b does not");
+        cache.invalidate(&[tags::EVERYTHING.to_owned()]).await;
+        assert_eq!(load(&cache, "b", "b3", &["post:2"]).await, "b3", "everything reaches every entry");
+    }
+
+    #[tokio::test]
+    async fn a_change_during_a_load_leaves_that_load_stale() {
+        let cache = Cache::new(1 << 20, Duration::from_secs(60), None);
+        let racing = cache.clone();
+        let loaded = cache
+            .get_or_load("a", async move {
+                // The write commits and invalidates while this load is reading.
+                racing.invalidate(&["post:1".to_owned()]).await;
+                Some(entry("old", &["post:1"]))
+            })
+            .await;
+        assert!(matches!(loaded, Lookup::Found(_)));
+        assert_eq!(load(&cache, "a", "new", &["post:1"]).await, "new");
     }
 
     #[tokio::test]
@@ -223,18 +348,19 @@ mod tests {
             .map(|_| {
                 let (cache, loads) = (cache.clone(), Arc::clone(&loads));
                 tokio::spawn(async move {
-                    cache
+                    let found = cache
                         .get_or_load("k", async move {
                             loads.fetch_add(1, Ordering::SeqCst);
                             tokio::time::sleep(Duration::from_millis(20)).await;
-                            Some(Cached { content_type: None, etag: None, body: Bytes::from_static(b"v") })
+                            Some(entry("v", &[]))
                         })
-                        .await
+                        .await;
+                    matches!(found, Lookup::Found(_))
                 })
             })
             .collect();
         for task in tasks {
-            assert!(task.await.unwrap().is_some());
+            assert!(task.await.unwrap());
         }
         assert_eq!(loads.load(Ordering::SeqCst), 1);
     }

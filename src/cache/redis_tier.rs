@@ -1,4 +1,4 @@
-//! The Redis tier: shared cached responses and the shared generation. Every
+//! The Redis tier: shared cached responses and the tag versions that invalidate them. Every
 //! command has a short timeout and goes through the circuit breaker, so a
 //! slow or absent Redis degrades caching, never requests.
 
@@ -14,6 +14,18 @@ use super::Breaker;
 const COMMAND_TIMEOUT: Duration = Duration::from_millis(150);
 
 static GCRA: std::sync::OnceLock<redis::Script> = std::sync::OnceLock::new();
+static BUMP: std::sync::OnceLock<redis::Script> = std::sync::OnceLock::new();
+
+/// Sets each key to Redis's time in µs (plus one, so a load stamped in the
+/// same microsecond counts as older) with the given expiry.
+const BUMP_LUA: &str = r#"
+local t = redis.call('TIME')
+local now = tonumber(t[1]) * 1000000 + tonumber(t[2]) + 1
+for _, key in ipairs(KEYS) do
+  redis.call('SET', key, string.format('%d', now), 'EX', ARGV[1])
+end
+return #KEYS
+"#;
 
 /// Generic cell rate algorithm over one key holding the theoretical arrival
 /// time (µs). Burst = the per-minute limit.
@@ -103,18 +115,36 @@ impl RedisTier {
         }
     }
 
-    fn generation_key(&self) -> String {
-        format!("{}:cache:generation", self.namespace)
+    fn tag_key(&self, tag: &str) -> String {
+        format!("{}:cache:tag:{tag}", self.namespace)
     }
 
-    pub async fn generation(&self) -> Option<u64> {
-        let key = self.generation_key();
-        self.run(|mut c| async move { c.get::<_, Option<u64>>(key).await }).await.map(|g| g.unwrap_or(0))
+    /// Redis's clock in µs: the one clock every instance shares, and one
+    /// that survives a Redis restart (a counter would start again from 0).
+    pub async fn now_micros(&self) -> Option<u64> {
+        let (secs, micros): (u64, u64) =
+            self.run(|mut c| async move { redis::cmd("TIME").query_async(&mut c).await }).await?;
+        Some(secs * 1_000_000 + micros)
     }
 
-    pub async fn bump(&self) {
-        let key = self.generation_key();
-        if self.run(|mut c| async move { c.incr::<_, _, u64>(key, 1).await }).await.is_none() {
+    /// The versions (change times) of `tags`; `None` for a tag not changed recently.
+    pub async fn tag_versions<'a>(&self, tags: impl Iterator<Item = &'a str>) -> Option<Vec<Option<u64>>> {
+        let keys: Vec<String> = tags.map(|t| self.tag_key(t)).collect();
+        self.run(|mut c| async move { redis::cmd("MGET").arg(&keys).query_async(&mut c).await }).await
+    }
+
+    /// Sets every tag's version to Redis's current time, atomically, for
+    /// twice the entry TTL (an entry never outlives the versions that can
+    /// invalidate it).
+    pub async fn bump_tags(&self, tags: &[String]) {
+        let script = BUMP.get_or_init(|| redis::Script::new(BUMP_LUA));
+        let mut invocation = script.prepare_invoke();
+        for tag in tags {
+            invocation.key(self.tag_key(tag));
+        }
+        invocation.arg(self.ttl_secs * 2);
+        let done: Option<i64> = self.run(|mut c| async move { invocation.invoke_async(&mut c).await }).await;
+        if done.is_none() {
             tracing::warn!("could not invalidate the shared cache; entries expire by TTL");
         }
     }

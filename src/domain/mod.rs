@@ -3,6 +3,7 @@
 
 mod account;
 pub mod brief;
+pub mod change;
 mod common_passwords;
 pub mod post;
 mod validation;

@@ -9,10 +9,12 @@ use utoipa::{IntoParams, ToSchema};
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
+use super::cache_tags;
 use super::extract::{AuthUser, ValidJson, ValidQuery};
 use super::posts::PROBLEM;
 use super::problem::{ApiError, Problem};
 use crate::app::AppState;
+use crate::cache::CacheTags;
 use crate::service::categories::{self, CategoryInput};
 use crate::store::categories::CategoryRow;
 
@@ -65,8 +67,11 @@ impl From<CategoryBody> for CategoryInput {
 
 /// All categories with their published-post counts.
 #[utoipa::path(get, path = "/api/v1/categories", tag = "categories", responses((status = 200, body = Vec<CategoryView>)))]
-async fn list_categories(State(state): State<AppState>) -> Result<Json<Vec<CategoryView>>, ApiError> {
-    Ok(Json(categories::list(&state).await?.into_iter().map(Into::into).collect()))
+async fn list_categories(
+    State(state): State<AppState>,
+) -> Result<(CacheTags, Json<Vec<CategoryView>>), ApiError> {
+    let all = categories::list(&state).await?;
+    Ok((cache_tags::categories(), Json(all.into_iter().map(Into::into).collect())))
 }
 
 /// Create a category (editors).
@@ -88,8 +93,8 @@ async fn create_category(
 async fn get_category(
     State(state): State<AppState>,
     Path(slug): Path<String>,
-) -> Result<Json<CategoryView>, ApiError> {
-    Ok(Json(categories::get(&state, &slug).await?.into()))
+) -> Result<(CacheTags, Json<CategoryView>), ApiError> {
+    Ok((cache_tags::categories(), Json(categories::get(&state, &slug).await?.into())))
 }
 
 /// Change a category (editors).
@@ -141,11 +146,12 @@ pub struct TagParams {
 async fn list_tags(
     State(state): State<AppState>,
     ValidQuery(params): ValidQuery<TagParams>,
-) -> Result<Json<Vec<TagView>>, ApiError> {
+) -> Result<(CacheTags, Json<Vec<TagView>>), ApiError> {
     let limit = params.limit.unwrap_or(100);
     if !(1..=1000).contains(&limit) {
         return Err(crate::service::Error::invalid("limit", "out_of_range", "must be 1 to 1000").into());
     }
     let tags = categories::tags(&state, limit).await?;
-    Ok(Json(tags.into_iter().map(|t| TagView { tag: t.tag, post_count: t.post_count }).collect()))
+    let views = tags.into_iter().map(|t| TagView { tag: t.tag, post_count: t.post_count }).collect();
+    Ok((cache_tags::tag_list(), Json(views)))
 }

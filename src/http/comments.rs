@@ -9,10 +9,12 @@ use utoipa::{IntoParams, ToSchema};
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
+use super::cache_tags;
 use super::extract::{AuthUser, MaybeAuthUser, PathId, ValidJson, ValidQuery};
 use super::posts::{AuthorView, PROBLEM};
 use super::problem::{ApiError, Problem};
 use crate::app::AppState;
+use crate::cache::CacheTags;
 use crate::service::comments;
 use crate::store::comments::CommentRow;
 
@@ -83,7 +85,7 @@ async fn list_comments(
     MaybeAuthUser(actor): MaybeAuthUser,
     PathId(post_id): PathId,
     ValidQuery(params): ValidQuery<ListParams>,
-) -> Result<Json<CommentPage>, ApiError> {
+) -> Result<(CacheTags, Json<CommentPage>), ApiError> {
     let limit = params.limit.unwrap_or(50);
     if !(1..=100).contains(&limit) {
         return Err(crate::service::Error::invalid("limit", "out_of_range", "must be 1 to 100").into());
@@ -96,7 +98,8 @@ async fn list_comments(
     };
     let (rows, more) = comments::list(&state, actor.as_ref(), post_id, after, limit).await?;
     let next_cursor = if more { rows.last().map(|c| c.comment_id.to_string()) } else { None };
-    Ok(Json(CommentPage { items: rows.into_iter().map(Into::into).collect(), next_cursor }))
+    let page = CommentPage { items: rows.into_iter().map(Into::into).collect(), next_cursor };
+    Ok((cache_tags::comments(post_id), Json(page)))
 }
 
 #[derive(Debug, Deserialize, ToSchema)]

@@ -4,6 +4,7 @@
 
 mod api_keys;
 mod auth;
+mod cache_tags;
 mod caching;
 mod categories;
 mod comments;

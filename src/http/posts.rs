@@ -14,9 +14,11 @@ use utoipa::{IntoParams, ToSchema};
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
+use super::cache_tags;
 use super::extract::{AuthUser, IfMatch, MaybeAuthUser, PathId, ValidJson, ValidQuery, etag};
 use super::problem::{ApiError, Problem};
 use crate::app::AppState;
+use crate::cache::CacheTags;
 use crate::domain::{ContentType, Platform, PostStatus, Tags, ValidationError};
 use crate::service::posts::{self, BySlug, PostInput};
 use crate::store::post_views::{Cursor, CursorKey, PostQuery, PostViewRow, Sort, cursor_of};
@@ -170,7 +172,8 @@ impl From<PostViewRow> for PostListItem {
 /// A post response with its `ETag`.
 pub(super) fn with_etag(status: StatusCode, row: PostViewRow) -> Response {
     let version = row.version;
-    (status, [etag(version)], Json(PostView::from(row))).into_response()
+    let depends_on = cache_tags::post(&row, true);
+    (status, [etag(version)], depends_on, Json(PostView::from(row))).into_response()
 }
 
 #[derive(Debug, Deserialize, ToSchema)]
@@ -573,10 +576,11 @@ async fn list_posts(
     State(state): State<AppState>,
     MaybeAuthUser(actor): MaybeAuthUser,
     ValidQuery(params): ValidQuery<ListParams>,
-) -> Result<Json<PostPage>, ApiError> {
+) -> Result<(CacheTags, Json<PostPage>), ApiError> {
     let base = PostQuery::new(posts::viewer_of(actor.as_ref()), state.clock.now());
     let (query, include_total) = to_query(params, base)?;
     let (rows, more) = posts::list(&state, &query).await?;
     let total = if include_total { Some(posts::count(&state, &query).await?) } else { None };
-    Ok(Json(page(&query, rows, more, total)))
+    let depends_on = cache_tags::listing(&query, &rows, true);
+    Ok((depends_on, Json(page(&query, rows, more, total))))
 }

@@ -7,10 +7,12 @@ use utoipa::{IntoParams, ToSchema};
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
+use super::cache_tags;
 use super::extract::{AuthUser, MaybeAuthUser, ValidQuery};
 use super::posts::{PROBLEM, PostPage, page};
 use super::problem::{ApiError, Problem};
 use crate::app::AppState;
+use crate::cache::CacheTags;
 use crate::service::{posts, profiles};
 use crate::store::post_views::PostQuery;
 use crate::store::profiles::ProfileRow;
@@ -53,8 +55,8 @@ async fn get_profile(
     State(state): State<AppState>,
     MaybeAuthUser(actor): MaybeAuthUser,
     Path(username): Path<String>,
-) -> Result<Json<ProfileView>, ApiError> {
-    Ok(Json(profiles::get(&state, actor.as_ref(), &username).await?.into()))
+) -> Result<(CacheTags, Json<ProfileView>), ApiError> {
+    Ok((cache_tags::profile(&username), Json(profiles::get(&state, actor.as_ref(), &username).await?.into())))
 }
 
 /// Follow a user (idempotent).

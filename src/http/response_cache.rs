@@ -1,5 +1,8 @@
-//! Read-through caching of anonymous reads under `/api`, and invalidation
-//! on every successful write.
+//! Read-through caching of anonymous reads under `/api`. Each handler
+//! declares what its response depends on (`CacheTags` in the response's
+//! extensions); writes invalidate through the services' change feed, so a
+//! response is reloaded only when something it shows has changed. A
+//! response that declares nothing is reloaded after any write.
 //!
 //! Only requests without credentials are cached, so per-viewer data (liked,
 //! favorited, following, one's own drafts) is never served to anyone else.
@@ -16,7 +19,7 @@ use axum::response::{IntoResponse, Response};
 
 use super::caching;
 use crate::app::AppState;
-use crate::cache::{Cached, Lookup};
+use crate::cache::{CacheTags, Cached, Lookup, tags};
 
 const MAX_CACHED_BODY: usize = 1024 * 1024;
 
@@ -36,19 +39,10 @@ fn request_key(request: &Request) -> String {
 }
 
 pub async fn cache_reads(State(state): State<AppState>, request: Request, next: Next) -> Response {
-    let method = request.method().clone();
     if !cacheable(&request) {
-        let response = next.run(request).await;
-        let write = !matches!(method, Method::GET | Method::HEAD | Method::OPTIONS);
-        if write && response.status().is_success() {
-            state.cache.bump().await;
-        }
-        return response;
+        return next.run(request).await;
     }
-    let key = match state.cache.lookup(&request_key(&request)).await {
-        Lookup::Key(key) => key,
-        Lookup::Bypass => return next.run(request).await,
-    };
+    let key = request_key(&request);
     let if_none_match = request.headers().get(header::IF_NONE_MATCH).cloned();
     let (mut parts, _) = request.into_parts();
     parts.headers.remove(header::IF_NONE_MATCH);
@@ -58,7 +52,7 @@ pub async fn cache_reads(State(state): State<AppState>, request: Request, next: 
     let uncached: Arc<Mutex<Option<Response>>> = Arc::default();
     let slot = Arc::clone(&uncached);
     let (loader_parts, loader_next) = (parts.clone(), next.clone());
-    let cached = state
+    let lookup = state
         .cache
         .get_or_load(&key, async move {
             let response = loader_next.run(Request::from_parts(loader_parts, Body::empty())).await;
@@ -72,20 +66,42 @@ pub async fn cache_reads(State(state): State<AppState>, request: Request, next: 
                 return None;
             }
             let (head, body) = response.into_parts();
+            let depends_on = match head.extensions.get::<CacheTags>() {
+                Some(CacheTags(declared)) => declared.clone(),
+                None => vec![tags::WRITES.to_owned()],
+            };
             let body = axum::body::to_bytes(body, MAX_CACHED_BODY).await.ok()?;
             let text =
                 |name| head.headers.get(name).and_then(|v: &HeaderValue| v.to_str().ok()).map(str::to_owned);
-            Some(Cached { content_type: text(header::CONTENT_TYPE), etag: text(header::ETAG), body })
+            Some(Cached {
+                content_type: text(header::CONTENT_TYPE),
+                etag: text(header::ETAG),
+                body,
+                tags: depends_on.into(),
+                stamp: 0,
+            })
         })
         .await;
-    let Some(cached) = cached else {
-        if let Some(response) = uncached.lock().unwrap_or_else(|p| p.into_inner()).take() {
-            return response;
+    match lookup {
+        Lookup::Found(cached) => respond(&state, cached, if_none_match),
+        Lookup::NotCacheable => {
+            let own = uncached.lock().unwrap_or_else(|p| p.into_inner()).take();
+            match own {
+                Some(response) => response,
+                // Another request's load was not cacheable; make our own.
+                None => next.run(restore(parts, if_none_match)).await,
+            }
         }
-        // Another request's load was not cacheable; make our own.
-        return next.run(Request::from_parts(parts, Body::empty())).await;
-    };
-    respond(&state, cached, if_none_match)
+        Lookup::Bypass => next.run(restore(parts, if_none_match)).await,
+    }
+}
+
+/// The request as it came (with its `If-None-Match`), for the handler itself.
+fn restore(mut parts: axum::http::request::Parts, if_none_match: Option<HeaderValue>) -> Request {
+    if let Some(value) = if_none_match {
+        parts.headers.insert(header::IF_NONE_MATCH, value);
+    }
+    Request::from_parts(parts, Body::empty())
 }
 
 fn respond(state: &AppState, cached: Cached, if_none_match: Option<HeaderValue>) -> Response {

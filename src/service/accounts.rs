@@ -3,6 +3,7 @@
 use super::sessions::{self, SignedIn};
 use super::{Actor, Error};
 use crate::app::AppState;
+use crate::domain::change::Change;
 use crate::domain::{
     AvatarUrl, Bio, DisplayName, Email, Password, Role, Scope, Username, ValidationError, Validator,
 };
@@ -68,6 +69,8 @@ pub async fn register(state: &AppState, input: &Registration) -> Result<SignedIn
     let account = insert_account(&mut tx, &valid, &hash, role, now).await?;
     let tokens = sessions::open_session(state, &mut tx, &account, now).await?;
     tx.commit().await?;
+    let name = account.username.clone();
+    state.changes.publish(&[Change::Profile { old_username: name.clone(), new_username: name }]).await;
     tracing::info!(account_id = account.account_id, "account registered");
     Ok(SignedIn { account, tokens })
 }
@@ -88,6 +91,8 @@ pub async fn create_account(
     let mut tx = state.db.begin().await?;
     let account = insert_account(&mut tx, &valid, &hash, role, now).await?;
     tx.commit().await?;
+    let name = account.username.clone();
+    state.changes.publish(&[Change::Profile { old_username: name.clone(), new_username: name }]).await;
     Ok(account)
 }
 
@@ -248,6 +253,8 @@ pub async fn update_me(state: &AppState, actor: &Actor, changes: &ProfileChanges
             .await?;
     }
     tx.commit().await?;
+    let change = Change::Profile { old_username: current.username, new_username: account.username.clone() };
+    state.changes.publish(&[change]).await;
     Ok(account)
 }
 
@@ -322,6 +329,8 @@ pub async fn administer(
         session_store::revoke_all(&mut tx, id, None, "account disabled", now).await?;
     }
     tx.commit().await?;
+    // A disabled author's posts leave every listing: too wide to enumerate.
+    state.changes.publish(&[Change::Everything]).await;
     tracing::info!(target: "security", account_id = id, by = actor.account_id, role = %account.role,
         disabled = account.disabled, "account administered");
     Ok(account)

@@ -2,6 +2,7 @@
 
 use super::{Actor, Error};
 use crate::app::AppState;
+use crate::domain::change::Change;
 use crate::domain::{Scope, Slug, ValidationError, Validator};
 use crate::store::categories::{self, CategoryRow, TagCount};
 
@@ -71,6 +72,7 @@ pub async fn create(state: &AppState, actor: &Actor, input: &CategoryInput) -> R
     let mut tx = state.db.begin().await?;
     categories::insert(&mut tx, &slug, &name, &description, state.clock.now()).await.map_err(conflict)?;
     tx.commit().await?;
+    state.changes.publish(&[Change::Category { old_slug: None, new_slug: Some(slug.clone()) }]).await;
     get(state, &slug).await
 }
 
@@ -98,6 +100,8 @@ pub async fn update(
         .await
         .map_err(conflict)?;
     tx.commit().await?;
+    let change = Change::Category { old_slug: Some(current.slug.clone()), new_slug: Some(new_slug.clone()) };
+    state.changes.publish(&[change]).await;
     get(state, &new_slug).await
 }
 
@@ -109,6 +113,7 @@ pub async fn delete(state: &AppState, actor: &Actor, slug: &str) -> Result<(), E
     let mut tx = state.db.begin().await?;
     categories::delete(&mut tx, current.category_id).await?;
     tx.commit().await?;
+    state.changes.publish(&[Change::Category { old_slug: Some(current.slug), new_slug: None }]).await;
     Ok(())
 }
 

@@ -4,6 +4,7 @@
 use super::posts::get as get_post;
 use super::{Actor, Error};
 use crate::app::AppState;
+use crate::domain::change::Change;
 use crate::domain::{Scope, ValidationError};
 use crate::store::comments::{self, CommentOwner, CommentRow};
 
@@ -75,6 +76,7 @@ pub async fn create(
     let comment_id =
         comments::insert(&mut tx, post_id, actor.account_id, parent_id, &body, state.clock.now()).await?;
     tx.commit().await?;
+    state.changes.publish(&[Change::Comments { post: post_id }]).await;
     find(state, Some(actor), comment_id).await
 }
 
@@ -114,18 +116,20 @@ pub async fn edit(
 ) -> Result<CommentRow, Error> {
     let body = parse_body(body)?;
     let mut tx = state.db.begin().await?;
-    owned(state, &mut tx, actor, comment_id, false).await?;
+    let comment = owned(state, &mut tx, actor, comment_id, false).await?;
     comments::update_body(&mut tx, comment_id, &body, state.clock.now()).await?;
     tx.commit().await?;
+    state.changes.publish(&[Change::Comments { post: comment.post_id }]).await;
     find(state, Some(actor), comment_id).await
 }
 
 #[tracing::instrument(level = "debug", name = "service.comments.delete", skip_all)]
 pub async fn delete(state: &AppState, actor: &Actor, comment_id: i64) -> Result<(), Error> {
     let mut tx = state.db.begin().await?;
-    owned(state, &mut tx, actor, comment_id, false).await?;
+    let comment = owned(state, &mut tx, actor, comment_id, false).await?;
     comments::delete(&mut tx, comment_id).await?;
     tx.commit().await?;
+    state.changes.publish(&[Change::Comments { post: comment.post_id }]).await;
     Ok(())
 }
 
@@ -137,9 +141,10 @@ pub async fn set_hidden(
     hidden: bool,
 ) -> Result<CommentRow, Error> {
     let mut tx = state.db.begin().await?;
-    owned(state, &mut tx, actor, comment_id, true).await?;
+    let comment = owned(state, &mut tx, actor, comment_id, true).await?;
     comments::set_hidden(&mut tx, comment_id, hidden, state.clock.now()).await?;
     tx.commit().await?;
+    state.changes.publish(&[Change::Comments { post: comment.post_id }]).await;
     find(state, Some(actor), comment_id).await
 }
 

@@ -8,6 +8,7 @@ pub mod actor;
 pub mod analysis;
 pub mod api_keys;
 pub mod categories;
+pub mod changes;
 pub mod comments;
 pub mod generation;
 pub mod posts;

@@ -6,13 +6,14 @@ use chrono::{DateTime, Utc};
 use super::{Actor, Error};
 use crate::app::AppState;
 use crate::content::markdown;
+use crate::domain::change::{Change, Listed};
 use crate::domain::post::parse_list;
 use crate::domain::{
     ContentType, Excerpt, Platform, PostBody, PostStatus, PostTitle, Scope, Slug, Tags, Transition,
     ValidationError, Validator,
 };
 use crate::store::post_views::{self, PostQuery, PostViewRow, Viewer};
-use crate::store::posts::{self, PostRow, SlugTarget};
+use crate::store::posts::{self, ListingRow, PostRow, SlugTarget};
 use crate::store::{Tx, categories};
 
 /// What a client sent to create or change a post; `None` leaves a field as
@@ -123,6 +124,7 @@ pub async fn get(state: &AppState, actor: Option<&Actor>, post_id: i64) -> Resul
     let mut query = PostQuery::new(viewer_of(actor), now);
     query.post_id = Some(post_id);
     query.limit = 1;
+    query.with_text = true;
     let row = post_views::find(&state.db, &query).await?.into_iter().next();
     row.map(|r| effective(r, now)).ok_or(Error::NotFound { what: "post" })
 }
@@ -184,8 +186,19 @@ pub async fn count(state: &AppState, query: &PostQuery) -> Result<i64, Error> {
 
 /// Publishes every scheduled post whose time has come; returns how many.
 /// Idempotent, so every instance may run it.
-pub async fn publish_due(state: &AppState) -> Result<u64, Error> {
-    Ok(posts::publish_due(&state.db, state.clock.now()).await?)
+pub async fn publish_due(state: &AppState) -> Result<usize, Error> {
+    let now = state.clock.now();
+    let published = posts::publish_due(&state.db, now).await?;
+    if published.is_empty() {
+        return Ok(0);
+    }
+    let changes: Vec<Change> = posts::listings(&state.db, &published)
+        .await?
+        .into_iter()
+        .map(|row| Change::Post { id: row.post_id, before: None, after: Some(listed(row, now)) })
+        .collect();
+    state.changes.publish(&changes).await;
+    Ok(published.len())
 }
 
 /// The maintained counts know published posts only, while a scheduled post
@@ -254,7 +267,34 @@ pub async fn create(
     row.post_id = posts::insert(&mut tx, &row).await?;
     posts::insert_revision(&mut tx, &row, actor.account_id, now).await?;
     tx.commit().await?;
+    post_changed(state, row.post_id, None).await?;
     get(state, Some(actor), row.post_id).await
+}
+
+/// How a post stands in listings at `now` (the visibility rule of `effective`).
+fn listed(row: ListingRow, now: DateTime<Utc>) -> Listed {
+    let public = row.status == PostStatus::Published.as_str()
+        || (row.status == PostStatus::Scheduled.as_str() && row.publish_at.is_some_and(|at| at <= now));
+    Listed {
+        public,
+        author: row.author,
+        tags: Tags::split_stored(&row.tags),
+        category: row.category,
+        sort_at: row.sort_at,
+    }
+}
+
+/// How a post stands in listings inside a write, before it changes.
+async fn listed_before(tx: &mut Tx, post_id: i64, now: DateTime<Utc>) -> Result<Option<Listed>, Error> {
+    Ok(posts::listing_in(tx, post_id).await?.map(|row| listed(row, now)))
+}
+
+/// Reports a committed change of post `id` (`before`: how it stood).
+async fn post_changed(state: &AppState, id: i64, before: Option<Listed>) -> Result<(), Error> {
+    let now = state.clock.now();
+    let after = posts::listings(&state.db, &[id]).await?.into_iter().next().map(|row| listed(row, now));
+    state.changes.publish(&[Change::Post { id, before, after }]).await;
+    Ok(())
 }
 
 /// Stores the analysis of the post's text checked against its platforms.
@@ -388,6 +428,7 @@ pub async fn update(
     let now = state.clock.now();
     let mut tx = state.db.begin().await?;
     let mut row = lock_for_change(state, &mut tx, actor, post_id, if_match).await?;
+    let listed_was = listed_before(&mut tx, post_id, now).await?;
     let before = (row.title.clone(), row.body.clone(), row.excerpt.clone());
     if let Some(title) = &valid.title {
         row.title = title.as_ref().to_owned();
@@ -447,6 +488,7 @@ pub async fn update(
         posts::insert_revision(&mut tx, &row, actor.account_id, now).await?;
     }
     tx.commit().await?;
+    post_changed(state, post_id, listed_was).await?;
     get(state, Some(actor), post_id).await
 }
 
@@ -459,8 +501,10 @@ pub async fn delete(
 ) -> Result<(), Error> {
     let mut tx = state.db.begin().await?;
     lock_for_change(state, &mut tx, actor, post_id, if_match).await?;
+    let before = listed_before(&mut tx, post_id, state.clock.now()).await?;
     posts::delete(&mut tx, post_id).await?;
     tx.commit().await?;
+    state.changes.publish(&[Change::Post { id: post_id, before, after: None }]).await;
     Ok(())
 }
 
@@ -482,6 +526,7 @@ pub async fn transition(
     }
     let mut tx = state.db.begin().await?;
     let mut row = lock_for_change(state, &mut tx, actor, post_id, if_match).await?;
+    let listed_was = listed_before(&mut tx, post_id, now).await?;
     let current =
         PostStatus::parse("status", &row.status).map_err(|e| Error::Internal(anyhow::anyhow!("{e}")))?;
     // A scheduled post whose time has passed is already published.
@@ -516,6 +561,7 @@ pub async fn transition(
     row.updated_at = now;
     save(&mut tx, &row, previous).await?;
     tx.commit().await?;
+    post_changed(state, post_id, listed_was).await?;
     get(state, Some(actor), post_id).await
 }
 
@@ -532,6 +578,7 @@ pub async fn set_like(
     let mut tx = state.db.begin().await?;
     posts::set_like(&mut tx, post_id, actor.account_id, liked, state.clock.now()).await?;
     tx.commit().await?;
+    state.changes.publish(&[Change::Liked { post: post_id }]).await;
     get(state, Some(actor), post_id).await
 }
 

@@ -3,6 +3,7 @@
 use super::{Actor, Error};
 use crate::app::AppState;
 use crate::domain::Scope;
+use crate::domain::change::Change;
 use crate::store::profiles::{self, ProfileRow};
 
 #[tracing::instrument(level = "debug", name = "service.profiles.get", skip_all)]
@@ -28,5 +29,8 @@ pub async fn set_follow(
     let mut tx = state.db.begin().await?;
     profiles::set_follow(&mut tx, actor.account_id, target.account_id, follow, state.clock.now()).await?;
     tx.commit().await?;
+    let me = crate::store::accounts::find_by_id(&state.db, actor.account_id).await?;
+    let follower = me.map(|a| a.username).unwrap_or_default();
+    state.changes.publish(&[Change::Follow { follower, followee: target.username.clone() }]).await;
     get(state, Some(actor), username).await
 }

@@ -65,14 +65,17 @@ impl Loader {
         match db {
             Db::Sqlite { write, .. } => {
                 for name in COUNT_TRIGGERS {
-                    let sql: Option<String> =
-                        sqlx::query_scalar("SELECT sql FROM sqlite_master WHERE type = 'trigger' AND name = $1")
-                            .bind(name)
-                            .fetch_optional(write)
-                            .await?;
+                    let sql: Option<String> = sqlx::query_scalar(
+                        "SELECT sql FROM sqlite_master WHERE type = 'trigger' AND name = $1",
+                    )
+                    .bind(name)
+                    .fetch_optional(write)
+                    .await?;
                     if let Some(sql) = sql {
                         saved_triggers.push(sql);
-                        sqlx::query(sqlx::AssertSqlSafe(format!("DROP TRIGGER {name}"))).execute(write).await?;
+                        sqlx::query(sqlx::AssertSqlSafe(format!("DROP TRIGGER {name}")))
+                            .execute(write)
+                            .await?;
                     }
                 }
             }
@@ -93,7 +96,8 @@ impl Loader {
         let per_statement = (MAX_PARAMS / rows.columns.len().max(1)).max(1);
         let mut tx = self.db.begin().await?;
         for chunk in rows.values.chunks(per_statement) {
-            let mut sql = Sql::new(&format!("INSERT INTO {} ({}) VALUES ", rows.table, rows.columns.join(", ")));
+            let mut sql =
+                Sql::new(&format!("INSERT INTO {} ({}) VALUES ", rows.table, rows.columns.join(", ")));
             for (i, row) in chunk.iter().enumerate() {
                 sql.push(if i == 0 { "(" } else { ", (" });
                 for (j, value) in row.iter().enumerate() {
@@ -148,9 +152,12 @@ impl Loader {
                         .execute(pool)
                         .await?;
                 }
-                for (table, id) in [("account", "account_id"), ("post", "post_id"), ("comment", "comment_id"),
-                    ("category", "category_id")]
-                {
+                for (table, id) in [
+                    ("account", "account_id"),
+                    ("post", "post_id"),
+                    ("comment", "comment_id"),
+                    ("category", "category_id"),
+                ] {
                     let sql = format!(
                         "SELECT setval(pg_get_serial_sequence('{table}', '{id}'), \
                          (SELECT COALESCE(MAX({id}), 0) + 1 FROM {table}), false)"

@@ -224,22 +224,66 @@ pub async fn resolve_slug(db: &Db, slug: &str) -> Result<Option<SlugTarget>, Sto
     Ok(moved.map(|(post_id, current_slug)| SlugTarget::Moved { post_id, current_slug }))
 }
 
-/// Publishes every scheduled post whose time has come; returns how many.
+/// Publishes every scheduled post whose time has come; returns their ids.
 /// Idempotent, so any number of instances may run it.
-pub async fn publish_due(db: &Db, now: DateTime<Utc>) -> Result<u64, StoreError> {
+pub async fn publish_due(db: &Db, now: DateTime<Utc>) -> Result<Vec<i64>, StoreError> {
     let mut tx = db.begin().await?;
     let done = on_tx!(&mut tx, |conn| {
-        sqlx::query(
+        sqlx::query_scalar(
             "UPDATE post SET status = 'published', published_at = publish_at, version = version + 1, updated_at = $1
-             WHERE status = 'scheduled' AND publish_at <= $1",
+             WHERE status = 'scheduled' AND publish_at <= $1
+             RETURNING post_id",
         )
         .bind(now)
-        .execute(conn)
-        .await
-        .map(|r| r.rows_affected())
-    })?;
+        .fetch_all(conn)
+        .await?
+    });
     tx.commit().await?;
     Ok(done)
+}
+
+/// What listings need to know of a post: its state, author, tags,
+/// category and listing key.
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct ListingRow {
+    pub post_id: i64,
+    pub status: String,
+    pub publish_at: Option<DateTime<Utc>>,
+    pub author: String,
+    pub tags: String,
+    pub category: Option<String>,
+    pub sort_at: DateTime<Utc>,
+}
+
+const LISTING: &str = "SELECT p.post_id, p.status, p.publish_at, lower(a.username) AS author, p.tags,
+                              c.slug AS category, p.sort_at
+                       FROM post p JOIN account a ON a.account_id = p.author_id
+                       LEFT JOIN category c ON c.category_id = p.category_id";
+
+/// The listing facts of a post, inside a write (before it changes).
+pub async fn listing_in(tx: &mut Tx, post_id: i64) -> Result<Option<ListingRow>, StoreError> {
+    let sql = format!("{LISTING} WHERE p.post_id = $1");
+    Ok(on_tx!(tx, |conn| {
+        sqlx::query_as::<_, ListingRow>(sqlx::AssertSqlSafe(sql)).bind(post_id).fetch_optional(conn).await?
+    }))
+}
+
+/// The listing facts of posts (after a write committed).
+pub async fn listings(db: &Db, post_ids: &[i64]) -> Result<Vec<ListingRow>, StoreError> {
+    let mut rows = Vec::with_capacity(post_ids.len());
+    for chunk in post_ids.chunks(500) {
+        let placeholders: Vec<String> = (1..=chunk.len()).map(|i| format!("${i}")).collect();
+        let sql = format!("{LISTING} WHERE p.post_id IN ({})", placeholders.join(", "));
+        let found: Vec<ListingRow> = on_pool!(db, read, |pool| {
+            let mut query = sqlx::query_as::<_, ListingRow>(sqlx::AssertSqlSafe(sql));
+            for id in chunk {
+                query = query.bind(*id);
+            }
+            query.fetch_all(pool).await?
+        });
+        rows.extend(found);
+    }
+    Ok(rows)
 }
 
 /// Whether any scheduled post's time has come (an index probe).

@@ -79,6 +79,7 @@ pub fn render(state: &AppState) -> String {
     metrics::counter!("herald_cache_bypassed_total").absolute(stats.bypassed.load(Ordering::Relaxed));
     metrics::counter!("herald_cache_evictions_total", "level" => "l1")
         .absolute(stats.l1_evictions.load(Ordering::Relaxed));
+    metrics::counter!("herald_cache_invalidated_total").absolute(stats.invalidated.load(Ordering::Relaxed));
     metrics::gauge!("herald_cache_l1_entries").set(state.cache.l1_entries() as f64);
     let pools: Vec<(&str, u32, usize)> = match &state.db {
         Db::Sqlite { read, write } => {

@@ -10,7 +10,9 @@ use utoipa_axum::routes;
 
 use super::{ErrorBody, Profile, RwAuth, RwError, RwJson, RwMaybeAuth, timestamp};
 use crate::app::AppState;
+use crate::cache::CacheTags;
 use crate::domain::Tags;
+use crate::http::cache_tags;
 use crate::http::extract::ValidQuery;
 use crate::service::categories;
 use crate::service::posts::{self, PostInput};
@@ -116,13 +118,12 @@ fn article_query(state: &AppState, actor: Option<&Actor>, limit: i64, offset: i6
     query
 }
 
-async fn run(state: &AppState, query: &PostQuery) -> Result<Json<ArticlesEnvelope>, RwError> {
+async fn run(state: &AppState, query: &PostQuery) -> Result<(CacheTags, Json<ArticlesEnvelope>), RwError> {
     let (rows, _) = posts::list(state, query).await?;
     let articles_count = posts::count(state, query).await?;
-    Ok(Json(ArticlesEnvelope {
-        articles: rows.into_iter().map(|r| article(r, false)).collect(),
-        articles_count,
-    }))
+    let depends_on = cache_tags::listing(query, &rows, false);
+    let articles = rows.into_iter().map(|r| article(r, false)).collect();
+    Ok((depends_on, Json(ArticlesEnvelope { articles, articles_count })))
 }
 
 /// List articles (RealWorld).
@@ -132,7 +133,7 @@ async fn list_articles(
     State(state): State<AppState>,
     RwMaybeAuth(actor): RwMaybeAuth,
     ValidQuery(params): ValidQuery<ListParams>,
-) -> Result<Json<ArticlesEnvelope>, RwError> {
+) -> Result<(CacheTags, Json<ArticlesEnvelope>), RwError> {
     let (limit, offset) = paging(params.limit, params.offset)?;
     let mut query = article_query(&state, actor.as_ref(), limit, offset);
     query.tag = params.tag.map(|t| t.trim().to_lowercase());
@@ -154,7 +155,7 @@ async fn feed(
     State(state): State<AppState>,
     RwAuth(actor): RwAuth,
     ValidQuery(params): ValidQuery<FeedParams>,
-) -> Result<Json<ArticlesEnvelope>, RwError> {
+) -> Result<(CacheTags, Json<ArticlesEnvelope>), RwError> {
     let (limit, offset) = paging(params.limit, params.offset)?;
     let mut query = article_query(&state, Some(&actor), limit, offset);
     query.feed_of = Some(actor.account_id);
@@ -168,8 +169,9 @@ async fn get_article(
     State(state): State<AppState>,
     RwMaybeAuth(actor): RwMaybeAuth,
     Path(slug): Path<String>,
-) -> Result<Json<ArticleEnvelope>, RwError> {
-    Ok(one(posts::published_by_slug(&state, actor.as_ref(), &slug).await?))
+) -> Result<(CacheTags, Json<ArticleEnvelope>), RwError> {
+    let row = posts::published_by_slug(&state, actor.as_ref(), &slug).await?;
+    Ok((cache_tags::post(&row, false), one(row)))
 }
 
 #[derive(Debug, Deserialize, ToSchema)]
@@ -281,7 +283,7 @@ pub struct TagsEnvelope {
 
 /// Tags, most used first (RealWorld).
 #[utoipa::path(get, path = "/api/tags", tag = "realworld", responses((status = 200, body = TagsEnvelope)))]
-async fn tags(State(state): State<AppState>) -> Result<Json<TagsEnvelope>, RwError> {
+async fn tags(State(state): State<AppState>) -> Result<(CacheTags, Json<TagsEnvelope>), RwError> {
     let tags = categories::tags(&state, 100).await?;
-    Ok(Json(TagsEnvelope { tags: tags.into_iter().map(|t| t.tag).collect() }))
+    Ok((cache_tags::tag_list(), Json(TagsEnvelope { tags: tags.into_iter().map(|t| t.tag).collect() })))
 }

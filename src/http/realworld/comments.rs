@@ -10,6 +10,8 @@ use utoipa_axum::routes;
 
 use super::{ErrorBody, Profile, RwAuth, RwError, RwJson, RwMaybeAuth, timestamp};
 use crate::app::AppState;
+use crate::cache::CacheTags;
+use crate::http::cache_tags;
 use crate::service::{Error, comments, posts};
 use crate::store::comments::CommentRow;
 
@@ -62,7 +64,7 @@ async fn list_comments(
     State(state): State<AppState>,
     RwMaybeAuth(actor): RwMaybeAuth,
     Path(slug): Path<String>,
-) -> Result<Json<CommentsEnvelope>, RwError> {
+) -> Result<(CacheTags, Json<CommentsEnvelope>), RwError> {
     let post = posts::published_by_slug(&state, actor.as_ref(), &slug).await?;
     let mut all = Vec::new();
     let mut after = None;
@@ -74,7 +76,7 @@ async fn list_comments(
             break;
         }
     }
-    Ok(Json(CommentsEnvelope { comments: all }))
+    Ok((cache_tags::comments(post.post_id), Json(CommentsEnvelope { comments: all })))
 }
 
 #[derive(Debug, Deserialize, ToSchema)]

@@ -9,6 +9,8 @@ use utoipa_axum::routes;
 
 use super::{ErrorBody, Profile, RwAuth, RwError, RwMaybeAuth};
 use crate::app::AppState;
+use crate::cache::CacheTags;
+use crate::http::cache_tags;
 use crate::service::profiles;
 use crate::store::profiles::ProfileRow;
 
@@ -39,8 +41,8 @@ async fn get_profile(
     State(state): State<AppState>,
     RwMaybeAuth(actor): RwMaybeAuth,
     Path(username): Path<String>,
-) -> Result<Json<ProfileEnvelope>, RwError> {
-    Ok(envelope(profiles::get(&state, actor.as_ref(), &username).await?))
+) -> Result<(CacheTags, Json<ProfileEnvelope>), RwError> {
+    Ok((cache_tags::profile(&username), envelope(profiles::get(&state, actor.as_ref(), &username).await?)))
 }
 
 /// Follow a user (RealWorld).

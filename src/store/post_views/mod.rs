@@ -109,6 +109,9 @@ pub struct PostQuery {
     pub after: Option<Cursor>,
     pub offset: Option<i64>,
     pub limit: i64,
+    /// Whether rows carry the body, its HTML and the analysis. Listings do
+    /// not show them, and at 0.5–8 KB a post they dominate a page's bytes.
+    pub with_text: bool,
 }
 
 impl PostQuery {
@@ -134,6 +137,7 @@ impl PostQuery {
             after: None,
             offset: None,
             limit: 20,
+            with_text: false,
         }
     }
 }
@@ -188,12 +192,17 @@ pub async fn find(db: &Db, q: &PostQuery) -> Result<Vec<PostViewRow>, StoreError
     let mut sql = Sql::new("WITH page AS MATERIALIZED (");
     plan::page_ids(&mut sql, backend, q, true);
     sql.push(
-        ") SELECT p.post_id, p.author_id, p.slug, p.title, p.body, p.body_html, p.excerpt, p.status, \
+        ") SELECT p.post_id, p.author_id, p.slug, p.title, p.excerpt, p.status, \
          p.publish_at, p.published_at, p.category_id, p.tags, p.platforms, p.content_type, p.version, \
-         p.analysis, p.brief_id, p.created_at, p.updated_at, p.like_count, p.comment_count, \
+         p.brief_id, p.created_at, p.updated_at, p.like_count, p.comment_count, \
          a.username AS author_username, a.display_name AS author_display_name, \
          a.bio AS author_bio, a.avatar_url AS author_avatar_url, c.slug AS category_slug, c.name AS category_name, ",
     );
+    sql.push(if q.with_text {
+        "p.body, p.body_html, p.analysis, "
+    } else {
+        "'' AS body, '' AS body_html, CAST(NULL AS TEXT) AS analysis, "
+    });
     let viewer = sql.param(Arg::Int(q.viewer.account_id.unwrap_or(-1)));
     sql.push(&format!(
         "EXISTS (SELECT 1 FROM post_like l WHERE l.post_id = p.post_id AND l.account_id = {viewer}) AS liked, \
