@@ -36,6 +36,30 @@ pub struct SeedRequest {
 }
 
 const TAGS: usize = 200;
+/// The post columns loaded; the last (`sort_at`) only where it is not generated.
+const POST_COLUMNS: [&str; 21] = [
+    "post_id",
+    "author_id",
+    "slug",
+    "title",
+    "body",
+    "body_html",
+    "excerpt",
+    "excerpt_given",
+    "status",
+    "published_at",
+    "category_id",
+    "tags",
+    "platforms",
+    "content_type",
+    "version",
+    "created_at",
+    "updated_at",
+    "analysis",
+    "like_count",
+    "comment_count",
+    "sort_at",
+];
 const CATEGORIES: usize = 10;
 const BODY_POOL: usize = 2048;
 const VOCABULARY: usize = 3000;
@@ -316,35 +340,16 @@ pub async fn run(settings: &Settings, request: SeedRequest) -> anyhow::Result<()
                 Arg::Int(i64::from(likes[i])),
                 Arg::Int(i64::from(comments[i])),
             ]);
+            if let Some(row) = posts.last_mut().filter(|_| loader.posts_carry_sort_at()) {
+                row.push(Arg::Time(sort_at));
+            }
         }
-        loader
-            .insert(Rows {
-                table: "post",
-                columns: &[
-                    "post_id",
-                    "author_id",
-                    "slug",
-                    "title",
-                    "body",
-                    "body_html",
-                    "excerpt",
-                    "excerpt_given",
-                    "status",
-                    "published_at",
-                    "category_id",
-                    "tags",
-                    "platforms",
-                    "content_type",
-                    "version",
-                    "created_at",
-                    "updated_at",
-                    "analysis",
-                    "like_count",
-                    "comment_count",
-                ],
-                values: posts,
-            })
-            .await?;
+        let columns: &'static [&'static str] = if loader.posts_carry_sort_at() {
+            &POST_COLUMNS
+        } else {
+            &POST_COLUMNS[..POST_COLUMNS.len() - 1]
+        };
+        loader.insert(Rows { table: "post", columns, values: posts }).await?;
         loader
             .insert(Rows {
                 table: "post_tag",

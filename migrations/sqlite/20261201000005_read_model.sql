@@ -4,9 +4,21 @@
 -- `sort_at` is the listing key (drafts have no publication time and sort by
 -- creation). The listing indexes carry what visibility needs (status,
 -- publish_at, author_id), so a page, even at offset 10,000, is read from the
--- index alone.
-ALTER TABLE post ADD COLUMN sort_at TEXT
-    GENERATED ALWAYS AS (COALESCE(published_at, publish_at, created_at)) VIRTUAL;
+-- index alone. It is a real column kept by triggers, not a VIRTUAL generated
+-- one: SQLite cannot read a virtual column from an index, and reading it from
+-- the row means walking the body's overflow pages.
+ALTER TABLE post ADD COLUMN sort_at TEXT NOT NULL DEFAULT '';
+UPDATE post SET sort_at = COALESCE(published_at, publish_at, created_at);
+CREATE TRIGGER post_sort_at_insert AFTER INSERT ON post
+WHEN new.sort_at IS NOT COALESCE(new.published_at, new.publish_at, new.created_at)
+BEGIN
+    UPDATE post SET sort_at = COALESCE(new.published_at, new.publish_at, new.created_at) WHERE post_id = new.post_id;
+END;
+CREATE TRIGGER post_sort_at_update AFTER UPDATE OF published_at, publish_at, created_at ON post
+WHEN new.sort_at IS NOT COALESCE(new.published_at, new.publish_at, new.created_at)
+BEGIN
+    UPDATE post SET sort_at = COALESCE(new.published_at, new.publish_at, new.created_at) WHERE post_id = new.post_id;
+END;
 ALTER TABLE post ADD COLUMN like_count INTEGER NOT NULL DEFAULT 0;
 ALTER TABLE post ADD COLUMN comment_count INTEGER NOT NULL DEFAULT 0;
 
@@ -24,6 +36,10 @@ CREATE INDEX post_created_idx ON post (created_at, post_id);
 CREATE INDEX post_updated_idx ON post (updated_at, post_id);
 CREATE INDEX post_title_idx ON post (title, post_id);
 CREATE INDEX post_scheduled_idx ON post (status, publish_at);
+-- Looked up by id, it answers what a tag listing, a search or the feed checks
+-- of each candidate (listing key, visibility, author, category) without
+-- reading the row, whose later columns sit behind the body's overflow pages.
+CREATE INDEX post_key_idx ON post (post_id, sort_at, status, publish_at, author_id, category_id);
 
 -- post_tag repeats its post's listing key and whether it is published, so a
 -- tag listing is a range of this table in order and tag counts follow
@@ -101,9 +117,12 @@ END;
 
 -- A post's tag rows follow its status and listing key.
 CREATE TRIGGER post_tag_follow AFTER UPDATE OF status, published_at, publish_at ON post
-WHEN old.status IS NOT new.status OR old.sort_at IS NOT new.sort_at
+WHEN old.status IS NOT new.status
+  OR COALESCE(old.published_at, old.publish_at, old.created_at) IS NOT COALESCE(new.published_at, new.publish_at, new.created_at)
 BEGIN
-    UPDATE post_tag SET published = (new.status = 'published'), sort_at = new.sort_at WHERE post_id = new.post_id;
+    UPDATE post_tag SET published = (new.status = 'published'),
+                        sort_at = COALESCE(new.published_at, new.publish_at, new.created_at)
+    WHERE post_id = new.post_id;
 END;
 
 CREATE TRIGGER post_tag_count_insert AFTER INSERT ON post_tag BEGIN

@@ -13,8 +13,9 @@ pub use super::query::Arg;
 use super::query::{Sql, bind_args};
 use super::{Db, StoreError};
 
-/// The triggers that keep counts (not the full-text ones, which stay on).
-const COUNT_TRIGGERS: [&str; 12] = [
+/// The triggers that keep counts and the SQLite listing key (not the
+/// full-text ones, which stay on); the loader supplies what they would compute.
+const COUNT_TRIGGERS: [&str; 14] = [
     "post_count_insert",
     "post_count_delete",
     "post_count_update",
@@ -27,6 +28,8 @@ const COUNT_TRIGGERS: [&str; 12] = [
     "comment_count_insert",
     "comment_count_delete",
     "comment_count_update",
+    "post_sort_at_insert",
+    "post_sort_at_update",
 ];
 const TRIGGER_TABLES: [&str; 4] = ["post", "post_tag", "post_like", "comment"];
 
@@ -88,6 +91,12 @@ impl Loader {
             }
         }
         Ok(Loader { db: db.clone(), saved_triggers })
+    }
+
+    /// Whether loaded posts must carry `sort_at` themselves (on PostgreSQL
+    /// it is a generated column and must not be given).
+    pub fn posts_carry_sort_at(&self) -> bool {
+        matches!(self.db, Db::Sqlite { .. })
     }
 
     /// Inserts `rows` in statements of as many rows as the parameter limit

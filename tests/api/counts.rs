@@ -153,7 +153,8 @@ both_backends!(a_scheduled_post_counts_from_its_time_on, |backend| {
     let clock = std::sync::Arc::new(ManualClock::new(chrono::Utc::now()));
     // Uncached: this is about counting; the cache catches up when the
     // background publisher reports the post (tests/api/workflow.rs).
-    let app = crate::helpers::Spawn::new(backend).clock(clock.clone()).setting("cache_max_bytes", 0).start().await;
+    let app =
+        crate::helpers::Spawn::new(backend).clock(clock.clone()).setting("cache_max_bytes", 0).start().await;
     let ada = app.register("ada").await;
     app.publish_post(&ada, "Now", &["rust"]).await;
     let later = app.create_post(&ada, json!({"title": "Later", "body": "l", "tags": ["rust"]})).await;

@@ -62,6 +62,17 @@ fn sort_column(sort: Sort) -> &'static str {
     }
 }
 
+/// The post table for candidates looked up by id. On SQLite the narrow
+/// `post_key_idx` answers visibility, author, category and the listing key
+/// without reading rows (whose later columns sit behind the body's overflow
+/// pages); PostgreSQL's planner needs no hint.
+fn posts_by_id(backend: Backend, alias: &str) -> String {
+    match backend {
+        Backend::Sqlite => format!("post {alias} INDEXED BY post_key_idx"),
+        Backend::Postgres => format!("post {alias}"),
+    }
+}
+
 fn direction(q: &PostQuery) -> &'static str {
     if q.descending { "DESC" } else { "ASC" }
 }
@@ -185,7 +196,10 @@ pub(super) fn page_ids(sql: &mut Sql, backend: Backend, q: &PostQuery, paged: bo
             }
         }
         Driver::Tag => {
-            sql.push("SELECT t.post_id, t.sort_at AS k FROM post_tag t JOIN post p ON p.post_id = t.post_id WHERE t.tag = ");
+            let posts = posts_by_id(backend, "p");
+            sql.push(&format!(
+                "SELECT t.post_id, t.sort_at AS k FROM post_tag t JOIN {posts} ON p.post_id = t.post_id WHERE t.tag = "
+            ));
             sql.bind(Arg::Text(q.tag.clone().unwrap_or_default()));
             filters(sql, q, true);
             keyset(sql, q, "t.sort_at", "t.post_id");
@@ -231,8 +245,9 @@ fn feed(sql: &mut Sql, backend: Backend, q: &PostQuery, paged: bool) {
             }
         }
         Backend::Sqlite => {
+            let posts = posts_by_id(backend, "fp");
             sql.push(&format!(
-                "SELECT fp.post_id, {outer_key} AS k FROM follow f JOIN post fp ON fp.post_id IN ("
+                "SELECT fp.post_id, {outer_key} AS k FROM follow f JOIN {posts} ON fp.post_id IN ("
             ));
             inner(sql, false);
             sql.push(&format!(") WHERE f.follower_id = {follower}"));
@@ -264,8 +279,9 @@ fn search(sql: &mut Sql, backend: Backend, q: &PostQuery, paged: bool) {
                  FROM post_fts WHERE post_fts MATCH "
             ));
             sql.bind(Arg::Text(query));
+            let posts = posts_by_id(backend, "p");
             sql.push(&format!(
-                " ORDER BY rowid DESC LIMIT {cap}) s JOIN post p ON p.post_id = s.post_id WHERE 1 = 1"
+                " ORDER BY rowid DESC LIMIT {cap}) s JOIN {posts} ON p.post_id = s.post_id WHERE 1 = 1"
             ));
             filters(sql, q, false);
             if relevance {
