@@ -175,3 +175,17 @@ both_backends!(a_scheduled_post_counts_from_its_time_on, |backend| {
     assert_eq!(articles_count(&app, "", None).await, 2);
     assert_eq!(tag_counts(&app).await, [("rust".to_owned(), 2)]);
 });
+
+both_backends!(realworld_offsets_are_bounded_with_a_clear_error, |backend| {
+    let app = TestApp::spawn(backend).await;
+    let ada = app.register("ada").await;
+    app.publish_post(&ada, "Only", &[]).await;
+    let (status, body) = app.get_as("/api/articles?offset=10000", None).await;
+    assert_eq!(
+        (status, body["articles"].as_array().unwrap().len(), body["articlesCount"].as_i64()),
+        (200, 0, Some(1))
+    );
+    let (status, body) = app.get_as("/api/articles?offset=10001", None).await;
+    assert_eq!(status, 422);
+    assert!(body["errors"]["offset"][0].as_str().unwrap().contains("10000"), "{body}");
+});

@@ -93,17 +93,27 @@ pub struct ListParams {
     favorited: Option<String>,
     /// 1–100, default 20.
     limit: Option<i64>,
-    /// Default 0.
+    /// 0–10000, default 0.
     offset: Option<i64>,
 }
+
+/// The deepest offset served: an offset is walked entry by entry (from the
+/// index alone, but still in proportion), so its cost is bounded here;
+/// cursors in `/api/v1/posts` page any depth at the cost of one page.
+const MAX_OFFSET: i64 = 10_000;
 
 fn paging(limit: Option<i64>, offset: Option<i64>) -> Result<(i64, i64), RwError> {
     let (limit, offset) = (limit.unwrap_or(20), offset.unwrap_or(0));
     if !(1..=100).contains(&limit) {
         return Err(Error::invalid("limit", "out_of_range", "must be 1 to 100").into());
     }
-    if offset < 0 {
-        return Err(Error::invalid("offset", "out_of_range", "must not be negative").into());
+    if !(0..=MAX_OFFSET).contains(&offset) {
+        return Err(Error::invalid(
+            "offset",
+            "out_of_range",
+            "must be 0 to 10000 (page further with /api/v1/posts cursors)",
+        )
+        .into());
     }
     Ok((limit, offset))
 }
