@@ -28,7 +28,7 @@ import urllib.parse
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from bench import ROOT, call, free_port, wrk  # noqa: E402
+from bench import ROOT, Herald, call, free_port, wrk  # noqa: E402
 
 PG_LOG = Path("/var/log/postgresql/postgresql-15-main.log")
 
@@ -72,11 +72,8 @@ class Server:
                 time.sleep(0.005)
         sys.exit("error: herald did not become ready")
 
-    def peak_rss_mb(self):
-        for line in Path(f"/proc/{self.proc.pid}/status").read_text().splitlines():
-            if line.startswith("VmHWM:"):
-                return int(line.split()[1]) / 1024
-        return None
+    # The same reading as the load suite's.
+    peak_rss_mb = Herald.peak_rss_mb
 
     def stop(self):
         self.proc.terminate()
@@ -169,7 +166,9 @@ def explain_sqlite(db_path, statements):
     out = []
     for sql in statements:
         try:
-            rows = con.execute("EXPLAIN QUERY PLAN " + sql).fetchall()
+            # The plan does not depend on the values: bind NULL to every `$n`.
+            names = {m for m in re.findall(r"\$(\d+)", sql)}
+            rows = con.execute("EXPLAIN QUERY PLAN " + sql, {n: None for n in names}).fetchall()
             plan = "\n".join(f"{'  ' * (0 if parent == 0 else 1)}{detail}" for _, parent, _, detail in rows)
         except sqlite3.Error as err:
             plan = f"(not explainable here: {err})"

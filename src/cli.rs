@@ -59,7 +59,8 @@ enum Command {
     #[command(subcommand)]
     Admin(AdminCommand),
     /// Fill an EMPTY database with fake benchmark data in bulk (refuses a database that has posts);
-    /// every account's password is `benchpassword`
+    /// every account's password is `benchpassword`. An interrupted seed leaves the database
+    /// without its count triggers: delete it and seed again
     Seed(SeedArgs),
 }
 

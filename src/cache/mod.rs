@@ -111,6 +111,8 @@ pub struct Cache {
     clock: Arc<AtomicU64>,
     versions: moka::future::Cache<String, u64>,
     l2: Option<RedisTier>,
+    /// Off when its size is 0: reads go straight to the database.
+    enabled: bool,
     pub stats: Arc<Stats>,
 }
 
@@ -122,6 +124,10 @@ pub enum Lookup {
     NotCacheable,
     /// Caching is unavailable (shared tier down): go to the database.
     Bypass,
+    /// This read joined a load that a write overtook: it must not get that
+    /// load's result (its write may have returned before this read began),
+    /// so it goes to the database itself.
+    Overtaken,
 }
 
 #[derive(Debug, Clone, Copy)]
@@ -147,7 +153,12 @@ impl Cache {
         // Only expiry may forget a version (an evicted one would make the
         // entries it invalidated fresh again); they outlive every entry.
         let versions = moka::future::Cache::builder().time_to_live(ttl * 2).build();
-        Cache { l1, clock: Arc::new(AtomicU64::new(0)), versions, l2, stats }
+        Cache { l1, clock: Arc::new(AtomicU64::new(0)), versions, l2, enabled: max_bytes > 0, stats }
+    }
+
+    /// Whether responses are cached at all (`cache_max_bytes` > 0).
+    pub fn enabled(&self) -> bool {
+        self.enabled
     }
 
     pub fn redis(&self) -> Option<&RedisTier> {
@@ -237,7 +248,17 @@ impl Cache {
             })
             .await;
         match loaded {
-            Ok(value) => Lookup::Found(value),
+            Ok(value) => match self.fresh(&value).await {
+                Some(true) => Lookup::Found(value),
+                Some(false) => {
+                    self.stats.invalidated.fetch_add(1, Ordering::Relaxed);
+                    Lookup::Overtaken
+                }
+                None => {
+                    self.stats.bypassed.fetch_add(1, Ordering::Relaxed);
+                    Lookup::Bypass
+                }
+            },
             Err(miss) => match *miss {
                 Miss::NotCacheable => Lookup::NotCacheable,
                 Miss::Unavailable => {
@@ -255,7 +276,12 @@ impl Cache {
             None => {
                 let version = self.clock.fetch_add(1, Ordering::AcqRel) + 1;
                 for name in names {
-                    self.versions.insert(name.clone(), version).await;
+                    // Never backwards: a slower concurrent invalidation
+                    // must not replace a newer version with its older one.
+                    let newest = |old: Option<moka::Entry<String, u64>>| {
+                        std::future::ready(old.map_or(version, |e| e.into_value().max(version)))
+                    };
+                    self.versions.entry(name.clone()).and_upsert_with(newest).await;
                 }
             }
             Some(redis) => redis.bump_tags(names).await,
@@ -336,8 +362,8 @@ mod tests {
                 Some(entry("old", &["post:1"]))
             })
             .await;
-        assert!(matches!(loaded, Lookup::Found(_)));
-        assert_eq!(load(&cache, "a", "new", &["post:1"]).await, "new");
+        assert!(matches!(loaded, Lookup::Overtaken), "its readers go to the database themselves");
+        assert_eq!(load(&cache, "a", "new", &["post:1"]).await, "new", "and the next read reloads");
     }
 
     #[tokio::test]

@@ -39,7 +39,7 @@ fn request_key(request: &Request) -> String {
 }
 
 pub async fn cache_reads(State(state): State<AppState>, request: Request, next: Next) -> Response {
-    if !cacheable(&request) {
+    if !state.cache.enabled() || !cacheable(&request) {
         return next.run(request).await;
     }
     let key = request_key(&request);
@@ -92,7 +92,7 @@ pub async fn cache_reads(State(state): State<AppState>, request: Request, next: 
                 None => next.run(restore(parts, if_none_match)).await,
             }
         }
-        Lookup::Bypass => next.run(restore(parts, if_none_match)).await,
+        Lookup::Bypass | Lookup::Overtaken => next.run(restore(parts, if_none_match)).await,
     }
 }
 

@@ -192,11 +192,14 @@ pub async fn publish_due(state: &AppState) -> Result<usize, Error> {
     if published.is_empty() {
         return Ok(0);
     }
-    let changes: Vec<Change> = posts::listings(&state.db, &published)
-        .await?
-        .into_iter()
-        .map(|row| Change::Post { id: row.post_id, before: None, after: Some(listed(row, now)) })
-        .collect();
+    let changes: Vec<Change> = match posts::listings(&state.db, &published).await {
+        Ok(rows) => rows
+            .into_iter()
+            .map(|row| Change::Post { id: row.post_id, before: None, after: Some(listed(row, now)) })
+            .collect(),
+        // Published already: the next round finds nothing left to report.
+        Err(_) => vec![Change::Everything],
+    };
     state.changes.publish(&changes).await;
     Ok(published.len())
 }
@@ -292,9 +295,19 @@ async fn listed_before(tx: &mut Tx, post_id: i64, now: DateTime<Utc>) -> Result<
 /// Reports a committed change of post `id` (`before`: how it stood).
 async fn post_changed(state: &AppState, id: i64, before: Option<Listed>) -> Result<(), Error> {
     let now = state.clock.now();
-    let after = posts::listings(&state.db, &[id]).await?.into_iter().next().map(|row| listed(row, now));
-    state.changes.publish(&[Change::Post { id, before, after }]).await;
-    Ok(())
+    match posts::listings(&state.db, &[id]).await {
+        Ok(rows) => {
+            let after = rows.into_iter().next().map(|row| listed(row, now));
+            state.changes.publish(&[Change::Post { id, before, after }]).await;
+            Ok(())
+        }
+        Err(err) => {
+            // The write is committed: whatever its effect was, it must not
+            // stay hidden behind cached reads.
+            state.changes.publish(&[Change::Everything]).await;
+            Err(err.into())
+        }
+    }
 }
 
 /// Stores the analysis of the post's text checked against its platforms.

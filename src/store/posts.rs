@@ -125,7 +125,9 @@ pub async fn update(tx: &mut Tx, post: &PostRow, expected_version: i64) -> Resul
 
 /// Makes the post's tag rows match `tags`, touching only what changed. Each
 /// row copies the post's listing key and published flag (the migration's
-/// triggers keep them in step afterwards).
+/// triggers keep them in step afterwards). Changes go in tag order, so the
+/// tag counters they lock are always locked in the same order and
+/// concurrent retaggings queue instead of deadlocking on PostgreSQL.
 async fn replace_tags(tx: &mut Tx, post_id: i64, tags: &str) -> Result<(), StoreError> {
     let wanted: Vec<&str> = tags.split(',').filter(|t| !t.is_empty()).collect();
     on_tx!(tx, |conn| {
@@ -133,22 +135,21 @@ async fn replace_tags(tx: &mut Tx, post_id: i64, tags: &str) -> Result<(), Store
             .bind(post_id)
             .fetch_all(&mut *conn)
             .await?;
-        for gone in current.iter().filter(|t| !wanted.contains(&t.as_str())) {
-            sqlx::query("DELETE FROM post_tag WHERE post_id = $1 AND tag = $2")
-                .bind(post_id)
-                .bind(gone)
-                .execute(&mut *conn)
-                .await?;
-        }
-        for tag in wanted.iter().filter(|t| !current.iter().any(|c| c == *t)) {
-            sqlx::query(
+        let mut changes: Vec<(&str, bool)> = current
+            .iter()
+            .filter(|t| !wanted.contains(&t.as_str()))
+            .map(|t| (t.as_str(), false))
+            .chain(wanted.iter().filter(|t| !current.iter().any(|c| c == *t)).map(|t| (*t, true)))
+            .collect();
+        changes.sort_unstable();
+        for (tag, add) in changes {
+            let sql = if add {
                 "INSERT INTO post_tag (post_id, tag, sort_at, published)
-                 SELECT post_id, $2, sort_at, status = 'published' FROM post WHERE post_id = $1",
-            )
-            .bind(post_id)
-            .bind(tag)
-            .execute(&mut *conn)
-            .await?;
+                 SELECT post_id, $2, sort_at, status = 'published' FROM post WHERE post_id = $1"
+            } else {
+                "DELETE FROM post_tag WHERE post_id = $1 AND tag = $2"
+            };
+            sqlx::query(sql).bind(post_id).bind(tag).execute(&mut *conn).await?;
         }
         Ok::<(), sqlx::Error>(())
     })?;

@@ -59,7 +59,8 @@ both_backends!(cached_anonymous_reads_never_leak_per_viewer_flags, |backend| {
     assert_eq!(anonymous_again["articles"][0]["favorited"], false);
 });
 
-async fn shared_redis_instances(backend: Backend) -> (TestApp, TestApp) {
+/// Two instances on one database sharing a fresh Redis namespace.
+pub(crate) async fn shared_redis_instances(backend: Backend) -> (TestApp, TestApp) {
     let redis = std::env::var("HERALD_TEST_REDIS_URL").expect("HERALD_TEST_REDIS_URL is set");
     let namespace = format!("test{}", uuid::Uuid::now_v7().simple());
     let a =

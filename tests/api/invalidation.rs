@@ -8,7 +8,7 @@ use std::sync::atomic::Ordering;
 use reqwest::Method;
 use serde_json::{Value, json};
 
-use crate::helpers::{Backend, Session, Spawn, TestApp, both_backends};
+use crate::helpers::{Backend, Session, TestApp, both_backends};
 
 /// Reads `path` anonymously; returns the body and whether it was a cache hit.
 async fn read(app: &TestApp, path: &str) -> (Value, bool) {
@@ -99,16 +99,7 @@ both_backends!(a_write_reloads_only_the_cached_reads_it_changes, |backend| {
 });
 
 async fn across_instances(backend: Backend) {
-    let redis = std::env::var("HERALD_TEST_REDIS_URL").expect("HERALD_TEST_REDIS_URL is set");
-    let namespace = format!("test{}", uuid::Uuid::now_v7().simple());
-    let a =
-        Spawn::new(backend).setting("redis_url", &redis).setting("cache_namespace", &namespace).start().await;
-    let b = Spawn::new(backend)
-        .setting("redis_url", &redis)
-        .setting("cache_namespace", &namespace)
-        .setting("database_url", &a.db_url)
-        .start()
-        .await;
+    let (a, b) = crate::cache::shared_redis_instances(backend).await;
     let ada = a.register("ada").await;
     let fan = a.register("fan").await;
     let one = a.publish_post(&ada, "One", &[]).await;

@@ -101,19 +101,19 @@ pub struct ListParams {
 /// index alone, but still in proportion), so its cost is bounded here;
 /// cursors in `/api/v1/posts` page any depth at the cost of one page.
 const MAX_OFFSET: i64 = 10_000;
+/// The feed merges every followed author's newest posts, so its offset
+/// costs once per followed author: it stops sooner (`/api/v1/feed` pages
+/// any depth by cursor).
+const MAX_FEED_OFFSET: i64 = 1_000;
 
-fn paging(limit: Option<i64>, offset: Option<i64>) -> Result<(i64, i64), RwError> {
+fn paging(limit: Option<i64>, offset: Option<i64>, max_offset: i64) -> Result<(i64, i64), RwError> {
     let (limit, offset) = (limit.unwrap_or(20), offset.unwrap_or(0));
     if !(1..=100).contains(&limit) {
         return Err(Error::invalid("limit", "out_of_range", "must be 1 to 100").into());
     }
-    if !(0..=MAX_OFFSET).contains(&offset) {
-        return Err(Error::invalid(
-            "offset",
-            "out_of_range",
-            "must be 0 to 10000 (page further with /api/v1/posts cursors)",
-        )
-        .into());
+    if !(0..=max_offset).contains(&offset) {
+        let message = format!("must be 0 to {max_offset} (page further with cursors in /api/v1)");
+        return Err(Error::invalid("offset", "out_of_range", &message).into());
     }
     Ok((limit, offset))
 }
@@ -144,7 +144,7 @@ async fn list_articles(
     RwMaybeAuth(actor): RwMaybeAuth,
     ValidQuery(params): ValidQuery<ListParams>,
 ) -> Result<(CacheTags, Json<ArticlesEnvelope>), RwError> {
-    let (limit, offset) = paging(params.limit, params.offset)?;
+    let (limit, offset) = paging(params.limit, params.offset, MAX_OFFSET)?;
     let mut query = article_query(&state, actor.as_ref(), limit, offset);
     query.tag = params.tag.map(|t| t.trim().to_lowercase());
     query.author = params.author;
@@ -154,7 +154,9 @@ async fn list_articles(
 
 #[derive(Debug, Deserialize, IntoParams)]
 pub struct FeedParams {
+    /// 1–100, default 20.
     limit: Option<i64>,
+    /// 0–1000, default 0.
     offset: Option<i64>,
 }
 
@@ -166,7 +168,7 @@ async fn feed(
     RwAuth(actor): RwAuth,
     ValidQuery(params): ValidQuery<FeedParams>,
 ) -> Result<(CacheTags, Json<ArticlesEnvelope>), RwError> {
-    let (limit, offset) = paging(params.limit, params.offset)?;
+    let (limit, offset) = paging(params.limit, params.offset, MAX_FEED_OFFSET)?;
     let mut query = article_query(&state, Some(&actor), limit, offset);
     query.feed_of = Some(actor.account_id);
     run(&state, &query).await

@@ -172,6 +172,19 @@ pub(super) fn is_public(now: &str) -> String {
     format!("(p.status = 'published' OR (p.status = 'scheduled' AND p.publish_at <= {now}))")
 }
 
+/// The start of the feed's window (`plan::feed_window`), if enough
+/// followed authors have posts for one.
+async fn feed_window(db: &Db, q: &PostQuery) -> Result<Option<DateTime<Utc>>, StoreError> {
+    let mut sql = Sql::default();
+    plan::feed_window(&mut sql, q);
+    let (text, args) = sql.into_parts();
+    Ok(on_pool!(db, read, |pool| {
+        bind_args!(sqlx::query_scalar::<_, DateTime<Utc>>(sqlx::AssertSqlSafe(text)), &args)
+            .fetch_optional(pool)
+            .await?
+    }))
+}
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) enum Backend {
     Sqlite,
@@ -189,8 +202,9 @@ pub(crate) fn backend_of(db: &Db) -> Backend {
 /// `plan`, then their details joined onto those ids only.
 pub async fn find(db: &Db, q: &PostQuery) -> Result<Vec<PostViewRow>, StoreError> {
     let backend = backend_of(db);
+    let since = if plan::feed_is_windowed(q) { feed_window(db, q).await? } else { None };
     let mut sql = Sql::new("WITH page AS MATERIALIZED (");
-    plan::page_ids(&mut sql, backend, q, true);
+    plan::page_ids_in(&mut sql, backend, q, true, since);
     sql.push(
         ") SELECT p.post_id, p.author_id, p.slug, p.title, p.excerpt, p.status, \
          p.publish_at, p.published_at, p.category_id, p.tags, p.platforms, p.content_type, p.version, \

@@ -13,6 +13,8 @@
 //! The second phase (`find`) joins authors, categories and the viewer's
 //! likes and follows onto those few ids only.
 
+use chrono::{DateTime, Utc};
+
 use super::{Backend, CursorKey, PostQuery, Sort, fts5_query, is_public};
 use crate::store::query::{Arg, Sql};
 
@@ -84,26 +86,23 @@ fn direction(q: &PostQuery) -> &'static str {
 fn filters(sql: &mut Sql, q: &PostQuery, skip_tag: bool) {
     let now = sql.param(Arg::Time(q.now));
     let public = is_public(&now);
+    let published_only = q.status.as_deref() == Some("published");
     match (q.viewer.sees_all, q.viewer.account_id) {
-        (true, _) => {}
+        // Published posts are public to everyone: no viewer clause (an OR
+        // here would keep the planner from using the listing indexes).
+        _ if published_only => sql.push(&format!(" AND {public}")),
+        (true, _) => sql,
         (false, Some(id)) => {
             let me = sql.param(Arg::Int(id));
-            sql.push(&format!(" AND ({public} OR p.author_id = {me})"));
+            sql.push(&format!(" AND ({public} OR p.author_id = {me})"))
         }
-        (false, None) => {
-            sql.push(&format!(" AND {public}"));
-        }
-    }
+        (false, None) => sql.push(&format!(" AND {public}")),
+    };
     if let Some(id) = q.post_id {
         sql.push(" AND p.post_id = ");
         sql.bind(Arg::Int(id));
     }
     match q.status.as_deref() {
-        // For anonymous viewers visibility already says so; for others
-        // their own drafts are not published posts.
-        Some("published") if q.viewer.sees_all || q.viewer.account_id.is_some() => {
-            sql.push(&format!(" AND {public}"));
-        }
         Some("published") => {}
         Some("scheduled") => {
             sql.push(&format!(" AND p.status = 'scheduled' AND p.publish_at > {now}"));
@@ -185,7 +184,39 @@ fn limit(sql: &mut Sql, q: &PostQuery, paged: bool) {
 /// Appends `SELECT post_id, k FROM …` choosing the page (`paged`) or every
 /// match for counting (no order, no limit; the cursor still applies).
 /// `k` is the sort key (the rank when ordering by relevance).
+/// Whether the feed can be read as a time window (see [`feed_window`]).
+pub(super) fn feed_is_windowed(q: &PostQuery) -> bool {
+    q.feed_of.is_some() && search_text(q).is_none() && q.sort == Sort::PublishedAt && q.descending
+}
+
+/// The feed's window: the (limit + offset)-th newest among each followed
+/// author's newest matching post. At least that many authors have a post
+/// from then on, so the page lies within it, and reading it costs one index
+/// probe per followed author plus the posts in the window, however many
+/// posts those authors have. Selects no row when fewer authors have posts.
+pub(super) fn feed_window(sql: &mut Sql, q: &PostQuery) {
+    sql.push("SELECT k FROM (SELECT (SELECT p.sort_at FROM post p WHERE p.author_id = f.followee_id");
+    filters(sql, q, false);
+    keyset(sql, q, "p.sort_at", "p.post_id");
+    sql.push(" ORDER BY p.sort_at DESC, p.post_id DESC LIMIT 1) AS k FROM follow f WHERE f.follower_id = ");
+    sql.bind(Arg::Int(q.feed_of.unwrap_or(-1)));
+    sql.push(") n WHERE k IS NOT NULL ORDER BY k DESC LIMIT 1 OFFSET ");
+    sql.bind(Arg::Int((q.limit + q.offset.unwrap_or(0).max(0) - 1).max(0)));
+}
+
+/// Appends the statement selecting the page's ids (see [`page_ids_in`]);
+/// `since` is the feed's window when there is one.
 pub(super) fn page_ids(sql: &mut Sql, backend: Backend, q: &PostQuery, paged: bool) {
+    page_ids_in(sql, backend, q, paged, None);
+}
+
+pub(super) fn page_ids_in(
+    sql: &mut Sql,
+    backend: Backend,
+    q: &PostQuery,
+    paged: bool,
+    since: Option<DateTime<Utc>>,
+) {
     let dir = direction(q);
     match driver(q) {
         Driver::Plain => {
@@ -211,7 +242,10 @@ pub(super) fn page_ids(sql: &mut Sql, backend: Backend, q: &PostQuery, paged: bo
                 sql.push(&format!(" ORDER BY t.sort_at {dir}, t.post_id {dir}"));
             }
         }
-        Driver::Feed => feed(sql, backend, q, paged),
+        Driver::Feed => match since.filter(|_| paged) {
+            Some(since) => feed_since(sql, q, since),
+            None => feed(sql, backend, q, paged),
+        },
         Driver::Search => search(sql, backend, q, paged),
     }
     limit(sql, q, paged);
@@ -260,6 +294,18 @@ fn feed(sql: &mut Sql, backend: Backend, q: &PostQuery, paged: bool) {
             }
         }
     }
+}
+
+/// The feed within its window: each followed author's posts since then,
+/// an index range each.
+fn feed_since(sql: &mut Sql, q: &PostQuery, since: DateTime<Utc>) {
+    sql.push("SELECT p.post_id, p.sort_at AS k FROM follow f JOIN post p ON p.author_id = f.followee_id WHERE f.follower_id = ");
+    sql.bind(Arg::Int(q.feed_of.unwrap_or(-1)));
+    sql.push(" AND p.sort_at >= ");
+    sql.bind(Arg::Time(since));
+    filters(sql, q, false);
+    keyset(sql, q, "p.sort_at", "p.post_id");
+    sql.push(" ORDER BY p.sort_at DESC, p.post_id DESC");
 }
 
 /// The most recent [`SEARCH_CANDIDATES`] matches, ranked (relevance) or in
