@@ -92,3 +92,20 @@ both_backends!(search_results_page_with_a_cursor, |backend| {
     seen.sort();
     assert_eq!(seen, ["Kelp 0", "Kelp 1", "Kelp 2", "Kelp 3", "Kelp 4"]);
 });
+
+both_backends!(a_match_in_the_title_outranks_a_newer_match_in_the_body, |backend| {
+    let app = TestApp::spawn(backend).await;
+    let author = app.register("weigher").await;
+    app.create_post(
+        &author,
+        json!({"title": "Sourdough basics", "body": "Flour, water, salt.", "publish": true}),
+    )
+    .await;
+    app.create_post(
+        &author,
+        json!({"title": "Weekend", "body": "Baked bread again, a sourdough loaf this time.", "publish": true}),
+    )
+    .await;
+    let (_, page) = app.get_as("/api/v1/posts?q=sourdough", None).await;
+    assert_eq!(titles(&page), ["Sourdough basics", "Weekend"]);
+});

@@ -21,9 +21,8 @@ use crate::store::query::{Arg, Sql};
 /// How many of the most recent matches a search ranks (or sorts). Ranking
 /// every match of a common word costs time in proportion to the table;
 /// like Ghost's search limit this bounds it. Chosen with the benchmark at
-/// 1,000,000 posts (bench/RESULTS.md): SQLite's bm25 costs about 25 µs a
-/// candidate (PostgreSQL's ts_rank more), so 1,000 candidates took 30 ms
-/// a request for a common word and 200 take about 6.
+/// 1,000,000 posts (bench/RESULTS.md): PostgreSQL's ts_rank reads each
+/// candidate's vector, a few ms per hundred.
 pub const SEARCH_CANDIDATES: i64 = 200;
 
 /// The query's search text, if it has any words.
@@ -324,14 +323,22 @@ fn search(sql: &mut Sql, backend: Backend, q: &PostQuery, paged: bool) {
                 return;
             }
             let key = if relevance { "s.rank" } else { sort_column(q.sort) };
-            sql.push(&format!(
-                "SELECT p.post_id, {key} AS k FROM (SELECT rowid AS post_id, bm25(post_fts, 10.0, 5.0, 1.0) AS rank \
-                 FROM post_fts WHERE post_fts MATCH "
-            ));
-            sql.bind(Arg::Text(query));
+            let matches = sql.param(Arg::Text(query.clone()));
+            let in_title = sql.param(Arg::Text(format!("{{title tags}} : ({query})")));
+            let candidates = format!(
+                "SELECT rowid AS post_id FROM post_fts WHERE post_fts MATCH {matches} ORDER BY rowid DESC LIMIT {cap}"
+            );
+            // Relevance without bm25: FTS5's bm25 counts every document of each
+            // word on every query (30 ms for a word in every post at a million),
+            // so candidates matching in the title or tags rank first, then
+            // the rest, newest first within each. The title check is confined
+            // to the candidates' id range, so it too reads a bounded stretch.
             let posts = posts_by_id(backend, "p");
             sql.push(&format!(
-                " ORDER BY rowid DESC LIMIT {cap}) s JOIN {posts} ON p.post_id = s.post_id WHERE 1 = 1"
+                "SELECT p.post_id, {key} AS k FROM (SELECT c.post_id, CASE WHEN c.post_id IN \
+                 (SELECT rowid FROM post_fts WHERE post_fts MATCH {in_title} \
+                  AND rowid >= (SELECT MIN(post_id) FROM ({candidates}))) THEN 0 ELSE 1 END AS rank \
+                 FROM ({candidates}) c) s JOIN {posts} ON p.post_id = s.post_id WHERE 1 = 1"
             ));
             filters(sql, q, false);
             if relevance {
