@@ -16,6 +16,9 @@ fn main() {
         .unwrap_or_else(|| "unknown".to_owned());
     println!("cargo::rustc-env=HERALD_GIT_SHA={sha}");
     println!("cargo::rerun-if-changed=.git/HEAD");
+    // sqlx::migrate! embeds the migration folders, but a macro cannot tell
+    // cargo to watch them: without this, a new migration alone is not built in.
+    println!("cargo::rerun-if-changed=migrations");
 
     println!("cargo::rustc-check-cfg=cfg(herald_test_postgres)");
     println!("cargo::rustc-check-cfg=cfg(herald_test_redis)");

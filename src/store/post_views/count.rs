@@ -60,7 +60,15 @@ pub async fn count(db: &Db, q: &PostQuery) -> Result<i64, StoreError> {
     let mut sql = Sql::new("SELECT COUNT(*) FROM (");
     plan::page_ids(&mut sql, backend_of(db), &all, false);
     sql.push(") m");
-    scalar(db, sql).await
+    let (text, args) = sql.into_parts();
+    // See `find`: a search is planned for its words each time.
+    let prepared = plan::search_text(q).is_none();
+    Ok(on_pool!(db, read, |pool| {
+        bind_args!(sqlx::query_scalar::<_, i64>(sqlx::AssertSqlSafe(text)), &args)
+            .persistent(prepared)
+            .fetch_one(pool)
+            .await?
+    }))
 }
 
 /// Reads the maintained count, adding the viewer's own unpublished posts

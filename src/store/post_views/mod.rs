@@ -200,6 +200,11 @@ pub(crate) fn backend_of(db: &Db) -> Backend {
 
 /// Posts matching `q`, in order, at most `q.limit`: the page's ids from
 /// `plan`, then their details joined onto those ids only.
+///
+/// A search is not kept as a prepared statement: PostgreSQL would soon plan
+/// it once for any words, and the right plan depends on the words (the GIN
+/// index for a rare one, the id order for a common one); unprepared, it is
+/// planned with the words each time.
 pub async fn find(db: &Db, q: &PostQuery) -> Result<Vec<PostViewRow>, StoreError> {
     let backend = backend_of(db);
     let since = if plan::feed_is_windowed(q) { feed_window(db, q).await? } else { None };
@@ -248,7 +253,11 @@ pub async fn find(db: &Db, q: &PostQuery) -> Result<Vec<PostViewRow>, StoreError
     );
     sql.push(&plan::outer_order(backend, q));
     let (text, args) = sql.into_parts();
+    let prepared = plan::search_text(q).is_none();
     Ok(on_pool!(db, read, |pool| {
-        bind_args!(sqlx::query_as::<_, PostViewRow>(sqlx::AssertSqlSafe(text)), &args).fetch_all(pool).await?
+        bind_args!(sqlx::query_as::<_, PostViewRow>(sqlx::AssertSqlSafe(text)), &args)
+            .persistent(prepared)
+            .fetch_all(pool)
+            .await?
     }))
 }
