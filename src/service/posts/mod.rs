@@ -1,20 +1,32 @@
-//! Posts: writing, the publishing workflow, revisions, likes and reading
-//! with visibility rules.
+//! Posts: writing, the publishing workflow and likes. Reading with the
+//! visibility rules is in `reads`, reporting committed changes (and
+//! publishing due posts) in `changes`, text analysis in `analysis`.
 
-use chrono::{DateTime, Utc};
+mod analysis;
+mod changes;
+mod reads;
 
 use super::{Actor, Error};
 use crate::app::AppState;
 use crate::content::markdown;
-use crate::domain::change::{Change, Listed};
+use crate::domain::change::Change;
 use crate::domain::post::parse_list;
 use crate::domain::{
     ContentType, Excerpt, Platform, PostBody, PostStatus, PostTitle, Scope, Slug, Tags, Transition,
     ValidationError, Validator,
 };
-use crate::store::post_views::{self, PostQuery, PostViewRow, Viewer};
-use crate::store::posts::{self, ListingRow, PostRow, SlugTarget};
+use crate::store::post_views::PostViewRow;
+use crate::store::posts::{self, PostRow};
 use crate::store::{Tx, categories};
+
+pub use analysis::{Backfilled, backfill_analysis};
+pub use changes::{publish_due, publish_due_before_counting};
+pub use reads::{
+    BySlug, count, effective, get, get_by_slug, list, published_by_slug, revision, revisions, viewer_of,
+};
+
+use analysis::analyse;
+use changes::{listed_before, post_changed};
 
 /// What a client sent to create or change a post; `None` leaves a field as
 /// it is (or at its default on creation).
@@ -96,124 +108,6 @@ fn parse_input(input: &PostInput, creating: bool) -> Result<ValidInput, Error> {
     })?)
 }
 
-/// What the viewer may see: editors everything, others public posts plus
-/// (for authors) their own.
-pub fn viewer_of(actor: Option<&Actor>) -> Viewer {
-    match actor {
-        Some(actor) if actor.has_scope(Scope::Read) => {
-            Viewer { account_id: Some(actor.account_id), sees_all: actor.role.can_manage_others_content() }
-        }
-        _ => Viewer { account_id: None, sees_all: false },
-    }
-}
-
-/// Presents a scheduled post whose time has come as published, whether or
-/// not the background publisher has flipped it yet.
-pub fn effective(mut row: PostViewRow, now: DateTime<Utc>) -> PostViewRow {
-    if row.status == PostStatus::Scheduled.as_str() && row.publish_at.is_some_and(|at| at <= now) {
-        row.status = PostStatus::Published.as_str().to_owned();
-        row.published_at = row.publish_at;
-    }
-    row
-}
-
-/// Reads one post as `actor` sees it; invisible posts are "not found".
-#[tracing::instrument(level = "debug", name = "service.posts.get", skip_all)]
-pub async fn get(state: &AppState, actor: Option<&Actor>, post_id: i64) -> Result<PostViewRow, Error> {
-    let now = state.clock.now();
-    let mut query = PostQuery::new(viewer_of(actor), now);
-    query.post_id = Some(post_id);
-    query.limit = 1;
-    query.with_text = true;
-    let row = post_views::find(&state.db, &query).await?.into_iter().next();
-    row.map(|r| effective(r, now)).ok_or(Error::NotFound { what: "post" })
-}
-
-/// Where a slug leads: the post, or the slug it moved to.
-pub enum BySlug {
-    Found(Box<PostViewRow>),
-    Moved(String),
-}
-
-#[tracing::instrument(level = "debug", name = "service.posts.get_by_slug", skip_all)]
-pub async fn get_by_slug(state: &AppState, actor: Option<&Actor>, slug: &str) -> Result<BySlug, Error> {
-    match posts::resolve_slug(&state.db, slug).await? {
-        Some(SlugTarget::Current(post_id)) => Ok(BySlug::Found(Box::new(get(state, actor, post_id).await?))),
-        Some(SlugTarget::Moved { post_id, current_slug }) => {
-            // Only reveal the new slug of a post the viewer may see.
-            get(state, actor, post_id).await?;
-            Ok(BySlug::Moved(current_slug))
-        }
-        None => Err(Error::NotFound { what: "post" }),
-    }
-}
-
-/// A published post by its current or a former slug: what the RealWorld
-/// API calls an article. Drafts and archived posts are not articles.
-#[tracing::instrument(level = "debug", name = "service.posts.published_by_slug", skip_all)]
-pub async fn published_by_slug(
-    state: &AppState,
-    actor: Option<&Actor>,
-    slug: &str,
-) -> Result<PostViewRow, Error> {
-    let post_id = match posts::resolve_slug(&state.db, slug).await? {
-        Some(SlugTarget::Current(id) | SlugTarget::Moved { post_id: id, .. }) => id,
-        None => return Err(Error::NotFound { what: "article" }),
-    };
-    let row = get(state, actor, post_id).await?;
-    if row.status != PostStatus::Published.as_str() {
-        return Err(Error::NotFound { what: "article" });
-    }
-    Ok(row)
-}
-
-/// A page of posts; one extra row is fetched to know whether more follow.
-#[tracing::instrument(level = "debug", name = "service.posts.list", skip_all)]
-pub async fn list(state: &AppState, query: &PostQuery) -> Result<(Vec<PostViewRow>, bool), Error> {
-    let mut probe = query.clone();
-    probe.limit = query.limit + 1;
-    let mut rows = post_views::find(&state.db, &probe).await?;
-    let more = rows.len() > usize::try_from(query.limit).unwrap_or(usize::MAX);
-    rows.truncate(usize::try_from(query.limit).unwrap_or(0));
-    Ok((rows.into_iter().map(|r| effective(r, query.now)).collect(), more))
-}
-
-#[tracing::instrument(level = "debug", name = "service.posts.count", skip_all)]
-pub async fn count(state: &AppState, query: &PostQuery) -> Result<i64, Error> {
-    publish_due_before_counting(state).await?;
-    Ok(post_views::count(&state.db, query).await?)
-}
-
-/// Publishes every scheduled post whose time has come; returns how many.
-/// Idempotent, so every instance may run it.
-pub async fn publish_due(state: &AppState) -> Result<usize, Error> {
-    let now = state.clock.now();
-    let published = posts::publish_due(&state.db, now).await?;
-    if published.is_empty() {
-        return Ok(0);
-    }
-    let changes: Vec<Change> = match posts::listings(&state.db, &published).await {
-        Ok(rows) => rows
-            .into_iter()
-            .map(|row| Change::Post { id: row.post_id, before: None, after: Some(listed(row, now)) })
-            .collect(),
-        // Published already: the next round finds nothing left to report.
-        Err(_) => vec![Change::Everything],
-    };
-    state.changes.publish(&changes).await;
-    Ok(published.len())
-}
-
-/// The maintained counts know published posts only, while a scheduled post
-/// is public from its time on: a count first publishes what is due (one
-/// index probe when nothing is), so it never lags the listing.
-pub async fn publish_due_before_counting(state: &AppState) -> Result<(), Error> {
-    if posts::any_due(&state.db, state.clock.now()).await? {
-        publish_due(state).await?;
-    }
-    Ok(())
-}
-
 fn require_author(actor: &Actor) -> Result<(), Error> {
     actor.require_scope(Scope::Write)?;
     if !actor.role.can_create_content() {
@@ -270,93 +164,7 @@ pub async fn create(
     row.post_id = posts::insert(&mut tx, &row).await?;
     posts::insert_revision(&mut tx, &row, actor.account_id, now).await?;
     tx.commit().await?;
-    post_changed(state, row.post_id, None).await?;
-    get(state, Some(actor), row.post_id).await
-}
-
-/// How a post stands in listings at `now` (the visibility rule of `effective`).
-fn listed(row: ListingRow, now: DateTime<Utc>) -> Listed {
-    let public = row.status == PostStatus::Published.as_str()
-        || (row.status == PostStatus::Scheduled.as_str() && row.publish_at.is_some_and(|at| at <= now));
-    Listed {
-        public,
-        author: row.author,
-        tags: Tags::split_stored(&row.tags),
-        category: row.category,
-        sort_at: row.sort_at,
-    }
-}
-
-/// How a post stands in listings inside a write, before it changes.
-async fn listed_before(tx: &mut Tx, post_id: i64, now: DateTime<Utc>) -> Result<Option<Listed>, Error> {
-    Ok(posts::listing_in(tx, post_id).await?.map(|row| listed(row, now)))
-}
-
-/// Reports a committed change of post `id` (`before`: how it stood).
-async fn post_changed(state: &AppState, id: i64, before: Option<Listed>) -> Result<(), Error> {
-    let now = state.clock.now();
-    match posts::listings(&state.db, &[id]).await {
-        Ok(rows) => {
-            let after = rows.into_iter().next().map(|row| listed(row, now));
-            state.changes.publish(&[Change::Post { id, before, after }]).await;
-            Ok(())
-        }
-        Err(err) => {
-            // The write is committed: whatever its effect was, it must not
-            // stay hidden behind cached reads.
-            state.changes.publish(&[Change::Everything]).await;
-            Err(err.into())
-        }
-    }
-}
-
-/// Stores the analysis of the post's text checked against its platforms.
-async fn analyse(state: &AppState, row: &mut PostRow) -> Result<(), Error> {
-    row.analysis = Some(analysis_json(state, &row.body, &row.platforms).await?);
-    Ok(())
-}
-
-/// The analysis of a body (as readers see it, without Markdown) against
-/// stored platforms, as JSON. Long bodies take milliseconds of CPU, so it
-/// runs on the blocking pool.
-async fn analysis_json(state: &AppState, body: &str, platforms: &str) -> Result<String, Error> {
-    let platforms: Vec<Platform> = platforms.split(',').filter_map(|p| Platform::parse("", p).ok()).collect();
-    let analyzer = std::sync::Arc::clone(&state.analyzer);
-    let text = markdown::plain_text(body);
-    let analysis = tokio::task::spawn_blocking(move || analyzer.analyze(&text, &platforms))
-        .await
-        .map_err(|err| Error::Internal(err.into()))?;
-    serde_json::to_string(&analysis).map_err(|err| Error::Internal(err.into()))
-}
-
-/// One round of the backfill: how many posts got their analysis, and the
-/// id to continue after (`None`: nothing was left).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Backfilled {
-    pub filled: usize,
-    pub next_after: Option<i64>,
-}
-
-/// Analyses up to `batch` posts stored without an analysis (before the
-/// feature existed) with ids after `after_id`. A post that cannot be
-/// analysed is logged and skipped, so one bad row never stalls the rest.
-pub async fn backfill_analysis(state: &AppState, after_id: i64, batch: i64) -> Result<Backfilled, Error> {
-    let rows = posts::missing_analysis(&state.db, after_id, batch).await?;
-    let mut filled = 0;
-    for post in &rows {
-        let outcome = match analysis_json(state, &post.body, &post.platforms).await {
-            Ok(json) => posts::fill_analysis(&state.db, post.post_id, &json).await.map_err(Error::from),
-            Err(err) => Err(err),
-        };
-        match outcome {
-            Ok(true) => filled += 1,
-            Ok(false) => {}
-            Err(err) => {
-                tracing::warn!(post_id = post.post_id, error = %err, "could not analyse a stored post")
-            }
-        }
-    }
-    Ok(Backfilled { filled, next_after: rows.last().map(|post| post.post_id) })
+    post_changed(state, actor, row.post_id, None).await
 }
 
 fn join<'a>(items: impl Iterator<Item = &'a str>) -> String {
@@ -501,8 +309,7 @@ pub async fn update(
         posts::insert_revision(&mut tx, &row, actor.account_id, now).await?;
     }
     tx.commit().await?;
-    post_changed(state, post_id, listed_was).await?;
-    get(state, Some(actor), post_id).await
+    post_changed(state, actor, post_id, listed_was).await
 }
 
 #[tracing::instrument(level = "debug", name = "service.posts.delete", skip_all)]
@@ -574,8 +381,7 @@ pub async fn transition(
     row.updated_at = now;
     save(&mut tx, &row, previous).await?;
     tx.commit().await?;
-    post_changed(state, post_id, listed_was).await?;
-    get(state, Some(actor), post_id).await
+    post_changed(state, actor, post_id, listed_was).await
 }
 
 /// Likes or unlikes a post the actor can see; idempotent.
@@ -593,34 +399,6 @@ pub async fn set_like(
     tx.commit().await?;
     state.changes.publish(&[Change::Liked { post: post_id }]).await;
     get(state, Some(actor), post_id).await
-}
-
-#[tracing::instrument(level = "debug", name = "service.posts.revisions", skip_all)]
-pub async fn revisions(state: &AppState, actor: &Actor, post_id: i64) -> Result<Vec<posts::Revision>, Error> {
-    let post = get(state, Some(actor), post_id).await?;
-    require_editable(actor, &post)?;
-    Ok(posts::list_revisions(&state.db, post_id).await?)
-}
-
-#[tracing::instrument(level = "debug", name = "service.posts.revision", skip_all)]
-pub async fn revision(
-    state: &AppState,
-    actor: &Actor,
-    post_id: i64,
-    no: i64,
-) -> Result<posts::Revision, Error> {
-    let post = get(state, Some(actor), post_id).await?;
-    require_editable(actor, &post)?;
-    posts::find_revision(&state.db, post_id, no).await?.ok_or(Error::NotFound { what: "revision" })
-}
-
-/// Revisions are the author's and editors' business only.
-fn require_editable(actor: &Actor, post: &PostViewRow) -> Result<(), Error> {
-    if post.author_id == actor.account_id || actor.role.can_manage_others_content() {
-        Ok(())
-    } else {
-        Err(Error::Forbidden { reason: "only the author or an editor may see revisions" })
-    }
 }
 
 /// Restores an old revision's text, which itself becomes a new revision.

@@ -1,0 +1,101 @@
+//! What a committed post write changed, reported on the change feed; and
+//! publishing scheduled posts whose time has come.
+
+use chrono::{DateTime, Utc};
+
+use super::super::{Actor, Error};
+use super::reads::get;
+use crate::app::AppState;
+use crate::domain::change::{Change, Listed};
+use crate::domain::{PostStatus, Tags};
+use crate::store::Tx;
+use crate::store::post_views::PostViewRow;
+use crate::store::posts::{self, ListingRow};
+
+/// Publishes every scheduled post whose time has come; returns how many.
+/// Idempotent, so every instance may run it.
+pub async fn publish_due(state: &AppState) -> Result<usize, Error> {
+    let now = state.clock.now();
+    let published = posts::publish_due(&state.db, now).await?;
+    if published.is_empty() {
+        return Ok(0);
+    }
+    let changes: Vec<Change> = match posts::listings(&state.db, &published).await {
+        Ok(rows) => rows
+            .into_iter()
+            .map(|row| Change::Post { id: row.post_id, before: None, after: Some(listed(row, now)) })
+            .collect(),
+        // Published already: the next round finds nothing left to report.
+        Err(_) => vec![Change::Everything],
+    };
+    state.changes.publish(&changes).await;
+    Ok(published.len())
+}
+
+/// The maintained counts know published posts only, while a scheduled post
+/// is public from its time on: a count first publishes what is due (one
+/// index probe when nothing is), so it never lags the listing.
+pub async fn publish_due_before_counting(state: &AppState) -> Result<(), Error> {
+    if posts::any_due(&state.db, state.clock.now()).await? {
+        publish_due(state).await?;
+    }
+    Ok(())
+}
+
+/// How a post stands in listings at `now` (the visibility rule of `effective`).
+pub(super) fn listed(row: ListingRow, now: DateTime<Utc>) -> Listed {
+    let public = row.status == PostStatus::Published.as_str()
+        || (row.status == PostStatus::Scheduled.as_str() && row.publish_at.is_some_and(|at| at <= now));
+    Listed {
+        public,
+        author: row.author,
+        tags: Tags::split_stored(&row.tags),
+        category: row.category,
+        sort_at: row.sort_at,
+    }
+}
+
+/// How a post stands in listings inside a write, before it changes.
+pub(super) async fn listed_before(
+    tx: &mut Tx,
+    post_id: i64,
+    now: DateTime<Utc>,
+) -> Result<Option<Listed>, Error> {
+    Ok(posts::listing_in(tx, post_id).await?.map(|row| listed(row, now)))
+}
+
+/// Reads post `id` as `actor` (who just wrote it) sees it and reports the
+/// committed change (`before`: how it stood in listings). The view is what
+/// the write answers with, so reporting costs no read of its own.
+pub(super) async fn post_changed(
+    state: &AppState,
+    actor: &Actor,
+    id: i64,
+    before: Option<Listed>,
+) -> Result<PostViewRow, Error> {
+    match get(state, Some(actor), id).await {
+        Ok(view) => {
+            let after = Some(listed_view(&view));
+            state.changes.publish(&[Change::Post { id, before, after }]).await;
+            Ok(view)
+        }
+        Err(err) => {
+            // The write is committed: whatever its effect was, it must not
+            // stay hidden behind cached reads.
+            state.changes.publish(&[Change::Everything]).await;
+            Err(err)
+        }
+    }
+}
+
+/// How a post shown to its writer stands in listings (`effective` already
+/// presents a due scheduled post as published).
+fn listed_view(view: &PostViewRow) -> Listed {
+    Listed {
+        public: view.status == PostStatus::Published.as_str(),
+        author: view.author_username.to_lowercase(),
+        tags: Tags::split_stored(&view.tags),
+        category: view.category_slug.clone(),
+        sort_at: view.published_at.or(view.publish_at).unwrap_or(view.created_at),
+    }
+}
