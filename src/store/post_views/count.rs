@@ -94,9 +94,9 @@ async fn counted(db: &Db, q: &PostQuery, scope: &Scope<'_>) -> Result<i64, Store
         }
         Scope::Author(name) => {
             counter(&mut sql, "author");
-            sql.push("CAST((SELECT account_id FROM account WHERE lower(username) = lower(");
-            sql.bind(Arg::Text((*name).to_owned()));
-            sql.push(")) AS TEXT)), 0)");
+            sql.push("CAST(");
+            plan::account_named(&mut sql, name);
+            sql.push(" AS TEXT)), 0)");
         }
         Scope::Tag(tag) => {
             counter(&mut sql, "tag");
@@ -105,44 +105,28 @@ async fn counted(db: &Db, q: &PostQuery, scope: &Scope<'_>) -> Result<i64, Store
         }
         Scope::Category(slug) => {
             counter(&mut sql, "category");
-            sql.push("CAST((SELECT category_id FROM category WHERE slug = ");
-            sql.bind(Arg::Text((*slug).to_owned()));
-            sql.push(") AS TEXT)), 0)");
+            sql.push("CAST(");
+            plan::category_named(&mut sql, slug);
+            sql.push(" AS TEXT)), 0)");
         }
     }
     let mut n = scalar(db, sql).await?;
     if let (false, false, Some(me)) = (q.viewer.sees_all, published_only, q.viewer.account_id) {
-        n += own_unpublished(db, q, scope, me).await?;
+        n += own_unpublished(db, q, me).await?;
     }
     Ok(n)
 }
 
-/// The viewer's own posts that are not public but match the scope: they
-/// see them in the listing, so they count them too. Bounded by the
-/// viewer's own posts (an index range).
-async fn own_unpublished(db: &Db, q: &PostQuery, scope: &Scope<'_>, me: i64) -> Result<i64, StoreError> {
+/// The viewer's own posts that are not public but match the query's
+/// filters (at most the one the scope names): they see them in the
+/// listing, so they count them too. Bounded by the viewer's own posts (an
+/// index range).
+async fn own_unpublished(db: &Db, q: &PostQuery, me: i64) -> Result<i64, StoreError> {
     let mut sql = Sql::new("SELECT COUNT(*) FROM post p WHERE p.author_id = ");
     sql.bind(Arg::Int(me));
     let now = sql.param(Arg::Time(q.now));
     sql.push(&format!(" AND NOT {}", is_public(&now)));
-    match scope {
-        Scope::All | Scope::Feed(_) => {}
-        Scope::Author(name) => {
-            sql.push(" AND p.author_id = (SELECT account_id FROM account WHERE lower(username) = lower(");
-            sql.bind(Arg::Text((*name).to_owned()));
-            sql.push("))");
-        }
-        Scope::Tag(tag) => {
-            sql.push(" AND EXISTS (SELECT 1 FROM post_tag t WHERE t.post_id = p.post_id AND t.tag = ");
-            sql.bind(Arg::Text((*tag).to_owned()));
-            sql.push(")");
-        }
-        Scope::Category(slug) => {
-            sql.push(" AND p.category_id = (SELECT category_id FROM category WHERE slug = ");
-            sql.bind(Arg::Text((*slug).to_owned()));
-            sql.push(")");
-        }
-    }
+    plan::narrowing(&mut sql, q, false);
     scalar(db, sql).await
 }
 

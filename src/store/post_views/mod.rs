@@ -222,21 +222,30 @@ pub async fn find(db: &Db, q: &PostQuery) -> Result<Vec<PostViewRow>, StoreError
     } else {
         "'' AS body, '' AS body_html, CAST(NULL AS TEXT) AS analysis, "
     });
-    let viewer = sql.param(Arg::Int(q.viewer.account_id.unwrap_or(-1)));
-    sql.push(&format!(
-        "EXISTS (SELECT 1 FROM post_like l WHERE l.post_id = p.post_id AND l.account_id = {viewer}) AS liked, \
-         EXISTS (SELECT 1 FROM follow f WHERE f.followee_id = p.author_id AND f.follower_id = {viewer}) \
-         AS following_author, "
-    ));
-    match (backend, plan::search_text(q)) {
-        (Backend::Sqlite, Some(text)) if !fts5_query(text).is_empty() => {
-            let query = sql.param(Arg::Text(fts5_query(text)));
+    match q.viewer.account_id {
+        Some(id) => {
+            let viewer = sql.param(Arg::Int(id));
+            sql.push(&format!(
+                "EXISTS (SELECT 1 FROM post_like l WHERE l.post_id = p.post_id AND l.account_id = {viewer}) \
+                 AS liked, EXISTS (SELECT 1 FROM follow f WHERE f.followee_id = p.author_id \
+                 AND f.follower_id = {viewer}) AS following_author, "
+            ));
+        }
+        // Anonymous readers like and follow nobody: no lookups per row.
+        None => {
+            sql.push("FALSE AS liked, FALSE AS following_author, ");
+        }
+    }
+    let fts = plan::search_text(q).map(fts5_query).filter(|words| !words.is_empty());
+    match (backend, plan::search_text(q), fts) {
+        (Backend::Sqlite, _, Some(words)) => {
+            let query = sql.param(Arg::Text(words));
             sql.push(&format!(
                 "(SELECT snippet(post_fts, 2, char(1), char(2), '…', 24) FROM post_fts \
                  WHERE post_fts MATCH {query} AND post_fts.rowid = p.post_id) AS snippet"
             ));
         }
-        (Backend::Postgres, Some(text)) => {
+        (Backend::Postgres, Some(text), _) => {
             let query = sql.param(Arg::Text(text.to_owned()));
             sql.push(&format!(
                 "ts_headline('simple', p.body, websearch_to_tsquery('simple', {query}), \

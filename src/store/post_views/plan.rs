@@ -112,10 +112,29 @@ fn filters(sql: &mut Sql, q: &PostQuery, skip_tag: bool) {
         }
         None => {}
     }
+    narrowing(sql, q, skip_tag);
+}
+
+/// `(SELECT account_id …)` of the account with this username (any case).
+pub(super) fn account_named(sql: &mut Sql, username: &str) {
+    sql.push("(SELECT account_id FROM account WHERE lower(username) = lower(");
+    sql.bind(Arg::Text(username.to_owned()));
+    sql.push("))");
+}
+
+/// `(SELECT category_id …)` of the category with this slug.
+pub(super) fn category_named(sql: &mut Sql, slug: &str) {
+    sql.push("(SELECT category_id FROM category WHERE slug = ");
+    sql.bind(Arg::Text(slug.to_owned()));
+    sql.push(")");
+}
+
+/// The query's own filters (author, tag, category, …) on `p`, without
+/// visibility or status, each starting with ` AND`.
+pub(super) fn narrowing(sql: &mut Sql, q: &PostQuery, skip_tag: bool) {
     if let Some(author) = &q.author {
-        sql.push(" AND p.author_id = (SELECT account_id FROM account WHERE lower(username) = lower(");
-        sql.bind(Arg::Text(author.clone()));
-        sql.push("))");
+        sql.push(" AND p.author_id = ");
+        account_named(sql, author);
     }
     if let Some(tag) = q.tag.as_ref().filter(|_| !skip_tag) {
         sql.push(" AND EXISTS (SELECT 1 FROM post_tag t WHERE t.post_id = p.post_id AND t.tag = ");
@@ -123,9 +142,8 @@ fn filters(sql: &mut Sql, q: &PostQuery, skip_tag: bool) {
         sql.push(")");
     }
     if let Some(category) = &q.category {
-        sql.push(" AND p.category_id = (SELECT category_id FROM category WHERE slug = ");
-        sql.bind(Arg::Text(category.clone()));
-        sql.push(")");
+        sql.push(" AND p.category_id = ");
+        category_named(sql, category);
     }
     if let Some(platform) = &q.platform {
         sql.push(" AND (',' || p.platforms || ',') LIKE ");
@@ -144,12 +162,9 @@ fn filters(sql: &mut Sql, q: &PostQuery, skip_tag: bool) {
         sql.bind(Arg::Time(before));
     }
     if let Some(liker) = &q.liked_by {
-        sql.push(
-            " AND p.post_id IN (SELECT l.post_id FROM post_like l WHERE l.account_id = \
-             (SELECT account_id FROM account WHERE lower(username) = lower(",
-        );
-        sql.bind(Arg::Text(liker.clone()));
-        sql.push(")))");
+        sql.push(" AND p.post_id IN (SELECT l.post_id FROM post_like l WHERE l.account_id = ");
+        account_named(sql, liker);
+        sql.push(")");
     }
 }
 
