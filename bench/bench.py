@@ -62,6 +62,20 @@ def wait_ready(base, seconds=60, process=None):
     sys.exit(f"error: {base} did not answer within {seconds}s")
 
 
+def serving_env(port, log="warn"):
+    """Settings for a benchmarked server on `port`."""
+    return {
+        "HERALD_LISTEN": f"127.0.0.1:{port}",
+        "HERALD_LOG": log,
+        "HERALD_LOG_FORMAT": "json",
+        # The suite measures serving, not the limiter: one client IP sends everything.
+        "HERALD_RATE_LIMIT_READ_PER_MINUTE": "100000000",
+        "HERALD_RATE_LIMIT_WRITE_PER_MINUTE": "10000000",
+        "HERALD_RATE_LIMIT_AUTH_PER_MINUTE": "100000",
+        "HERALD_MAX_IN_FLIGHT": "4096",
+    }
+
+
 class Herald:
     """A release-build Herald on a free port with a fresh database."""
 
@@ -82,16 +96,7 @@ class Herald:
             env["HERALD_DATABASE_URL"] = f"{scheme}://{authority}/{self.pg_db}"
         else:
             env["HERALD_DATABASE_URL"] = f"sqlite:{self.workdir}/herald.db"
-        env.update({
-            "HERALD_LISTEN": f"127.0.0.1:{self.port}",
-            "HERALD_LOG": "warn",
-            "HERALD_LOG_FORMAT": "json",
-            # The suite measures serving, not the limiter: one client IP sends everything.
-            "HERALD_RATE_LIMIT_READ_PER_MINUTE": "100000000",
-            "HERALD_RATE_LIMIT_WRITE_PER_MINUTE": "10000000",
-            "HERALD_RATE_LIMIT_AUTH_PER_MINUTE": "100000",
-            "HERALD_MAX_IN_FLIGHT": "4096",
-        })
+        env.update(serving_env(self.port))
         binary = ROOT / "target" / "release" / "herald"
         self.log = open(self.workdir / "herald.log", "w")
         self.proc = subprocess.Popen([str(binary), "serve"], env=env, stdout=self.log, stderr=self.log)

@@ -28,7 +28,7 @@ import urllib.parse
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from bench import ROOT, Herald, call, free_port, wrk  # noqa: E402
+from bench import ROOT, Herald, call, free_port, serving_env, wrk  # noqa: E402
 
 PG_LOG = Path("/var/log/postgresql/postgresql-15-main.log")
 
@@ -40,16 +40,8 @@ class Server:
         self.port = free_port()
         self.workdir = Path(tempfile.mkdtemp(prefix="herald-scale-"))
         env = dict(os.environ)
-        env.update({
-            "HERALD_DATABASE_URL": database_url,
-            "HERALD_LISTEN": f"127.0.0.1:{self.port}",
-            "HERALD_LOG": "warn,sqlx::query=debug" if log_sql else "warn",
-            "HERALD_LOG_FORMAT": "json",
-            "HERALD_RATE_LIMIT_READ_PER_MINUTE": "100000000",
-            "HERALD_RATE_LIMIT_WRITE_PER_MINUTE": "10000000",
-            "HERALD_RATE_LIMIT_AUTH_PER_MINUTE": "100000",
-            "HERALD_MAX_IN_FLIGHT": "4096",
-        })
+        env.update(serving_env(self.port, "warn,sqlx::query=debug" if log_sql else "warn"))
+        env["HERALD_DATABASE_URL"] = database_url
         if not cache:
             env["HERALD_CACHE_MAX_BYTES"] = "0"
         self.log_path = self.workdir / "herald.log"
@@ -258,14 +250,20 @@ def main():
     print(render(report, args))
 
 
+def visit_once(args, endpoints, token, log_sql=False):
+    """Starts an uncached server, reads every endpoint once, stops it; returns it (for its log)."""
+    server = Server(args.database_url, cache=False, log_sql=log_sql)
+    try:
+        for _, path, auth in endpoints:
+            call(server.base, "GET", path, None, token if auth else None)
+    finally:
+        server.stop()
+    return server
+
+
 def explain(args, endpoints, token):
     if args.database_url.startswith("sqlite:"):
-        server = Server(args.database_url, cache=False, log_sql=True)
-        try:
-            for _, path, auth in endpoints:
-                call(server.base, "GET", path, None, token if auth else None)
-        finally:
-            server.stop()
+        server = visit_once(args, endpoints, token, log_sql=True)
         plans = explain_sqlite(args.database_url[len("sqlite:"):], statements_from_log(server.log_path))
         return [{"sql": sql, "plan": plan} for sql, plan in plans]
     database = urllib.parse.urlparse(args.database_url).path.lstrip("/")
@@ -276,12 +274,7 @@ def explain(args, endpoints, token):
         subprocess.run(["psql", admin, "-qc", f"ALTER DATABASE {database} SET {setting}"], check=True)
     offset = PG_LOG.stat().st_size
     try:
-        server = Server(args.database_url, cache=False)
-        try:
-            for _, path, auth in endpoints:
-                call(server.base, "GET", path, None, token if auth else None)
-        finally:
-            server.stop()
+        visit_once(args, endpoints, token)
     finally:
         for setting in settings:
             subprocess.run(["psql", admin, "-qc", f"ALTER DATABASE {database} RESET {setting.split(' = ')[0]}"],
