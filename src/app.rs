@@ -7,69 +7,29 @@
 
 use std::net::SocketAddr;
 use std::sync::Arc;
-use std::time::Instant;
 
 use anyhow::Context as _;
 use axum::Router;
 use tokio::net::TcpListener;
 use tokio_util::sync::CancellationToken;
 
-use crate::auth::Auth;
 use crate::cache::{Cache, RedisTier};
 use crate::clock::{Clock, SystemClock};
 use crate::config::Settings;
-use crate::content::analysis::Analyzer;
-use crate::service::changes::ChangeFeed;
-use crate::service::generation::Generator;
-use crate::store::{self, Db};
+use crate::jobs::Jobs;
+use crate::service::Context;
 
-/// Shared, cheaply cloned state given to every handler.
-#[derive(Clone)]
-pub struct AppState {
-    pub settings: Arc<Settings>,
-    pub db: Db,
-    pub auth: Arc<Auth>,
-    pub clock: Arc<dyn Clock>,
-    pub cache: Cache,
-    /// Where services report committed changes (the cache listens).
-    pub changes: ChangeFeed,
-    pub analyzer: Arc<Analyzer>,
-    pub generator: Arc<Generator>,
-    pub started_at: Instant,
-}
+pub use crate::http::AppState;
 
-impl AppState {
-    /// Connects to the database, applies pending migrations and loads the
-    /// credential keys: everything but the HTTP listener (the CLI uses this).
-    pub async fn init(settings: Settings, clock: Arc<dyn Clock>) -> anyhow::Result<AppState> {
-        let db = store::connect(&settings.database).await?;
-        let applied = db.migrate().await.context("cannot apply database migrations")?;
-        for migration in &applied {
-            tracing::info!(version = migration.version, description = %migration.description, "applied migration");
-        }
-        let auth = Auth::init(&settings.auth, &db, &clock).await?;
-        let http = &settings.http;
-        let redis = match &settings.redis_url {
-            Some(url) => Some(RedisTier::new(url.expose(), &http.cache_namespace, http.cache_ttl)?),
-            None => None,
-        };
-        let cache = Cache::new(http.cache_max_bytes, http.cache_ttl, redis);
-        let mut changes = ChangeFeed::default();
-        changes.subscribe(Arc::new(cache.clone()));
-        let analyzer = Arc::new(Analyzer::new(settings.content.mastodon_max_chars));
-        let generator = Arc::new(Generator::new(&settings.content, Arc::clone(&analyzer))?);
-        Ok(AppState {
-            settings: Arc::new(settings),
-            db,
-            auth: Arc::new(auth),
-            clock,
-            cache,
-            changes,
-            analyzer,
-            generator,
-            started_at: Instant::now(),
-        })
-    }
+/// The response cache the settings ask for (in-process, plus Redis when
+/// `redis_url` is set).
+fn build_cache(settings: &Settings) -> anyhow::Result<Cache> {
+    let http = &settings.http;
+    let redis = match &settings.redis_url {
+        Some(url) => Some(RedisTier::new(url.expose(), &http.cache_namespace, http.cache_ttl)?),
+        None => None,
+    };
+    Ok(Cache::new(http.cache_max_bytes, http.cache_ttl, redis))
 }
 
 /// Optional parts a caller (mostly a test) may substitute.
@@ -104,10 +64,11 @@ impl App {
     pub async fn build_with(settings: Settings, options: AppOptions) -> anyhow::Result<App> {
         let listen = settings.listen;
         crate::telemetry::metrics::handle();
-        let state = AppState::init(settings, options.clock).await?;
+        let cache = build_cache(&settings)?;
+        let state = AppState::new(Context::init(settings, options.clock).await?, cache);
         let listener =
             TcpListener::bind(listen).await.with_context(|| format!("cannot listen on {listen}"))?;
-        let metrics_listener = match state.settings.metrics_listen {
+        let metrics_listener = match state.services.settings.metrics_listen {
             Some(addr) => Some(
                 TcpListener::bind(addr)
                     .await
@@ -135,7 +96,7 @@ impl App {
     pub async fn run_until_stopped(self, shutdown: CancellationToken) -> anyhow::Result<()> {
         let App { listener, metrics_listener, router, state } = self;
         let addr = listener.local_addr()?;
-        tracing::info!(%addr, backend = state.db.backend_name(), "herald is serving");
+        tracing::info!(%addr, backend = state.services.db.backend_name(), "herald is serving");
         if let Some(metrics) = metrics_listener {
             let addr = metrics.local_addr()?;
             tracing::info!(%addr, "metrics are served on their own address");
@@ -149,8 +110,7 @@ impl App {
             });
         }
 
-        let publisher = tokio::spawn(publish_scheduled_posts(state.clone(), shutdown.clone()));
-        let backfill = tokio::spawn(analyse_stored_posts(state.clone(), shutdown.clone()));
+        let jobs = Jobs::start(&state.services, &shutdown);
         let server = axum::serve(listener, router.into_make_service_with_connect_info::<SocketAddr>())
             .with_graceful_shutdown(shutdown.clone().cancelled_owned())
             .into_future();
@@ -159,7 +119,7 @@ impl App {
         let result = tokio::select! {
             result = &mut server => result.context("the HTTP server failed"),
             () = shutdown.cancelled() => {
-                let grace = state.settings.http.shutdown_grace;
+                let grace = state.services.settings.http.shutdown_grace;
                 tracing::info!(grace_secs = grace.as_secs(), "shutting down: draining in-flight requests");
                 match tokio::time::timeout(grace, &mut server).await {
                     Ok(result) => result.context("the HTTP server failed while draining"),
@@ -171,78 +131,10 @@ impl App {
             }
         };
         shutdown.cancel();
-        if let Err(err) = publisher.await {
-            tracing::error!(error = %err, "the scheduled-post publisher panicked");
-        }
-        if let Err(err) = backfill.await {
-            tracing::error!(error = %err, "the analysis backfill panicked");
-        }
-        state.db.close().await;
+        jobs.stopped().await;
+        state.services.db.close().await;
         tracing::info!("herald stopped");
         result
-    }
-}
-
-/// How often due scheduled posts are marked published. Reads never wait for
-/// it (a due post is shown as published anyway); it keeps the stored status
-/// and `published_at` true for filters, counts and exports.
-const PUBLISH_INTERVAL: std::time::Duration = std::time::Duration::from_secs(5);
-
-/// Posts analysed per round by the backfill of posts stored before analysis
-/// existed, the pause between rounds while some are left, and how often to
-/// look again once none are (posts saved since always carry their analysis).
-const BACKFILL_BATCH: i64 = 100;
-const BACKFILL_PAUSE: std::time::Duration = std::time::Duration::from_secs(1);
-const BACKFILL_RECHECK: std::time::Duration = std::time::Duration::from_secs(600);
-
-/// Gives posts stored without an analysis their analysis, a batch at a time,
-/// until shutdown. The analysis is derived data: the response cache is not
-/// invalidated for it (cached reads catch up within `cache_ttl_secs`).
-/// Several instances may overlap; `fill_analysis` keeps that harmless.
-async fn analyse_stored_posts(state: AppState, shutdown: CancellationToken) {
-    let mut after = 0;
-    loop {
-        let pause = match crate::service::posts::backfill_analysis(&state, after, BACKFILL_BATCH).await {
-            Ok(round) => {
-                if round.filled > 0 {
-                    tracing::info!(count = round.filled, "analysed posts stored without an analysis");
-                }
-                match round.next_after {
-                    Some(last) => {
-                        after = last;
-                        BACKFILL_PAUSE
-                    }
-                    None => {
-                        after = 0;
-                        BACKFILL_RECHECK
-                    }
-                }
-            }
-            Err(err) => {
-                tracing::warn!(error = %err, "could not look for posts without an analysis");
-                BACKFILL_RECHECK
-            }
-        };
-        tokio::select! {
-            () = shutdown.cancelled() => return,
-            () = tokio::time::sleep(pause) => {}
-        }
-    }
-}
-
-/// Publishes due scheduled posts until shutdown. Idempotent, so every
-/// instance may run it; a failure is logged and retried next round.
-async fn publish_scheduled_posts(state: AppState, shutdown: CancellationToken) {
-    loop {
-        match crate::service::posts::publish_due(&state).await {
-            Ok(0) => {}
-            Ok(n) => tracing::info!(count = n, "published scheduled posts"),
-            Err(err) => tracing::warn!(error = %err, "could not publish scheduled posts"),
-        }
-        tokio::select! {
-            () = shutdown.cancelled() => return,
-            () = tokio::time::sleep(PUBLISH_INTERVAL) => {}
-        }
     }
 }
 

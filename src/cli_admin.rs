@@ -6,10 +6,10 @@ use std::sync::Arc;
 
 use anyhow::{Context as _, bail};
 
-use crate::app::AppState;
 use crate::clock::SystemClock;
 use crate::config::Settings;
 use crate::domain::Role;
+use crate::service::Context;
 use crate::service::accounts::{self, AdminChanges, Registration, Target};
 use crate::service::{Actor, Error};
 
@@ -49,13 +49,13 @@ pub fn read_password() -> anyhow::Result<String> {
 }
 
 pub async fn run(settings: Settings, request: Request) -> anyhow::Result<()> {
-    let state = AppState::init(settings, Arc::new(SystemClock)).await?;
-    let result = execute(&state, request).await;
-    state.db.close().await;
+    let ctx = Context::init(settings, Arc::new(SystemClock)).await?;
+    let result = execute(&ctx, request).await;
+    ctx.db.close().await;
     result
 }
 
-async fn execute(state: &AppState, request: Request) -> anyhow::Result<()> {
+async fn execute(ctx: &Context, request: Request) -> anyhow::Result<()> {
     let system = Actor::system();
     match request {
         Request::CreateUser { email, username, role, display_name, password } => {
@@ -66,7 +66,7 @@ async fn execute(state: &AppState, request: Request) -> anyhow::Result<()> {
                 password: Some(password),
                 display_name,
             };
-            let account = accounts::create_account(state, &system, &input, role).await.map_err(explain)?;
+            let account = accounts::create_account(ctx, &system, &input, role).await.map_err(explain)?;
             println!(
                 "created {} {} (id {}) with role {}",
                 account.username, account.email, account.account_id, account.role
@@ -74,14 +74,14 @@ async fn execute(state: &AppState, request: Request) -> anyhow::Result<()> {
         }
         Request::SetRole { username, role } => {
             let changes = AdminChanges { role: Some(role), disabled: None };
-            let account = accounts::administer(state, &system, &Target::Username(username), &changes)
+            let account = accounts::administer(ctx, &system, &Target::Username(username), &changes)
                 .await
                 .map_err(explain)?;
             println!("{} now has role {}", account.username, account.role);
         }
         Request::SetDisabled { username, disabled } => {
             let changes = AdminChanges { role: None, disabled: Some(disabled) };
-            let account = accounts::administer(state, &system, &Target::Username(username), &changes)
+            let account = accounts::administer(ctx, &system, &Target::Username(username), &changes)
                 .await
                 .map_err(explain)?;
             let state = if account.disabled { "disabled; its sessions are ended" } else { "enabled" };

@@ -16,6 +16,7 @@ pub mod config;
 pub mod content;
 pub mod domain;
 pub mod http;
+pub mod jobs;
 pub mod service;
 pub mod store;
 pub mod telemetry;

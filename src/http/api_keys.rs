@@ -11,7 +11,8 @@ use utoipa_axum::routes;
 
 use super::extract::{AuthUser, PathId, ValidJson, ValidQuery};
 use super::problem::{ApiError, Problem};
-use crate::app::AppState;
+use crate::http::AppState;
+use crate::service::Context;
 use crate::service::api_keys::{self, NewKeyRequest};
 use crate::store::api_keys::ApiKey;
 
@@ -76,11 +77,11 @@ pub struct ListParams {
         (status = 403, body = Problem, content_type = PROBLEM),
     ))]
 async fn list_keys(
-    State(state): State<AppState>,
+    State(ctx): State<Context>,
     AuthUser(actor): AuthUser,
     ValidQuery(params): ValidQuery<ListParams>,
 ) -> Result<Json<Vec<ApiKeyView>>, ApiError> {
-    let keys = api_keys::list(&state, &actor, params.all.unwrap_or(false)).await?;
+    let keys = api_keys::list(&ctx, &actor, params.all.unwrap_or(false)).await?;
     Ok(Json(keys.into_iter().map(Into::into).collect()))
 }
 
@@ -104,12 +105,12 @@ pub struct CreateApiKey {
         (status = 422, body = Problem, content_type = PROBLEM),
     ))]
 async fn create_key(
-    State(state): State<AppState>,
+    State(ctx): State<Context>,
     AuthUser(actor): AuthUser,
     ValidJson(body): ValidJson<CreateApiKey>,
 ) -> Result<(StatusCode, Json<CreatedApiKey>), ApiError> {
     let request = NewKeyRequest { name: body.name, scopes: body.scopes, expires_at: body.expires_at };
-    let created = api_keys::create(&state, &actor, &request).await?;
+    let created = api_keys::create(&ctx, &actor, &request).await?;
     Ok((StatusCode::CREATED, Json(CreatedApiKey { info: created.key.into(), key: created.secret })))
 }
 
@@ -123,10 +124,10 @@ async fn create_key(
         (status = 404, body = Problem, content_type = PROBLEM),
     ))]
 async fn revoke_key(
-    State(state): State<AppState>,
+    State(ctx): State<Context>,
     AuthUser(actor): AuthUser,
     PathId(id): PathId,
 ) -> Result<StatusCode, ApiError> {
-    api_keys::revoke(&state, &actor, id).await?;
+    api_keys::revoke(&ctx, &actor, id).await?;
     Ok(StatusCode::NO_CONTENT)
 }

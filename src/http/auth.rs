@@ -11,7 +11,8 @@ use utoipa_axum::routes;
 use super::extract::{AuthUser, ClientIp, ValidJson};
 use super::problem::{ApiError, Problem};
 use super::users::UserView;
-use crate::app::AppState;
+use crate::http::AppState;
+use crate::service::Context;
 use crate::service::accounts::{self, Registration};
 use crate::service::sessions::{self, SignedIn};
 
@@ -72,7 +73,7 @@ use super::problem::CONTENT_TYPE as PROBLEM;
         (status = 422, body = Problem, content_type = PROBLEM),
     ))]
 async fn register(
-    State(state): State<AppState>,
+    State(ctx): State<Context>,
     ValidJson(body): ValidJson<RegisterRequest>,
 ) -> Result<(StatusCode, Json<SessionView>), ApiError> {
     let input = Registration {
@@ -81,7 +82,7 @@ async fn register(
         password: body.password,
         display_name: body.display_name,
     };
-    let signed_in = accounts::register(&state, &input).await?;
+    let signed_in = accounts::register(&ctx, &input).await?;
     Ok((StatusCode::CREATED, Json(signed_in.into())))
 }
 
@@ -103,11 +104,11 @@ pub struct LoginRequest {
         (status = 429, description = "Too many failed attempts; see Retry-After", body = Problem, content_type = PROBLEM),
     ))]
 async fn login(
-    State(state): State<AppState>,
+    State(ctx): State<Context>,
     ClientIp(ip): ClientIp,
     ValidJson(body): ValidJson<LoginRequest>,
 ) -> Result<Json<SessionView>, ApiError> {
-    let signed_in = sessions::login(&state, &body.login, &body.password, ip).await?;
+    let signed_in = sessions::login(&ctx, &body.login, &body.password, ip).await?;
     Ok(Json(signed_in.into()))
 }
 
@@ -125,10 +126,10 @@ pub struct RefreshRequest {
         (status = 401, body = Problem, content_type = PROBLEM),
     ))]
 async fn refresh(
-    State(state): State<AppState>,
+    State(ctx): State<Context>,
     ValidJson(body): ValidJson<RefreshRequest>,
 ) -> Result<Json<SessionView>, ApiError> {
-    Ok(Json(sessions::refresh(&state, &body.refresh_token).await?.into()))
+    Ok(Json(sessions::refresh(&ctx, &body.refresh_token).await?.into()))
 }
 
 /// End the current session (its access and refresh tokens stop working).
@@ -138,8 +139,8 @@ async fn refresh(
         (status = 401, body = Problem, content_type = PROBLEM),
         (status = 403, description = "Called with an API key", body = Problem, content_type = PROBLEM),
     ))]
-async fn logout(State(state): State<AppState>, AuthUser(actor): AuthUser) -> Result<StatusCode, ApiError> {
-    sessions::logout(&state, &actor).await?;
+async fn logout(State(ctx): State<Context>, AuthUser(actor): AuthUser) -> Result<StatusCode, ApiError> {
+    sessions::logout(&ctx, &actor).await?;
     Ok(StatusCode::NO_CONTENT)
 }
 
@@ -149,10 +150,7 @@ async fn logout(State(state): State<AppState>, AuthUser(actor): AuthUser) -> Res
         (status = 204, description = "All sessions ended"),
         (status = 401, body = Problem, content_type = PROBLEM),
     ))]
-async fn logout_all(
-    State(state): State<AppState>,
-    AuthUser(actor): AuthUser,
-) -> Result<StatusCode, ApiError> {
-    sessions::logout_everywhere(&state, &actor).await?;
+async fn logout_all(State(ctx): State<Context>, AuthUser(actor): AuthUser) -> Result<StatusCode, ApiError> {
+    sessions::logout_everywhere(&ctx, &actor).await?;
     Ok(StatusCode::NO_CONTENT)
 }

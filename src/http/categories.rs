@@ -13,8 +13,9 @@ use super::cache_tags;
 use super::extract::{AuthUser, ValidJson, ValidQuery};
 use super::posts::PROBLEM;
 use super::problem::{ApiError, Problem};
-use crate::app::AppState;
 use crate::cache::CacheTags;
+use crate::http::AppState;
+use crate::service::Context;
 use crate::service::categories::{self, CategoryInput};
 use crate::store::categories::CategoryRow;
 
@@ -68,9 +69,9 @@ impl From<CategoryBody> for CategoryInput {
 /// All categories with their published-post counts.
 #[utoipa::path(get, path = "/api/v1/categories", tag = "categories", responses((status = 200, body = Vec<CategoryView>)))]
 async fn list_categories(
-    State(state): State<AppState>,
+    State(ctx): State<Context>,
 ) -> Result<(CacheTags, Json<Vec<CategoryView>>), ApiError> {
-    let all = categories::list(&state).await?;
+    let all = categories::list(&ctx).await?;
     Ok((cache_tags::categories(), Json(all.into_iter().map(Into::into).collect())))
 }
 
@@ -80,21 +81,21 @@ async fn list_categories(
     responses((status = 201, body = CategoryView), (status = 403, body = Problem, content_type = PROBLEM),
         (status = 409, body = Problem, content_type = PROBLEM), (status = 422, body = Problem, content_type = PROBLEM)))]
 async fn create_category(
-    State(state): State<AppState>,
+    State(ctx): State<Context>,
     AuthUser(actor): AuthUser,
     ValidJson(body): ValidJson<CategoryBody>,
 ) -> Result<(StatusCode, Json<CategoryView>), ApiError> {
-    Ok((StatusCode::CREATED, Json(categories::create(&state, &actor, &body.into()).await?.into())))
+    Ok((StatusCode::CREATED, Json(categories::create(&ctx, &actor, &body.into()).await?.into())))
 }
 
 /// One category.
 #[utoipa::path(get, path = "/api/v1/categories/{slug}", tag = "categories", params(("slug" = String, Path)),
     responses((status = 200, body = CategoryView), (status = 404, body = Problem, content_type = PROBLEM)))]
 async fn get_category(
-    State(state): State<AppState>,
+    State(ctx): State<Context>,
     Path(slug): Path<String>,
 ) -> Result<(CacheTags, Json<CategoryView>), ApiError> {
-    Ok((cache_tags::categories(), Json(categories::get(&state, &slug).await?.into())))
+    Ok((cache_tags::categories(), Json(categories::get(&ctx, &slug).await?.into())))
 }
 
 /// Change a category (editors).
@@ -104,12 +105,12 @@ async fn get_category(
         (status = 404, body = Problem, content_type = PROBLEM), (status = 409, body = Problem, content_type = PROBLEM),
         (status = 422, body = Problem, content_type = PROBLEM)))]
 async fn update_category(
-    State(state): State<AppState>,
+    State(ctx): State<Context>,
     AuthUser(actor): AuthUser,
     Path(slug): Path<String>,
     ValidJson(body): ValidJson<CategoryBody>,
 ) -> Result<Json<CategoryView>, ApiError> {
-    Ok(Json(categories::update(&state, &actor, &slug, &body.into()).await?.into()))
+    Ok(Json(categories::update(&ctx, &actor, &slug, &body.into()).await?.into()))
 }
 
 /// Delete a category (editors); its posts become uncategorised.
@@ -118,11 +119,11 @@ async fn update_category(
     responses((status = 204, description = "Deleted"), (status = 403, body = Problem, content_type = PROBLEM),
         (status = 404, body = Problem, content_type = PROBLEM)))]
 async fn delete_category(
-    State(state): State<AppState>,
+    State(ctx): State<Context>,
     AuthUser(actor): AuthUser,
     Path(slug): Path<String>,
 ) -> Result<StatusCode, ApiError> {
-    categories::delete(&state, &actor, &slug).await?;
+    categories::delete(&ctx, &actor, &slug).await?;
     Ok(StatusCode::NO_CONTENT)
 }
 
@@ -144,14 +145,14 @@ pub struct TagParams {
 #[utoipa::path(get, path = "/api/v1/tags", tag = "categories", params(TagParams),
     responses((status = 200, body = Vec<TagView>), (status = 422, body = Problem, content_type = PROBLEM)))]
 async fn list_tags(
-    State(state): State<AppState>,
+    State(ctx): State<Context>,
     ValidQuery(params): ValidQuery<TagParams>,
 ) -> Result<(CacheTags, Json<Vec<TagView>>), ApiError> {
     let limit = params.limit.unwrap_or(100);
     if !(1..=1000).contains(&limit) {
         return Err(crate::service::Error::invalid("limit", "out_of_range", "must be 1 to 1000").into());
     }
-    let tags = categories::tags(&state, limit).await?;
+    let tags = categories::tags(&ctx, limit).await?;
     let views = tags.into_iter().map(|t| TagView { tag: t.tag, post_count: t.post_count }).collect();
     Ok((cache_tags::tag_list(), Json(views)))
 }

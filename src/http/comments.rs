@@ -13,8 +13,9 @@ use super::cache_tags;
 use super::extract::{AuthUser, MaybeAuthUser, PathId, ValidJson, ValidQuery};
 use super::posts::{AuthorView, PROBLEM};
 use super::problem::{ApiError, Problem};
-use crate::app::AppState;
 use crate::cache::CacheTags;
+use crate::http::AppState;
+use crate::service::Context;
 use crate::service::comments;
 use crate::store::comments::CommentRow;
 
@@ -81,7 +82,7 @@ pub struct CommentPage {
     responses((status = 200, body = CommentPage), (status = 400, body = Problem, content_type = PROBLEM),
         (status = 404, body = Problem, content_type = PROBLEM), (status = 422, body = Problem, content_type = PROBLEM)))]
 async fn list_comments(
-    State(state): State<AppState>,
+    State(ctx): State<Context>,
     MaybeAuthUser(actor): MaybeAuthUser,
     PathId(post_id): PathId,
     ValidQuery(params): ValidQuery<ListParams>,
@@ -96,7 +97,7 @@ async fn list_comments(
         })?),
         None => None,
     };
-    let (rows, more) = comments::list(&state, actor.as_ref(), post_id, after, limit).await?;
+    let (rows, more) = comments::list(&ctx, actor.as_ref(), post_id, after, limit).await?;
     let next_cursor = if more { rows.last().map(|c| c.comment_id.to_string()) } else { None };
     let page = CommentPage { items: rows.into_iter().map(Into::into).collect(), next_cursor };
     Ok((cache_tags::comments(post_id), Json(page)))
@@ -117,12 +118,12 @@ pub struct CreateComment {
     responses((status = 201, body = CommentView), (status = 401, body = Problem, content_type = PROBLEM),
         (status = 404, body = Problem, content_type = PROBLEM), (status = 422, body = Problem, content_type = PROBLEM)))]
 async fn create_comment(
-    State(state): State<AppState>,
+    State(ctx): State<Context>,
     AuthUser(actor): AuthUser,
     PathId(post_id): PathId,
     ValidJson(body): ValidJson<CreateComment>,
 ) -> Result<(StatusCode, Json<CommentView>), ApiError> {
-    let row = comments::create(&state, &actor, post_id, body.body.as_deref(), body.parent_id).await?;
+    let row = comments::create(&ctx, &actor, post_id, body.body.as_deref(), body.parent_id).await?;
     Ok((StatusCode::CREATED, Json(row.into())))
 }
 
@@ -138,12 +139,12 @@ pub struct EditComment {
     responses((status = 200, body = CommentView), (status = 403, body = Problem, content_type = PROBLEM),
         (status = 404, body = Problem, content_type = PROBLEM), (status = 422, body = Problem, content_type = PROBLEM)))]
 async fn edit_comment(
-    State(state): State<AppState>,
+    State(ctx): State<Context>,
     AuthUser(actor): AuthUser,
     PathId(id): PathId,
     ValidJson(body): ValidJson<EditComment>,
 ) -> Result<Json<CommentView>, ApiError> {
-    Ok(Json(comments::edit(&state, &actor, id, body.body.as_deref()).await?.into()))
+    Ok(Json(comments::edit(&ctx, &actor, id, body.body.as_deref()).await?.into()))
 }
 
 /// Delete a comment (its author or an editor); its replies go with it.
@@ -152,11 +153,11 @@ async fn edit_comment(
     responses((status = 204, description = "Deleted"), (status = 403, body = Problem, content_type = PROBLEM),
         (status = 404, body = Problem, content_type = PROBLEM)))]
 async fn delete_comment(
-    State(state): State<AppState>,
+    State(ctx): State<Context>,
     AuthUser(actor): AuthUser,
     PathId(id): PathId,
 ) -> Result<StatusCode, ApiError> {
-    comments::delete(&state, &actor, id).await?;
+    comments::delete(&ctx, &actor, id).await?;
     Ok(StatusCode::NO_CONTENT)
 }
 
@@ -166,11 +167,11 @@ async fn delete_comment(
     responses((status = 200, body = CommentView), (status = 403, body = Problem, content_type = PROBLEM),
         (status = 404, body = Problem, content_type = PROBLEM)))]
 async fn hide_comment(
-    State(state): State<AppState>,
+    State(ctx): State<Context>,
     AuthUser(actor): AuthUser,
     PathId(id): PathId,
 ) -> Result<Json<CommentView>, ApiError> {
-    Ok(Json(comments::set_hidden(&state, &actor, id, true).await?.into()))
+    Ok(Json(comments::set_hidden(&ctx, &actor, id, true).await?.into()))
 }
 
 /// Show a hidden comment again (editors only).
@@ -179,9 +180,9 @@ async fn hide_comment(
     responses((status = 200, body = CommentView), (status = 403, body = Problem, content_type = PROBLEM),
         (status = 404, body = Problem, content_type = PROBLEM)))]
 async fn unhide_comment(
-    State(state): State<AppState>,
+    State(ctx): State<Context>,
     AuthUser(actor): AuthUser,
     PathId(id): PathId,
 ) -> Result<Json<CommentView>, ApiError> {
-    Ok(Json(comments::set_hidden(&state, &actor, id, false).await?.into()))
+    Ok(Json(comments::set_hidden(&ctx, &actor, id, false).await?.into()))
 }

@@ -10,8 +10,8 @@ use axum::http::{HeaderMap, StatusCode, header};
 use serde::de::DeserializeOwned;
 
 use super::problem::ApiError;
-use crate::app::AppState;
 use crate::domain::ValidationError;
+use crate::http::AppState;
 use crate::service::AuthFailure;
 use crate::service::actor::{self, Actor, Presented};
 
@@ -137,7 +137,7 @@ impl FromRequestParts<AppState> for MaybeAuthUser {
         let Some(presented) = presented_credentials(&parts.headers)? else {
             return Ok(MaybeAuthUser(None));
         };
-        let actor = actor::authenticate(state, &presented).await?;
+        let actor = actor::authenticate(&state.services, &presented).await?;
         tracing::Span::current().record("user_id", actor.account_id);
         parts.extensions.insert(actor.clone());
         Ok(MaybeAuthUser(Some(actor)))
@@ -173,7 +173,11 @@ impl FromRequestParts<AppState> for ClientIp {
 
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Self::Rejection> {
         let peer = parts.extensions.get::<ConnectInfo<SocketAddr>>().map(|info| info.0.ip());
-        Ok(ClientIp(super::rate_limit::client_ip(peer, &parts.headers, &state.settings.http.trusted_proxies)))
+        Ok(ClientIp(super::rate_limit::client_ip(
+            peer,
+            &parts.headers,
+            &state.services.settings.http.trusted_proxies,
+        )))
     }
 }
 

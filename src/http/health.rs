@@ -8,7 +8,7 @@ use serde::Serialize;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
-use crate::app::AppState;
+use crate::http::AppState;
 use crate::telemetry::health::{self, Report};
 
 pub fn router() -> OpenApiRouter<AppState> {
@@ -53,7 +53,7 @@ async fn live(State(state): State<AppState>) -> Json<Live> {
         (status = 503, description = "A required dependency is down", body = Report),
     ))]
 async fn ready(State(state): State<AppState>) -> impl IntoResponse {
-    let report = health::readiness(&state.db, state.cache.redis(), &state.generator).await;
+    let report = health::readiness(&state.services.db, state.cache.redis(), &state.services.generator).await;
     let status = if report.is_ready() { StatusCode::OK } else { StatusCode::SERVICE_UNAVAILABLE };
     (status, Json(report))
 }
@@ -76,10 +76,10 @@ async fn metrics(
 ) -> axum::response::Response {
     use secrecy::ExposeSecret as _;
     // With a separate metrics address, the API port does not expose them.
-    if state.settings.metrics_listen.is_some() && port.is_none() {
+    if state.services.settings.metrics_listen.is_some() && port.is_none() {
         return StatusCode::NOT_FOUND.into_response();
     }
-    if let Some(token) = &state.settings.http.metrics_token {
+    if let Some(token) = &state.services.settings.http.metrics_token {
         let presented = headers
             .get(axum::http::header::AUTHORIZATION)
             .and_then(|v| v.to_str().ok())
@@ -89,6 +89,6 @@ async fn metrics(
                 .into_response();
         }
     }
-    let body = crate::telemetry::metrics::render(&state);
+    let body = crate::telemetry::metrics::render(&state.services, &state.cache, state.started_at);
     ([(axum::http::header::CONTENT_TYPE, "text/plain; version=0.0.4")], body).into_response()
 }

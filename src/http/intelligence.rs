@@ -12,9 +12,10 @@ use utoipa_axum::routes;
 use super::extract::{AuthUser, ValidJson};
 use super::posts::PROBLEM;
 use super::problem::{ApiError, Problem};
-use crate::app::AppState;
 use crate::content::analysis::Analysis;
 use crate::domain::brief::BriefInput;
+use crate::http::AppState;
+use crate::service::Context;
 use crate::service::generation::{self, Generated};
 use crate::service::{self, analysis};
 
@@ -38,11 +39,11 @@ pub struct AnalyzeRequest {
     security(("bearer" = []), ("api_key" = [])),
     responses((status = 200, body = Analysis)))]
 async fn analyze(
-    State(state): State<AppState>,
+    State(ctx): State<Context>,
     AuthUser(actor): AuthUser,
     ValidJson(body): ValidJson<AnalyzeRequest>,
 ) -> Result<Json<Analysis>, ApiError> {
-    let analyzer = Arc::clone(&state.analyzer);
+    let analyzer = Arc::clone(&ctx.analyzer);
     // Long texts take milliseconds of CPU: keep them off the async workers.
     let analysis = tokio::task::spawn_blocking(move || {
         analysis::analyze(&analyzer, &actor, body.text.as_deref(), body.platforms.as_deref())
@@ -106,12 +107,12 @@ impl From<BriefBody> for (BriefInput, bool) {
         (status = 502, description = "The upstream provider failed (fallback disabled)", body = Problem, content_type = PROBLEM),
         (status = 503, description = "The upstream's circuit breaker is open (fallback disabled), or overload", body = Problem, content_type = PROBLEM)))]
 async fn generate(
-    State(state): State<AppState>,
+    State(ctx): State<Context>,
     AuthUser(actor): AuthUser,
     ValidJson(body): ValidJson<BriefBody>,
 ) -> Result<Json<Generated>, ApiError> {
     let (input, save) = body.into();
-    Ok(Json(generation::generate(&state, &actor, &input, save).await?))
+    Ok(Json(generation::generate(&ctx, &actor, &input, save).await?))
 }
 
 #[derive(Debug, Deserialize, ToSchema)]
@@ -146,13 +147,13 @@ pub struct BatchResponse {
     security(("bearer" = []), ("api_key" = [])),
     responses((status = 200, body = BatchResponse)))]
 async fn generate_batch(
-    State(state): State<AppState>,
+    State(ctx): State<Context>,
     AuthUser(actor): AuthUser,
     ValidJson(body): ValidJson<BatchRequest>,
 ) -> Result<Json<BatchResponse>, ApiError> {
     let inputs: Vec<(BriefInput, bool)> =
         body.briefs.unwrap_or_default().into_iter().map(Into::into).collect();
-    let results = generation::generate_batch(&state, &actor, &inputs)
+    let results = generation::generate_batch(&ctx, &actor, &inputs)
         .await?
         .into_iter()
         .map(|outcome| match outcome {

@@ -10,7 +10,8 @@ use utoipa_axum::routes;
 use super::extract::{AuthUser, ValidJson};
 use super::problem::{ApiError, Problem};
 use super::users::UserView;
-use crate::app::AppState;
+use crate::http::AppState;
+use crate::service::Context;
 use crate::service::accounts::{self, ProfileChanges};
 
 pub fn router() -> OpenApiRouter<AppState> {
@@ -22,11 +23,8 @@ use super::problem::CONTENT_TYPE as PROBLEM;
 /// The signed-in account.
 #[utoipa::path(get, path = "/api/v1/me", tag = "me", security(("bearer" = []), ("api_key" = [])),
     responses((status = 200, body = UserView), (status = 401, body = Problem, content_type = PROBLEM)))]
-async fn get_me(
-    State(state): State<AppState>,
-    AuthUser(actor): AuthUser,
-) -> Result<Json<UserView>, ApiError> {
-    Ok(Json(accounts::me(&state, &actor).await?.into()))
+async fn get_me(State(ctx): State<Context>, AuthUser(actor): AuthUser) -> Result<Json<UserView>, ApiError> {
+    Ok(Json(accounts::me(&ctx, &actor).await?.into()))
 }
 
 /// Profile changes; an empty string clears `display_name`, `bio` or `avatar_url`.
@@ -55,7 +53,7 @@ pub struct MePatch {
         (status = 422, body = Problem, content_type = PROBLEM),
     ))]
 async fn update_me(
-    State(state): State<AppState>,
+    State(ctx): State<Context>,
     AuthUser(actor): AuthUser,
     ValidJson(patch): ValidJson<MePatch>,
 ) -> Result<Json<UserView>, ApiError> {
@@ -68,5 +66,5 @@ async fn update_me(
         new_password: patch.new_password,
         current_password: patch.current_password,
     };
-    Ok(Json(accounts::update_me(&state, &actor, &changes).await?.into()))
+    Ok(Json(accounts::update_me(&ctx, &actor, &changes).await?.into()))
 }

@@ -22,6 +22,7 @@ mod realworld;
 pub mod request_id;
 mod response_cache;
 mod shed;
+mod state;
 mod users;
 
 use std::sync::Arc;
@@ -43,9 +44,9 @@ use utoipa::OpenApi as _;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
-use crate::app::AppState;
 use openapi::{ApiDoc, OpenApiJson};
 use request_id::RequestId;
+pub use state::AppState;
 
 /// Builds the complete application router. `extra` lets tests mount probe
 /// routes behind the very same middleware stack.
@@ -67,7 +68,7 @@ pub fn router(state: AppState, extra: Option<Router<AppState>>) -> Router {
     if let Some(extra) = extra {
         routes = routes.merge(extra);
     }
-    let settings = Arc::clone(&state.settings);
+    let settings = Arc::clone(&state.services.settings);
 
     let http = &settings.http;
     let (auth, write, read) = http.rate_limits;

@@ -13,8 +13,9 @@ use utoipa_axum::routes;
 use super::extract::{AuthUser, IfMatch, PathId, ValidJson};
 use super::posts::{PROBLEM, PostView, with_etag};
 use super::problem::{ApiError, Problem};
-use crate::app::AppState;
 use crate::domain::Transition;
+use crate::http::AppState;
+use crate::service::Context;
 use crate::service::posts;
 use crate::store::posts::Revision;
 
@@ -32,13 +33,13 @@ pub fn router() -> OpenApiRouter<AppState> {
 }
 
 async fn act(
-    state: &AppState,
+    ctx: &Context,
     actor: &crate::service::Actor,
     id: i64,
     t: Transition,
     if_match: Option<i64>,
 ) -> Result<Response, ApiError> {
-    Ok(with_etag(StatusCode::OK, posts::transition(state, actor, id, t, if_match).await?))
+    Ok(with_etag(StatusCode::OK, posts::transition(ctx, actor, id, t, if_match).await?))
 }
 
 /// Publish now (from draft or scheduled).
@@ -49,12 +50,12 @@ async fn act(
         (status = 409, description = "Not allowed from the current state", body = Problem, content_type = PROBLEM),
         (status = 412, body = Problem, content_type = PROBLEM)))]
 async fn publish(
-    State(s): State<AppState>,
+    State(ctx): State<Context>,
     AuthUser(a): AuthUser,
     PathId(id): PathId,
     IfMatch(m): IfMatch,
 ) -> Result<Response, ApiError> {
-    act(&s, &a, id, Transition::Publish, m).await
+    act(&ctx, &a, id, Transition::Publish, m).await
 }
 
 #[derive(Debug, Deserialize, ToSchema)]
@@ -72,7 +73,7 @@ pub struct ScheduleRequest {
         (status = 409, body = Problem, content_type = PROBLEM), (status = 412, body = Problem, content_type = PROBLEM),
         (status = 422, body = Problem, content_type = PROBLEM)))]
 async fn schedule(
-    State(s): State<AppState>,
+    State(ctx): State<Context>,
     AuthUser(a): AuthUser,
     PathId(id): PathId,
     IfMatch(m): IfMatch,
@@ -80,7 +81,7 @@ async fn schedule(
 ) -> Result<Response, ApiError> {
     // Stored with microsecond precision on both databases.
     let at = chrono::SubsecRound::trunc_subsecs(body.publish_at, 6);
-    act(&s, &a, id, Transition::Schedule(at), m).await
+    act(&ctx, &a, id, Transition::Schedule(at), m).await
 }
 
 /// Return a scheduled post to draft.
@@ -89,12 +90,12 @@ async fn schedule(
     responses((status = 200, body = PostView), (status = 409, body = Problem, content_type = PROBLEM),
         (status = 412, body = Problem, content_type = PROBLEM)))]
 async fn unschedule(
-    State(s): State<AppState>,
+    State(ctx): State<Context>,
     AuthUser(a): AuthUser,
     PathId(id): PathId,
     IfMatch(m): IfMatch,
 ) -> Result<Response, ApiError> {
-    act(&s, &a, id, Transition::Unschedule, m).await
+    act(&ctx, &a, id, Transition::Unschedule, m).await
 }
 
 /// Archive a published post (it stops being public).
@@ -103,12 +104,12 @@ async fn unschedule(
     responses((status = 200, body = PostView), (status = 409, body = Problem, content_type = PROBLEM),
         (status = 412, body = Problem, content_type = PROBLEM)))]
 async fn archive(
-    State(s): State<AppState>,
+    State(ctx): State<Context>,
     AuthUser(a): AuthUser,
     PathId(id): PathId,
     IfMatch(m): IfMatch,
 ) -> Result<Response, ApiError> {
-    act(&s, &a, id, Transition::Archive, m).await
+    act(&ctx, &a, id, Transition::Archive, m).await
 }
 
 /// Bring an archived post back as a draft.
@@ -117,12 +118,12 @@ async fn archive(
     responses((status = 200, body = PostView), (status = 409, body = Problem, content_type = PROBLEM),
         (status = 412, body = Problem, content_type = PROBLEM)))]
 async fn restore(
-    State(s): State<AppState>,
+    State(ctx): State<Context>,
     AuthUser(a): AuthUser,
     PathId(id): PathId,
     IfMatch(m): IfMatch,
 ) -> Result<Response, ApiError> {
-    act(&s, &a, id, Transition::Restore, m).await
+    act(&ctx, &a, id, Transition::Restore, m).await
 }
 
 /// Like a post (idempotent).
@@ -131,11 +132,11 @@ async fn restore(
     responses((status = 200, body = PostView), (status = 401, body = Problem, content_type = PROBLEM),
         (status = 404, body = Problem, content_type = PROBLEM)))]
 async fn like(
-    State(s): State<AppState>,
+    State(ctx): State<Context>,
     AuthUser(a): AuthUser,
     PathId(id): PathId,
 ) -> Result<Response, ApiError> {
-    Ok(with_etag(StatusCode::OK, posts::set_like(&s, &a, id, true).await?))
+    Ok(with_etag(StatusCode::OK, posts::set_like(&ctx, &a, id, true).await?))
 }
 
 /// Remove your like (idempotent).
@@ -144,11 +145,11 @@ async fn like(
     responses((status = 200, body = PostView), (status = 401, body = Problem, content_type = PROBLEM),
         (status = 404, body = Problem, content_type = PROBLEM)))]
 async fn unlike(
-    State(s): State<AppState>,
+    State(ctx): State<Context>,
     AuthUser(a): AuthUser,
     PathId(id): PathId,
 ) -> Result<Response, ApiError> {
-    Ok(with_etag(StatusCode::OK, posts::set_like(&s, &a, id, false).await?))
+    Ok(with_etag(StatusCode::OK, posts::set_like(&ctx, &a, id, false).await?))
 }
 
 /// One stored version of a post's title, body and excerpt.
@@ -182,11 +183,11 @@ impl From<Revision> for RevisionView {
     responses((status = 200, body = Vec<RevisionView>), (status = 403, body = Problem, content_type = PROBLEM),
         (status = 404, body = Problem, content_type = PROBLEM)))]
 async fn list_revisions(
-    State(s): State<AppState>,
+    State(ctx): State<Context>,
     AuthUser(a): AuthUser,
     PathId(id): PathId,
 ) -> Result<Json<Vec<RevisionView>>, ApiError> {
-    Ok(Json(posts::revisions(&s, &a, id).await?.into_iter().map(Into::into).collect()))
+    Ok(Json(posts::revisions(&ctx, &a, id).await?.into_iter().map(Into::into).collect()))
 }
 
 /// One revision.
@@ -194,12 +195,12 @@ async fn list_revisions(
     params(("id" = i64, Path), ("revision" = i64, Path)), security(("bearer" = []), ("api_key" = [])),
     responses((status = 200, body = RevisionView), (status = 404, body = Problem, content_type = PROBLEM)))]
 async fn get_revision(
-    State(s): State<AppState>,
+    State(ctx): State<Context>,
     AuthUser(a): AuthUser,
     Path((id, no)): Path<(String, String)>,
 ) -> Result<Json<RevisionView>, ApiError> {
     let (id, no) = (path_number(&id)?, path_number(&no)?);
-    Ok(Json(posts::revision(&s, &a, id, no).await?.into()))
+    Ok(Json(posts::revision(&ctx, &a, id, no).await?.into()))
 }
 
 /// Restore a revision's text; the restore is itself a new revision.
@@ -209,13 +210,13 @@ async fn get_revision(
     responses((status = 200, body = PostView), (status = 404, body = Problem, content_type = PROBLEM),
         (status = 412, body = Problem, content_type = PROBLEM)))]
 async fn restore_revision(
-    State(s): State<AppState>,
+    State(ctx): State<Context>,
     AuthUser(a): AuthUser,
     Path((id, no)): Path<(String, String)>,
     IfMatch(m): IfMatch,
 ) -> Result<Response, ApiError> {
     let (id, no) = (path_number(&id)?, path_number(&no)?);
-    Ok(with_etag(StatusCode::OK, posts::restore_revision(&s, &a, id, no, m).await?))
+    Ok(with_etag(StatusCode::OK, posts::restore_revision(&ctx, &a, id, no, m).await?))
 }
 
 fn path_number(raw: &str) -> Result<i64, ApiError> {

@@ -17,9 +17,10 @@ use utoipa_axum::routes;
 use super::cache_tags;
 use super::extract::{AuthUser, IfMatch, MaybeAuthUser, PathId, ValidJson, ValidQuery, etag};
 use super::problem::{ApiError, Problem};
-use crate::app::AppState;
 use crate::cache::CacheTags;
 use crate::domain::{ContentType, Platform, PostStatus, Tags, ValidationError};
+use crate::http::AppState;
+use crate::service::Context;
 use crate::service::posts::{self, BySlug, PostInput};
 use crate::store::post_views::{Cursor, CursorKey, PostQuery, PostViewRow, Sort, cursor_of};
 
@@ -209,7 +210,7 @@ pub struct CreatePost {
         (status = 422, body = Problem, content_type = PROBLEM),
     ))]
 async fn create_post(
-    State(state): State<AppState>,
+    State(ctx): State<Context>,
     AuthUser(actor): AuthUser,
     ValidJson(body): ValidJson<CreatePost>,
 ) -> Result<Response, ApiError> {
@@ -225,7 +226,7 @@ async fn create_post(
         content_type: body.content_type,
         brief_id: None,
     };
-    let row = posts::create(&state, &actor, &input, publish).await?;
+    let row = posts::create(&ctx, &actor, &input, publish).await?;
     let location = format!("/api/v1/posts/{}", row.post_id);
     let mut response = with_etag(StatusCode::CREATED, row);
     if let Ok(value) = location.parse() {
@@ -243,11 +244,11 @@ async fn create_post(
         (status = 404, body = Problem, content_type = PROBLEM),
     ))]
 async fn get_post(
-    State(state): State<AppState>,
+    State(ctx): State<Context>,
     MaybeAuthUser(actor): MaybeAuthUser,
     PathId(id): PathId,
 ) -> Result<Response, ApiError> {
-    Ok(with_etag(StatusCode::OK, posts::get(&state, actor.as_ref(), id).await?))
+    Ok(with_etag(StatusCode::OK, posts::get(&ctx, actor.as_ref(), id).await?))
 }
 
 /// A post by slug; an old slug answers 301 with the current location.
@@ -259,11 +260,11 @@ async fn get_post(
         (status = 404, body = Problem, content_type = PROBLEM),
     ))]
 async fn get_post_by_slug(
-    State(state): State<AppState>,
+    State(ctx): State<Context>,
     MaybeAuthUser(actor): MaybeAuthUser,
     Path(slug): Path<String>,
 ) -> Result<Response, ApiError> {
-    match posts::get_by_slug(&state, actor.as_ref(), &slug).await? {
+    match posts::get_by_slug(&ctx, actor.as_ref(), &slug).await? {
         BySlug::Found(row) => Ok(with_etag(StatusCode::OK, *row)),
         BySlug::Moved(current) => Ok((
             StatusCode::MOVED_PERMANENTLY,
@@ -304,7 +305,7 @@ pub struct UpdatePost {
         (status = 422, body = Problem, content_type = PROBLEM),
     ))]
 async fn update_post(
-    State(state): State<AppState>,
+    State(ctx): State<Context>,
     AuthUser(actor): AuthUser,
     PathId(id): PathId,
     IfMatch(if_match): IfMatch,
@@ -321,7 +322,7 @@ async fn update_post(
         content_type: body.content_type,
         brief_id: None,
     };
-    Ok(with_etag(StatusCode::OK, posts::update(&state, &actor, id, &input, if_match).await?))
+    Ok(with_etag(StatusCode::OK, posts::update(&ctx, &actor, id, &input, if_match).await?))
 }
 
 /// Delete a post (its author or an editor); honours `If-Match`.
@@ -336,12 +337,12 @@ async fn update_post(
         (status = 412, body = Problem, content_type = PROBLEM),
     ))]
 async fn delete_post(
-    State(state): State<AppState>,
+    State(ctx): State<Context>,
     AuthUser(actor): AuthUser,
     PathId(id): PathId,
     IfMatch(if_match): IfMatch,
 ) -> Result<StatusCode, ApiError> {
-    posts::delete(&state, &actor, id, if_match).await?;
+    posts::delete(&ctx, &actor, id, if_match).await?;
     Ok(StatusCode::NO_CONTENT)
 }
 
@@ -573,14 +574,14 @@ pub(super) fn page(query: &PostQuery, rows: Vec<PostViewRow>, more: bool, total:
         (status = 422, description = "Unknown parameter or value", body = Problem, content_type = PROBLEM),
     ))]
 async fn list_posts(
-    State(state): State<AppState>,
+    State(ctx): State<Context>,
     MaybeAuthUser(actor): MaybeAuthUser,
     ValidQuery(params): ValidQuery<ListParams>,
 ) -> Result<(CacheTags, Json<PostPage>), ApiError> {
-    let base = PostQuery::new(posts::viewer_of(actor.as_ref()), state.clock.now());
+    let base = PostQuery::new(posts::viewer_of(actor.as_ref()), ctx.clock.now());
     let (query, include_total) = to_query(params, base)?;
-    let (rows, more) = posts::list(&state, &query).await?;
-    let total = if include_total { Some(posts::count(&state, &query).await?) } else { None };
+    let (rows, more) = posts::list(&ctx, &query).await?;
+    let total = if include_total { Some(posts::count(&ctx, &query).await?) } else { None };
     let depends_on = cache_tags::listing(&query, &rows, true);
     Ok((depends_on, Json(page(&query, rows, more, total))))
 }

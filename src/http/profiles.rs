@@ -11,8 +11,9 @@ use super::cache_tags;
 use super::extract::{AuthUser, MaybeAuthUser, ValidQuery};
 use super::posts::{PROBLEM, PostPage, page};
 use super::problem::{ApiError, Problem};
-use crate::app::AppState;
 use crate::cache::CacheTags;
+use crate::http::AppState;
+use crate::service::Context;
 use crate::service::{posts, profiles};
 use crate::store::post_views::PostQuery;
 use crate::store::profiles::ProfileRow;
@@ -52,11 +53,11 @@ impl From<ProfileRow> for ProfileView {
     security((), ("bearer" = []), ("api_key" = [])),
     responses((status = 200, body = ProfileView), (status = 404, body = Problem, content_type = PROBLEM)))]
 async fn get_profile(
-    State(state): State<AppState>,
+    State(ctx): State<Context>,
     MaybeAuthUser(actor): MaybeAuthUser,
     Path(username): Path<String>,
 ) -> Result<(CacheTags, Json<ProfileView>), ApiError> {
-    Ok((cache_tags::profile(&username), Json(profiles::get(&state, actor.as_ref(), &username).await?.into())))
+    Ok((cache_tags::profile(&username), Json(profiles::get(&ctx, actor.as_ref(), &username).await?.into())))
 }
 
 /// Follow a user (idempotent).
@@ -65,11 +66,11 @@ async fn get_profile(
     responses((status = 200, body = ProfileView), (status = 401, body = Problem, content_type = PROBLEM),
         (status = 404, body = Problem, content_type = PROBLEM), (status = 422, body = Problem, content_type = PROBLEM)))]
 async fn follow(
-    State(state): State<AppState>,
+    State(ctx): State<Context>,
     AuthUser(actor): AuthUser,
     Path(username): Path<String>,
 ) -> Result<Json<ProfileView>, ApiError> {
-    Ok(Json(profiles::set_follow(&state, &actor, &username, true).await?.into()))
+    Ok(Json(profiles::set_follow(&ctx, &actor, &username, true).await?.into()))
 }
 
 /// Stop following a user (idempotent).
@@ -78,11 +79,11 @@ async fn follow(
     responses((status = 200, body = ProfileView), (status = 401, body = Problem, content_type = PROBLEM),
         (status = 404, body = Problem, content_type = PROBLEM)))]
 async fn unfollow(
-    State(state): State<AppState>,
+    State(ctx): State<Context>,
     AuthUser(actor): AuthUser,
     Path(username): Path<String>,
 ) -> Result<Json<ProfileView>, ApiError> {
-    Ok(Json(profiles::set_follow(&state, &actor, &username, false).await?.into()))
+    Ok(Json(profiles::set_follow(&ctx, &actor, &username, false).await?.into()))
 }
 
 #[derive(Debug, Deserialize, IntoParams)]
@@ -100,15 +101,15 @@ pub struct FeedParams {
     responses((status = 200, body = PostPage), (status = 400, body = Problem, content_type = PROBLEM),
         (status = 401, body = Problem, content_type = PROBLEM)))]
 async fn feed(
-    State(state): State<AppState>,
+    State(ctx): State<Context>,
     AuthUser(actor): AuthUser,
     ValidQuery(params): ValidQuery<FeedParams>,
 ) -> Result<Json<PostPage>, ApiError> {
-    let mut base = PostQuery::new(posts::viewer_of(Some(&actor)), state.clock.now());
+    let mut base = PostQuery::new(posts::viewer_of(Some(&actor)), ctx.clock.now());
     base.feed_of = Some(actor.account_id);
     base.status = Some("published".to_owned());
     let list = super::posts::ListParamsLite { cursor: params.cursor, limit: params.limit };
     let (query, _) = super::posts::to_query(list.into(), base)?;
-    let (rows, more) = posts::list(&state, &query).await?;
+    let (rows, more) = posts::list(&ctx, &query).await?;
     Ok(Json(page(&query, rows, more, None)))
 }

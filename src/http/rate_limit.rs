@@ -24,7 +24,7 @@ use governor::{Quota, RateLimiter};
 use sha2::{Digest as _, Sha256};
 
 use super::problem::ApiError;
-use crate::app::AppState;
+use crate::http::AppState;
 use crate::service::Presented;
 
 type Limiter = RateLimiter<
@@ -116,9 +116,13 @@ fn credential_key(headers: &HeaderMap, state: &AppState) -> Option<String> {
         Presented::Bearer(token) if token.starts_with(crate::auth::secrets::API_KEY_PREFIX) => {
             Some(format!("key:{}", digest(&token)))
         }
-        Presented::Bearer(token) => {
-            state.auth.jwt.verify(&token, state.clock.now()).ok().map(|claims| format!("user:{}", claims.sub))
-        }
+        Presented::Bearer(token) => state
+            .services
+            .auth
+            .jwt
+            .verify(&token, state.services.clock.now())
+            .ok()
+            .map(|claims| format!("user:{}", claims.sub)),
     }
 }
 

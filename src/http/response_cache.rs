@@ -18,8 +18,8 @@ use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 
 use super::caching;
-use crate::app::AppState;
 use crate::cache::{CacheTags, Cached, Lookup, tags};
+use crate::http::AppState;
 
 const MAX_CACHED_BODY: usize = 1024 * 1024;
 
@@ -123,7 +123,7 @@ fn respond(state: &AppState, cached: Cached, if_none_match: Option<HeaderValue>)
         headers.insert(header::ETAG, value);
     }
     if let Ok(value) =
-        HeaderValue::from_str(&caching::public_cache_control(state.settings.http.cache_max_age_secs))
+        HeaderValue::from_str(&caching::public_cache_control(state.services.settings.http.cache_max_age_secs))
     {
         headers.insert(header::CACHE_CONTROL, value);
     }

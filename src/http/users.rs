@@ -11,7 +11,8 @@ use utoipa_axum::routes;
 
 use super::extract::{AuthUser, PathId, ValidJson, ValidQuery};
 use super::problem::{ApiError, Problem};
-use crate::app::AppState;
+use crate::http::AppState;
+use crate::service::Context;
 use crate::service::accounts::{self, AdminChanges, Target};
 use crate::store::accounts::Account;
 
@@ -78,7 +79,7 @@ pub struct UserPage {
         (status = 422, body = Problem, content_type = "application/problem+json"),
     ))]
 async fn list_users(
-    State(state): State<AppState>,
+    State(ctx): State<Context>,
     AuthUser(actor): AuthUser,
     ValidQuery(params): ValidQuery<ListParams>,
 ) -> Result<Json<UserPage>, ApiError> {
@@ -90,7 +91,7 @@ async fn list_users(
             "must be 1 to 100",
         )));
     }
-    let accounts = accounts::list(&state, &actor, params.after, limit + 1).await?;
+    let accounts = accounts::list(&ctx, &actor, params.after, limit + 1).await?;
     let more = accounts.len() > usize::try_from(limit).unwrap_or(usize::MAX);
     let items: Vec<UserView> =
         accounts.into_iter().take(usize::try_from(limit).unwrap_or(0)).map(Into::into).collect();
@@ -119,12 +120,12 @@ pub struct UserPatch {
         (status = 422, body = Problem, content_type = "application/problem+json"),
     ))]
 async fn update_user(
-    State(state): State<AppState>,
+    State(ctx): State<Context>,
     AuthUser(actor): AuthUser,
     PathId(id): PathId,
     ValidJson(patch): ValidJson<UserPatch>,
 ) -> Result<Json<UserView>, ApiError> {
     let changes = AdminChanges { role: patch.role, disabled: patch.disabled };
-    let account = accounts::administer(&state, &actor, &Target::Id(id), &changes).await?;
+    let account = accounts::administer(&ctx, &actor, &Target::Id(id), &changes).await?;
     Ok(Json(account.into()))
 }

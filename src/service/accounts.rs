@@ -2,11 +2,11 @@
 
 use super::sessions::{self, SignedIn};
 use super::{Actor, Error};
-use crate::app::AppState;
 use crate::domain::change::Change;
 use crate::domain::{
     AvatarUrl, Bio, DisplayName, Email, Password, Role, Scope, Username, ValidationError, Validator,
 };
+use crate::service::Context;
 use crate::store::accounts::{self, Account, NewAccount};
 use crate::store::{Tx, sessions as session_store};
 
@@ -55,22 +55,22 @@ fn parse_registration(input: &Registration) -> Result<ValidRegistration, Error> 
 /// Self-service sign-up: creates an account with the configured default role
 /// and signs it in.
 #[tracing::instrument(level = "debug", name = "service.accounts.register", skip_all)]
-pub async fn register(state: &AppState, input: &Registration) -> Result<SignedIn, Error> {
-    if !state.settings.auth.open_registration {
+pub async fn register(ctx: &Context, input: &Registration) -> Result<SignedIn, Error> {
+    if !ctx.settings.auth.open_registration {
         return Err(Error::Forbidden { reason: "registration is closed; ask an admin for an account" });
     }
     let valid = parse_registration(input)?;
-    let role = state.settings.auth.default_role;
+    let role = ctx.settings.auth.default_role;
     // Hash before opening the transaction: argon2 is slow by design and the
     // SQLite writer must not wait on it.
-    let hash = state.auth.hasher.hash(&valid.password).await.map_err(Error::Internal)?;
-    let now = state.clock.now();
-    let mut tx = state.db.begin().await?;
+    let hash = ctx.auth.hasher.hash(&valid.password).await.map_err(Error::Internal)?;
+    let now = ctx.clock.now();
+    let mut tx = ctx.db.begin().await?;
     let account = insert_account(&mut tx, &valid, &hash, role, now).await?;
-    let tokens = sessions::open_session(state, &mut tx, &account, now).await?;
+    let tokens = sessions::open_session(ctx, &mut tx, &account, now).await?;
     tx.commit().await?;
     let name = account.username.clone();
-    state.changes.publish(&[Change::Profile { old_username: name.clone(), new_username: name }]).await;
+    ctx.changes.publish(&[Change::Profile { old_username: name.clone(), new_username: name }]).await;
     tracing::info!(account_id = account.account_id, "account registered");
     Ok(SignedIn { account, tokens })
 }
@@ -79,20 +79,20 @@ pub async fn register(state: &AppState, input: &Registration) -> Result<SignedIn
 /// whether open registration is on.
 #[tracing::instrument(level = "debug", name = "service.accounts.create_account", skip_all)]
 pub async fn create_account(
-    state: &AppState,
+    ctx: &Context,
     actor: &Actor,
     input: &Registration,
     role: Role,
 ) -> Result<Account, Error> {
     actor.require_admin()?;
     let valid = parse_registration(input)?;
-    let hash = state.auth.hasher.hash(&valid.password).await.map_err(Error::Internal)?;
-    let now = state.clock.now();
-    let mut tx = state.db.begin().await?;
+    let hash = ctx.auth.hasher.hash(&valid.password).await.map_err(Error::Internal)?;
+    let now = ctx.clock.now();
+    let mut tx = ctx.db.begin().await?;
     let account = insert_account(&mut tx, &valid, &hash, role, now).await?;
     tx.commit().await?;
     let name = account.username.clone();
-    state.changes.publish(&[Change::Profile { old_username: name.clone(), new_username: name }]).await;
+    ctx.changes.publish(&[Change::Profile { old_username: name.clone(), new_username: name }]).await;
     Ok(account)
 }
 
@@ -138,9 +138,9 @@ async fn check_unique(
 
 /// The caller's own account.
 #[tracing::instrument(level = "debug", name = "service.accounts.me", skip_all)]
-pub async fn me(state: &AppState, actor: &Actor) -> Result<Account, Error> {
+pub async fn me(ctx: &Context, actor: &Actor) -> Result<Account, Error> {
     actor.require_scope(Scope::Read)?;
-    accounts::find_by_id(&state.db, actor.account_id).await?.ok_or(Error::NotFound { what: "account" })
+    accounts::find_by_id(&ctx.db, actor.account_id).await?.ok_or(Error::NotFound { what: "account" })
 }
 
 /// Changes to one's own account. An empty string clears an optional field.
@@ -174,7 +174,7 @@ where
 /// Applies profile changes. Changing the e-mail or password needs the
 /// current password; a new password ends every other session.
 #[tracing::instrument(level = "debug", name = "service.accounts.update_me", skip_all)]
-pub async fn update_me(state: &AppState, actor: &Actor, changes: &ProfileChanges) -> Result<Account, Error> {
+pub async fn update_me(ctx: &Context, actor: &Actor, changes: &ProfileChanges) -> Result<Account, Error> {
     actor.require_scope(Scope::Write)?;
     let mut v = Validator::new();
     let display_name =
@@ -196,9 +196,8 @@ pub async fn update_me(state: &AppState, actor: &Actor, changes: &ProfileChanges
     let (display_name, bio, avatar_url, username, email, password) =
         v.finish(|| Some((display_name?, bio?, avatar_url?, username?, email?, password?)))?;
 
-    let current = accounts::find_by_id(&state.db, actor.account_id)
-        .await?
-        .ok_or(Error::NotFound { what: "account" })?;
+    let current =
+        accounts::find_by_id(&ctx.db, actor.account_id).await?.ok_or(Error::NotFound { what: "account" })?;
     // Re-sending the current e-mail (as RealWorld clients do) is no change.
     let email = email.filter(|e| e.as_ref() != current.email);
     if email.is_some() || password.is_some() {
@@ -210,7 +209,7 @@ pub async fn update_me(state: &AppState, actor: &Actor, changes: &ProfileChanges
                 "needed to change e-mail or password",
             ));
         }
-        let ok = state
+        let ok = ctx
             .auth
             .hasher
             .verify(given, Some(current.password_hash.clone()))
@@ -221,12 +220,12 @@ pub async fn update_me(state: &AppState, actor: &Actor, changes: &ProfileChanges
         }
     }
     let new_hash = match &password {
-        Some(password) => Some(state.auth.hasher.hash(password).await.map_err(Error::Internal)?),
+        Some(password) => Some(ctx.auth.hasher.hash(password).await.map_err(Error::Internal)?),
         None => None,
     };
 
-    let now = state.clock.now();
-    let mut tx = state.db.begin().await?;
+    let now = ctx.clock.now();
+    let mut tx = ctx.db.begin().await?;
     check_unique(&mut tx, email.as_ref(), username.as_ref(), Some(actor.account_id)).await?;
     let mut account = accounts::lock(&mut tx, actor.account_id).await?;
     if let Some(value) = display_name {
@@ -254,20 +253,20 @@ pub async fn update_me(state: &AppState, actor: &Actor, changes: &ProfileChanges
     }
     tx.commit().await?;
     let change = Change::Profile { old_username: current.username, new_username: account.username.clone() };
-    state.changes.publish(&[change]).await;
+    ctx.changes.publish(&[change]).await;
     Ok(account)
 }
 
 /// A page of accounts for admins, in id order after `after`.
 #[tracing::instrument(level = "debug", name = "service.accounts.list", skip_all)]
 pub async fn list(
-    state: &AppState,
+    ctx: &Context,
     actor: &Actor,
     after: Option<i64>,
     limit: i64,
 ) -> Result<Vec<Account>, Error> {
     actor.require_admin()?;
-    Ok(accounts::list_page(&state.db, after, limit).await?)
+    Ok(accounts::list_page(&ctx.db, after, limit).await?)
 }
 
 /// Which account an admin action targets.
@@ -289,7 +288,7 @@ pub struct AdminChanges {
 /// the admin who is making changes.
 #[tracing::instrument(level = "debug", name = "service.accounts.administer", skip_all)]
 pub async fn administer(
-    state: &AppState,
+    ctx: &Context,
     actor: &Actor,
     target: &Target,
     changes: &AdminChanges,
@@ -299,8 +298,8 @@ pub async fn administer(
         Some(raw) => Some(Role::parse("role", raw).map_err(|e| Error::Validation(vec![e]))?),
         None => None,
     };
-    let now = state.clock.now();
-    let mut tx = state.db.begin().await?;
+    let now = ctx.clock.now();
+    let mut tx = ctx.db.begin().await?;
     let id = match target {
         Target::Id(id) => *id,
         Target::Username(name) => {
@@ -330,7 +329,7 @@ pub async fn administer(
     }
     tx.commit().await?;
     // A disabled author's posts leave every listing: too wide to enumerate.
-    state.changes.publish(&[Change::Everything]).await;
+    ctx.changes.publish(&[Change::Everything]).await;
     tracing::info!(target: "security", account_id = id, by = actor.account_id, role = %account.role,
         disabled = account.disabled, "account administered");
     Ok(account)

@@ -4,9 +4,9 @@
 use chrono::Duration;
 
 use super::{AuthFailure, Error};
-use crate::app::AppState;
 use crate::auth::secrets;
 use crate::domain::{Role, Scope};
+use crate::service::Context;
 use crate::store::{api_keys, sessions};
 
 /// How often at most `last_used_at` of an API key is written: often enough
@@ -96,19 +96,18 @@ impl Actor {
 /// Turns presented credentials into an actor, checking signature, expiry,
 /// revocation and that the account is still enabled.
 #[tracing::instrument(level = "debug", name = "service.actor.authenticate", skip_all)]
-pub async fn authenticate(state: &AppState, presented: &Presented) -> Result<Actor, Error> {
+pub async fn authenticate(ctx: &Context, presented: &Presented) -> Result<Actor, Error> {
     let invalid = || Error::Unauthorized(AuthFailure::InvalidToken);
     match presented {
-        Presented::ApiKey(key) => authenticate_api_key(state, key).await,
+        Presented::ApiKey(key) => authenticate_api_key(ctx, key).await,
         Presented::Bearer(token) if token.starts_with(secrets::API_KEY_PREFIX) => {
-            authenticate_api_key(state, token).await
+            authenticate_api_key(ctx, token).await
         }
         Presented::Bearer(token) => {
-            let now = state.clock.now();
-            let claims = state.auth.jwt.verify(token, now).map_err(|_| invalid())?;
+            let now = ctx.clock.now();
+            let claims = ctx.auth.jwt.verify(token, now).map_err(|_| invalid())?;
             let account_id: i64 = claims.sub.parse().map_err(|_| invalid())?;
-            let owner =
-                sessions::find_owner(&state.db, &claims.sid, account_id).await?.ok_or_else(invalid)?;
+            let owner = sessions::find_owner(&ctx.db, &claims.sid, account_id).await?.ok_or_else(invalid)?;
             if owner.disabled || owner.revoked_at.is_some() {
                 return Err(invalid());
             }
@@ -121,20 +120,20 @@ pub async fn authenticate(state: &AppState, presented: &Presented) -> Result<Act
     }
 }
 
-async fn authenticate_api_key(state: &AppState, key: &str) -> Result<Actor, Error> {
+async fn authenticate_api_key(ctx: &Context, key: &str) -> Result<Actor, Error> {
     let invalid = || Error::Unauthorized(AuthFailure::InvalidToken);
     if !key.starts_with(secrets::API_KEY_PREFIX) {
         return Err(invalid());
     }
-    let now = state.clock.now();
-    let found = api_keys::find_by_hash(&state.db, &secrets::digest(key)).await?.ok_or_else(invalid)?;
+    let now = ctx.clock.now();
+    let found = api_keys::find_by_hash(&ctx.db, &secrets::digest(key)).await?.ok_or_else(invalid)?;
     let expired = found.expires_at.is_some_and(|at| at <= now);
     if found.disabled || found.revoked_at.is_some() || expired {
         return Err(invalid());
     }
     if found.last_used_at.is_none_or(|at| now - at >= API_KEY_TOUCH_INTERVAL) {
         // Bookkeeping only: a failure here must not fail the request.
-        if let Err(err) = api_keys::touch(&state.db, found.api_key_id, now).await {
+        if let Err(err) = api_keys::touch(&ctx.db, found.api_key_id, now).await {
             tracing::warn!(error = %err, api_key_id = found.api_key_id, "could not record API key use");
         }
     }

@@ -3,9 +3,9 @@
 use chrono::{DateTime, Utc};
 
 use super::{Actor, Credential, Error};
-use crate::app::AppState;
 use crate::auth::secrets;
 use crate::domain::{Scope, ValidationError, Validator};
+use crate::service::Context;
 use crate::store::api_keys::{self, ApiKey, NewApiKey};
 
 #[derive(Debug, Default, Clone)]
@@ -32,9 +32,9 @@ fn require_key_management(actor: &Actor) -> Result<(), Error> {
 }
 
 #[tracing::instrument(level = "debug", name = "service.api_keys.create", skip_all)]
-pub async fn create(state: &AppState, actor: &Actor, request: &NewKeyRequest) -> Result<CreatedKey, Error> {
+pub async fn create(ctx: &Context, actor: &Actor, request: &NewKeyRequest) -> Result<CreatedKey, Error> {
     require_key_management(actor)?;
-    let now = state.clock.now();
+    let now = ctx.clock.now();
     let mut v = Validator::new();
     let name = v.check(match request.name.as_deref().map(str::trim) {
         None | Some("") => Err(ValidationError::new("name", "required", "a name is required")),
@@ -60,7 +60,7 @@ pub async fn create(state: &AppState, actor: &Actor, request: &NewKeyRequest) ->
         scopes: &scopes.join(","),
         expires_at,
     };
-    let mut tx = state.db.begin().await?;
+    let mut tx = ctx.db.begin().await?;
     let key = api_keys::insert(&mut tx, &new, now).await?;
     tx.commit().await?;
     Ok(CreatedKey { key, secret })
@@ -84,26 +84,26 @@ fn parse_scopes(raw: Option<&[String]>) -> Result<Vec<Scope>, ValidationError> {
 
 /// The caller's keys; with `all`, every account's keys (admins only).
 #[tracing::instrument(level = "debug", name = "service.api_keys.list", skip_all)]
-pub async fn list(state: &AppState, actor: &Actor, all: bool) -> Result<Vec<ApiKey>, Error> {
+pub async fn list(ctx: &Context, actor: &Actor, all: bool) -> Result<Vec<ApiKey>, Error> {
     require_key_management(actor)?;
     if all {
         actor.require_admin()?;
-        return Ok(api_keys::list(&state.db, None).await?);
+        return Ok(api_keys::list(&ctx.db, None).await?);
     }
-    Ok(api_keys::list(&state.db, Some(actor.account_id)).await?)
+    Ok(api_keys::list(&ctx.db, Some(actor.account_id)).await?)
 }
 
 /// Revokes a key of the caller's, or any key for an admin. Someone else's
 /// key looks like a missing one, so key ids reveal nothing.
 #[tracing::instrument(level = "debug", name = "service.api_keys.revoke", skip_all)]
-pub async fn revoke(state: &AppState, actor: &Actor, api_key_id: i64) -> Result<(), Error> {
+pub async fn revoke(ctx: &Context, actor: &Actor, api_key_id: i64) -> Result<(), Error> {
     require_key_management(actor)?;
-    let mut tx = state.db.begin().await?;
+    let mut tx = ctx.db.begin().await?;
     let key = api_keys::find(&mut tx, api_key_id).await?.ok_or(Error::NotFound { what: "API key" })?;
     if key.account_id != actor.account_id && actor.require_admin().is_err() {
         return Err(Error::NotFound { what: "API key" });
     }
-    api_keys::revoke(&mut tx, api_key_id, state.clock.now()).await?;
+    api_keys::revoke(&mut tx, api_key_id, ctx.clock.now()).await?;
     tx.commit().await?;
     Ok(())
 }

@@ -1,9 +1,9 @@
 //! Categories (managed by editors) and tag statistics.
 
 use super::{Actor, Error};
-use crate::app::AppState;
 use crate::domain::change::Change;
 use crate::domain::{Scope, Slug, ValidationError, Validator};
+use crate::service::Context;
 use crate::store::categories::{self, CategoryRow, TagCount};
 
 #[derive(Debug, Default, Clone)]
@@ -54,26 +54,26 @@ fn parse(input: &CategoryInput, current: Option<&CategoryRow>) -> Result<(String
 }
 
 #[tracing::instrument(level = "debug", name = "service.categories.list", skip_all)]
-pub async fn list(state: &AppState) -> Result<Vec<CategoryRow>, Error> {
-    super::posts::publish_due_before_counting(state).await?;
-    Ok(categories::list(&state.db).await?)
+pub async fn list(ctx: &Context) -> Result<Vec<CategoryRow>, Error> {
+    super::posts::publish_due_before_counting(ctx).await?;
+    Ok(categories::list(&ctx.db).await?)
 }
 
 #[tracing::instrument(level = "debug", name = "service.categories.get", skip_all)]
-pub async fn get(state: &AppState, slug: &str) -> Result<CategoryRow, Error> {
-    super::posts::publish_due_before_counting(state).await?;
-    categories::find_by_slug(&state.db, slug).await?.ok_or(Error::NotFound { what: "category" })
+pub async fn get(ctx: &Context, slug: &str) -> Result<CategoryRow, Error> {
+    super::posts::publish_due_before_counting(ctx).await?;
+    categories::find_by_slug(&ctx.db, slug).await?.ok_or(Error::NotFound { what: "category" })
 }
 
 #[tracing::instrument(level = "debug", name = "service.categories.create", skip_all)]
-pub async fn create(state: &AppState, actor: &Actor, input: &CategoryInput) -> Result<CategoryRow, Error> {
+pub async fn create(ctx: &Context, actor: &Actor, input: &CategoryInput) -> Result<CategoryRow, Error> {
     require_editor(actor)?;
     let (slug, name, description) = parse(input, None)?;
-    let mut tx = state.db.begin().await?;
-    categories::insert(&mut tx, &slug, &name, &description, state.clock.now()).await.map_err(conflict)?;
+    let mut tx = ctx.db.begin().await?;
+    categories::insert(&mut tx, &slug, &name, &description, ctx.clock.now()).await.map_err(conflict)?;
     tx.commit().await?;
-    state.changes.publish(&[Change::Category { old_slug: None, new_slug: Some(slug.clone()) }]).await;
-    get(state, &slug).await
+    ctx.changes.publish(&[Change::Category { old_slug: None, new_slug: Some(slug.clone()) }]).await;
+    get(ctx, &slug).await
 }
 
 fn conflict(err: crate::store::StoreError) -> Error {
@@ -87,39 +87,39 @@ fn conflict(err: crate::store::StoreError) -> Error {
 
 #[tracing::instrument(level = "debug", name = "service.categories.update", skip_all)]
 pub async fn update(
-    state: &AppState,
+    ctx: &Context,
     actor: &Actor,
     slug: &str,
     input: &CategoryInput,
 ) -> Result<CategoryRow, Error> {
     require_editor(actor)?;
-    let current = get(state, slug).await?;
+    let current = get(ctx, slug).await?;
     let (new_slug, name, description) = parse(input, Some(&current))?;
-    let mut tx = state.db.begin().await?;
-    categories::update(&mut tx, current.category_id, &new_slug, &name, &description, state.clock.now())
+    let mut tx = ctx.db.begin().await?;
+    categories::update(&mut tx, current.category_id, &new_slug, &name, &description, ctx.clock.now())
         .await
         .map_err(conflict)?;
     tx.commit().await?;
     let change = Change::Category { old_slug: Some(current.slug.clone()), new_slug: Some(new_slug.clone()) };
-    state.changes.publish(&[change]).await;
-    get(state, &new_slug).await
+    ctx.changes.publish(&[change]).await;
+    get(ctx, &new_slug).await
 }
 
 /// Deletes a category; its posts stay, uncategorised.
 #[tracing::instrument(level = "debug", name = "service.categories.delete", skip_all)]
-pub async fn delete(state: &AppState, actor: &Actor, slug: &str) -> Result<(), Error> {
+pub async fn delete(ctx: &Context, actor: &Actor, slug: &str) -> Result<(), Error> {
     require_editor(actor)?;
-    let current = get(state, slug).await?;
-    let mut tx = state.db.begin().await?;
+    let current = get(ctx, slug).await?;
+    let mut tx = ctx.db.begin().await?;
     categories::delete(&mut tx, current.category_id).await?;
     tx.commit().await?;
-    state.changes.publish(&[Change::Category { old_slug: Some(current.slug), new_slug: None }]).await;
+    ctx.changes.publish(&[Change::Category { old_slug: Some(current.slug), new_slug: None }]).await;
     Ok(())
 }
 
 /// Tags of public posts, most used first.
 #[tracing::instrument(level = "debug", name = "service.categories.tags", skip_all)]
-pub async fn tags(state: &AppState, limit: i64) -> Result<Vec<TagCount>, Error> {
-    super::posts::publish_due_before_counting(state).await?;
-    Ok(categories::tag_counts(&state.db, limit).await?)
+pub async fn tags(ctx: &Context, limit: i64) -> Result<Vec<TagCount>, Error> {
+    super::posts::publish_due_before_counting(ctx).await?;
+    Ok(categories::tag_counts(&ctx.db, limit).await?)
 }

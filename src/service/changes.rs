@@ -16,7 +16,8 @@ pub trait ChangeListener: Send + Sync {
 
 #[derive(Clone, Default)]
 pub struct ChangeFeed {
-    listeners: Vec<Arc<dyn ChangeListener>>,
+    /// Shared, so cloning the service context per request copies a pointer.
+    listeners: Arc<Vec<Arc<dyn ChangeListener>>>,
 }
 
 impl std::fmt::Debug for ChangeFeed {
@@ -27,14 +28,14 @@ impl std::fmt::Debug for ChangeFeed {
 
 impl ChangeFeed {
     pub fn subscribe(&mut self, listener: Arc<dyn ChangeListener>) {
-        self.listeners.push(listener);
+        Arc::make_mut(&mut self.listeners).push(listener);
     }
 
     pub async fn publish(&self, changes: &[Change]) {
         if changes.is_empty() {
             return;
         }
-        for listener in &self.listeners {
+        for listener in self.listeners.iter() {
             listener.changed(changes).await;
         }
     }

@@ -3,9 +3,9 @@
 
 use super::posts::get as get_post;
 use super::{Actor, Error};
-use crate::app::AppState;
 use crate::domain::change::Change;
 use crate::domain::{Scope, ValidationError};
+use crate::service::Context;
 use crate::store::comments::{self, CommentOwner, CommentRow};
 
 pub const MAX_COMMENT_CHARS: usize = 10_000;
@@ -32,16 +32,16 @@ fn sees_hidden(actor: Option<&Actor>) -> bool {
 /// Comments of a post the viewer can see, oldest first.
 #[tracing::instrument(level = "debug", name = "service.comments.list", skip_all)]
 pub async fn list(
-    state: &AppState,
+    ctx: &Context,
     actor: Option<&Actor>,
     post_id: i64,
     after: Option<i64>,
     limit: i64,
 ) -> Result<(Vec<CommentRow>, bool), Error> {
-    get_post(state, actor, post_id).await?;
+    get_post(ctx, actor, post_id).await?;
     let viewer = actor.map(|a| a.account_id);
     let mut rows =
-        comments::list(&state.db, viewer, post_id, sees_hidden(actor), after.unwrap_or(0), limit + 1).await?;
+        comments::list(&ctx.db, viewer, post_id, sees_hidden(actor), after.unwrap_or(0), limit + 1).await?;
     let more = rows.len() > usize::try_from(limit).unwrap_or(usize::MAX);
     rows.truncate(usize::try_from(limit).unwrap_or(0));
     Ok((rows, more))
@@ -49,16 +49,16 @@ pub async fn list(
 
 #[tracing::instrument(level = "debug", name = "service.comments.create", skip_all)]
 pub async fn create(
-    state: &AppState,
+    ctx: &Context,
     actor: &Actor,
     post_id: i64,
     body: Option<&str>,
     parent_id: Option<i64>,
 ) -> Result<CommentRow, Error> {
     actor.require_scope(Scope::Write)?;
-    get_post(state, Some(actor), post_id).await?;
+    get_post(ctx, Some(actor), post_id).await?;
     let body = parse_body(body)?;
-    let mut tx = state.db.begin().await?;
+    let mut tx = ctx.db.begin().await?;
     if let Some(parent) = parent_id {
         let parent = comments::owner(&mut tx, parent).await?;
         match parent {
@@ -74,20 +74,20 @@ pub async fn create(
         }
     }
     let comment_id =
-        comments::insert(&mut tx, post_id, actor.account_id, parent_id, &body, state.clock.now()).await?;
+        comments::insert(&mut tx, post_id, actor.account_id, parent_id, &body, ctx.clock.now()).await?;
     tx.commit().await?;
-    state.changes.publish(&[Change::Comments { post: post_id }]).await;
-    find(state, Some(actor), comment_id).await
+    ctx.changes.publish(&[Change::Comments { post: post_id }]).await;
+    find(ctx, Some(actor), comment_id).await
 }
 
-async fn find(state: &AppState, actor: Option<&Actor>, comment_id: i64) -> Result<CommentRow, Error> {
-    let row = comments::find(&state.db, actor.map(|a| a.account_id), comment_id).await?;
+async fn find(ctx: &Context, actor: Option<&Actor>, comment_id: i64) -> Result<CommentRow, Error> {
+    let row = comments::find(&ctx.db, actor.map(|a| a.account_id), comment_id).await?;
     row.filter(|c| !c.hidden || sees_hidden(actor)).ok_or(Error::NotFound { what: "comment" })
 }
 
 /// Loads a comment for a change: its author or an editor only.
 async fn owned(
-    state: &AppState,
+    ctx: &Context,
     tx: &mut crate::store::Tx,
     actor: &Actor,
     comment_id: i64,
@@ -96,7 +96,7 @@ async fn owned(
     actor.require_scope(Scope::Write)?;
     let comment = comments::owner(tx, comment_id).await?.ok_or(Error::NotFound { what: "comment" })?;
     // Comments on posts the actor cannot see do not exist for them.
-    get_post(state, Some(actor), comment.post_id).await?;
+    get_post(ctx, Some(actor), comment.post_id).await?;
     let editor = actor.role.can_manage_others_content();
     if editors_only && !editor {
         return Err(Error::Forbidden { reason: "only editors may hide comments" });
@@ -109,56 +109,56 @@ async fn owned(
 
 #[tracing::instrument(level = "debug", name = "service.comments.edit", skip_all)]
 pub async fn edit(
-    state: &AppState,
+    ctx: &Context,
     actor: &Actor,
     comment_id: i64,
     body: Option<&str>,
 ) -> Result<CommentRow, Error> {
     let body = parse_body(body)?;
-    let mut tx = state.db.begin().await?;
-    let comment = owned(state, &mut tx, actor, comment_id, false).await?;
-    comments::update_body(&mut tx, comment_id, &body, state.clock.now()).await?;
+    let mut tx = ctx.db.begin().await?;
+    let comment = owned(ctx, &mut tx, actor, comment_id, false).await?;
+    comments::update_body(&mut tx, comment_id, &body, ctx.clock.now()).await?;
     tx.commit().await?;
-    state.changes.publish(&[Change::Comments { post: comment.post_id }]).await;
-    find(state, Some(actor), comment_id).await
+    ctx.changes.publish(&[Change::Comments { post: comment.post_id }]).await;
+    find(ctx, Some(actor), comment_id).await
 }
 
 #[tracing::instrument(level = "debug", name = "service.comments.delete", skip_all)]
-pub async fn delete(state: &AppState, actor: &Actor, comment_id: i64) -> Result<(), Error> {
-    let mut tx = state.db.begin().await?;
-    let comment = owned(state, &mut tx, actor, comment_id, false).await?;
+pub async fn delete(ctx: &Context, actor: &Actor, comment_id: i64) -> Result<(), Error> {
+    let mut tx = ctx.db.begin().await?;
+    let comment = owned(ctx, &mut tx, actor, comment_id, false).await?;
     comments::delete(&mut tx, comment_id).await?;
     tx.commit().await?;
-    state.changes.publish(&[Change::Comments { post: comment.post_id }]).await;
+    ctx.changes.publish(&[Change::Comments { post: comment.post_id }]).await;
     Ok(())
 }
 
 #[tracing::instrument(level = "debug", name = "service.comments.set_hidden", skip_all)]
 pub async fn set_hidden(
-    state: &AppState,
+    ctx: &Context,
     actor: &Actor,
     comment_id: i64,
     hidden: bool,
 ) -> Result<CommentRow, Error> {
-    let mut tx = state.db.begin().await?;
-    let comment = owned(state, &mut tx, actor, comment_id, true).await?;
-    comments::set_hidden(&mut tx, comment_id, hidden, state.clock.now()).await?;
+    let mut tx = ctx.db.begin().await?;
+    let comment = owned(ctx, &mut tx, actor, comment_id, true).await?;
+    comments::set_hidden(&mut tx, comment_id, hidden, ctx.clock.now()).await?;
     tx.commit().await?;
-    state.changes.publish(&[Change::Comments { post: comment.post_id }]).await;
-    find(state, Some(actor), comment_id).await
+    ctx.changes.publish(&[Change::Comments { post: comment.post_id }]).await;
+    find(ctx, Some(actor), comment_id).await
 }
 
 /// Deletes a comment of a given post (RealWorld addresses comments this way).
 #[tracing::instrument(level = "debug", name = "service.comments.delete_on_post", skip_all)]
 pub async fn delete_on_post(
-    state: &AppState,
+    ctx: &Context,
     actor: &Actor,
     post_id: i64,
     comment_id: i64,
 ) -> Result<(), Error> {
-    let row = comments::find(&state.db, Some(actor.account_id), comment_id).await?;
+    let row = comments::find(&ctx.db, Some(actor.account_id), comment_id).await?;
     if row.is_none_or(|c| c.post_id != post_id) {
         return Err(Error::NotFound { what: "comment" });
     }
-    delete(state, actor, comment_id).await
+    delete(ctx, actor, comment_id).await
 }

@@ -15,7 +15,6 @@ use sha2::{Digest as _, Sha256};
 
 use super::posts::{self, PostInput};
 use super::{Actor, Error};
-use crate::app::AppState;
 use crate::config::{ContentSettings, ProviderKind};
 use crate::content::analysis::{Analysis, Analyzer};
 use crate::content::generation::openai::OpenAiProvider;
@@ -23,6 +22,7 @@ use crate::content::generation::template::TemplateProvider;
 use crate::content::generation::{DraftRequest, Provider, ProviderError, ProviderHealth, Usage};
 use crate::domain::brief::BriefInput;
 use crate::domain::{Brief, Platform, Scope, Tags};
+use crate::service::Context;
 use crate::store::generation_briefs::{self, NewBrief};
 
 /// Most briefs one batch request may carry.
@@ -413,20 +413,20 @@ pub struct Generated {
 /// first variant of each platform as draft posts of the caller.
 #[tracing::instrument(level = "debug", name = "service.generation.generate", skip_all)]
 pub async fn generate(
-    state: &AppState,
+    ctx: &Context,
     actor: &Actor,
     input: &BriefInput,
     save_as_draft: bool,
 ) -> Result<Generated, Error> {
     actor.require_scope(Scope::Write)?;
     let brief = Brief::parse(input, "")?;
-    answer(state, actor, &brief, save_as_draft, deadline(state)).await
+    answer(ctx, actor, &brief, save_as_draft, deadline(ctx)).await
 }
 
 /// When upstream work must give way to the fallback: well before the
 /// request's own time-out, leaving time to write the rest and save drafts.
-fn deadline(state: &AppState) -> tokio::time::Instant {
-    tokio::time::Instant::now() + state.settings.http.request_timeout.mul_f64(0.8)
+fn deadline(ctx: &Context) -> tokio::time::Instant {
+    tokio::time::Instant::now() + ctx.settings.http.request_timeout.mul_f64(0.8)
 }
 
 /// Up to `MAX_BATCH` briefs (each with its own `save_as_draft`), validated
@@ -436,7 +436,7 @@ fn deadline(state: &AppState) -> tokio::time::Instant {
 /// does not discard the others).
 #[tracing::instrument(level = "debug", name = "service.generation.generate_batch", skip_all)]
 pub async fn generate_batch(
-    state: &AppState,
+    ctx: &Context,
     actor: &Actor,
     inputs: &[(BriefInput, bool)],
 ) -> Result<Vec<Result<Generated, Error>>, Error> {
@@ -458,28 +458,27 @@ pub async fn generate_batch(
     }
     // Each future owns its inputs: borrowing them from the iterator trips a
     // known limit of the compiler's `Send` inference for async closures.
-    let concurrency = state.generator.concurrency;
-    let deadline = deadline(state);
+    let concurrency = ctx.generator.concurrency;
+    let deadline = deadline(ctx);
     let jobs = briefs.into_iter().map(|(brief, save)| {
-        let (state, actor) = (state.clone(), actor.clone());
-        async move { answer(&state, &actor, &brief, save, deadline).await }
+        let (ctx, actor) = (ctx.clone(), actor.clone());
+        async move { answer(&ctx, &actor, &brief, save, deadline).await }
     });
     Ok(futures_util::stream::iter(jobs).buffered(concurrency).collect().await)
 }
 
 async fn answer(
-    state: &AppState,
+    ctx: &Context,
     actor: &Actor,
     brief: &Brief,
     save_as_draft: bool,
     deadline: tokio::time::Instant,
 ) -> Result<Generated, Error> {
-    let (generation, cached) =
-        state.generator.generate(Some(actor.account_id), brief, Some(deadline)).await?;
+    let (generation, cached) = ctx.generator.generate(Some(actor.account_id), brief, Some(deadline)).await?;
     let mut generated =
         Generated { generation: (*generation).clone(), cached, brief_id: None, drafts: Vec::new() };
     if save_as_draft {
-        let (brief_id, drafts) = save_drafts(state, actor, brief, &generated.generation).await?;
+        let (brief_id, drafts) = save_drafts(ctx, actor, brief, &generated.generation).await?;
         generated.brief_id = Some(brief_id);
         generated.drafts = drafts;
     }
@@ -487,21 +486,21 @@ async fn answer(
 }
 
 async fn save_drafts(
-    state: &AppState,
+    ctx: &Context,
     actor: &Actor,
     brief: &Brief,
     generation: &Generation,
 ) -> Result<(i64, Vec<SavedDraft>), Error> {
     let brief_json = serde_json::to_string(brief).map_err(|e| Error::Internal(e.into()))?;
     let brief_id = generation_briefs::insert(
-        &state.db,
+        &ctx.db,
         &NewBrief {
             account_id: actor.account_id,
             brief_hash: &generation.brief_hash,
             brief: &brief_json,
             provider: &generation.provider,
             model: &generation.model,
-            created_at: state.clock.now(),
+            created_at: ctx.clock.now(),
         },
     )
     .await?;
@@ -517,7 +516,7 @@ async fn save_drafts(
             brief_id: Some(brief_id),
             ..PostInput::default()
         };
-        let post = posts::create(state, actor, &input, false).await?;
+        let post = posts::create(ctx, actor, &input, false).await?;
         drafts.push(SavedDraft {
             platform: platform.platform.clone(),
             post_id: post.post_id,

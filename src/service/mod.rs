@@ -10,6 +10,7 @@ pub mod api_keys;
 pub mod categories;
 pub mod changes;
 pub mod comments;
+pub mod context;
 pub mod generation;
 pub mod posts;
 pub mod profiles;
@@ -19,6 +20,7 @@ use crate::domain::ValidationError;
 use crate::store::StoreError;
 
 pub use actor::{Actor, Credential, Presented};
+pub use context::Context;
 
 /// Why authentication failed; each maps to 401 with its own challenge.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -1,14 +1,14 @@
 //! Public profiles and following.
 
 use super::{Actor, Error};
-use crate::app::AppState;
 use crate::domain::Scope;
 use crate::domain::change::Change;
+use crate::service::Context;
 use crate::store::profiles::{self, ProfileRow};
 
 #[tracing::instrument(level = "debug", name = "service.profiles.get", skip_all)]
-pub async fn get(state: &AppState, actor: Option<&Actor>, username: &str) -> Result<ProfileRow, Error> {
-    profiles::find_by_username(&state.db, actor.map(|a| a.account_id), username)
+pub async fn get(ctx: &Context, actor: Option<&Actor>, username: &str) -> Result<ProfileRow, Error> {
+    profiles::find_by_username(&ctx.db, actor.map(|a| a.account_id), username)
         .await?
         .ok_or(Error::NotFound { what: "profile" })
 }
@@ -16,21 +16,21 @@ pub async fn get(state: &AppState, actor: Option<&Actor>, username: &str) -> Res
 /// Follows or unfollows; idempotent. Following oneself is refused.
 #[tracing::instrument(level = "debug", name = "service.profiles.set_follow", skip_all)]
 pub async fn set_follow(
-    state: &AppState,
+    ctx: &Context,
     actor: &Actor,
     username: &str,
     follow: bool,
 ) -> Result<ProfileRow, Error> {
     actor.require_scope(Scope::Write)?;
-    let target = get(state, Some(actor), username).await?;
+    let target = get(ctx, Some(actor), username).await?;
     if target.account_id == actor.account_id && follow {
         return Err(Error::invalid("username", "self", "you cannot follow yourself"));
     }
-    let mut tx = state.db.begin().await?;
-    profiles::set_follow(&mut tx, actor.account_id, target.account_id, follow, state.clock.now()).await?;
+    let mut tx = ctx.db.begin().await?;
+    profiles::set_follow(&mut tx, actor.account_id, target.account_id, follow, ctx.clock.now()).await?;
     tx.commit().await?;
-    let me = crate::store::accounts::find_by_id(&state.db, actor.account_id).await?;
+    let me = crate::store::accounts::find_by_id(&ctx.db, actor.account_id).await?;
     let follower = me.map(|a| a.username).unwrap_or_default();
-    state.changes.publish(&[Change::Follow { follower, followee: target.username.clone() }]).await;
-    get(state, Some(actor), username).await
+    ctx.changes.publish(&[Change::Follow { follower, followee: target.username.clone() }]).await;
+    get(ctx, Some(actor), username).await
 }

@@ -6,8 +6,8 @@ use std::net::IpAddr;
 use chrono::{DateTime, Duration, Utc};
 
 use super::{Actor, AuthFailure, Error};
-use crate::app::AppState;
 use crate::auth::secrets;
+use crate::service::Context;
 use crate::store::accounts::{self, Account};
 use crate::store::{Tx, login_failures, sessions};
 
@@ -34,30 +34,30 @@ pub struct SignedIn {
 
 /// Opens a session for `account` inside `tx` and returns its first tokens.
 pub(super) async fn open_session(
-    state: &AppState,
+    ctx: &Context,
     tx: &mut Tx,
     account: &Account,
     now: DateTime<Utc>,
 ) -> Result<Tokens, Error> {
     let session_id = uuid::Uuid::now_v7().to_string();
     sessions::create(tx, &session_id, account.account_id, now).await?;
-    issue_tokens(state, tx, account, session_id, now).await
+    issue_tokens(ctx, tx, account, session_id, now).await
 }
 
 async fn issue_tokens(
-    state: &AppState,
+    ctx: &Context,
     tx: &mut Tx,
     account: &Account,
     session_id: String,
     now: DateTime<Utc>,
 ) -> Result<Tokens, Error> {
     let refresh_token = secrets::random_token();
-    let refresh_ttl = Duration::from_std(state.settings.auth.refresh_token_ttl).unwrap_or(Duration::days(30));
+    let refresh_ttl = Duration::from_std(ctx.settings.auth.refresh_token_ttl).unwrap_or(Duration::days(30));
     sessions::insert_refresh_token(tx, &secrets::digest(&refresh_token), &session_id, now, now + refresh_ttl)
         .await?;
     let access_token =
-        state.auth.jwt.issue(account.account_id, &session_id, &account.role, now).map_err(Error::Internal)?;
-    Ok(Tokens { access_token, refresh_token, expires_in: state.auth.jwt.ttl().num_seconds(), session_id })
+        ctx.auth.jwt.issue(account.account_id, &session_id, &account.role, now).map_err(Error::Internal)?;
+    Ok(Tokens { access_token, refresh_token, expires_in: ctx.auth.jwt.ttl().num_seconds(), session_id })
 }
 
 fn throttle_keys(login: &str, ip: Option<IpAddr>) -> Vec<(String, i64)> {
@@ -73,25 +73,25 @@ fn throttle_keys(login: &str, ip: Option<IpAddr>) -> Vec<(String, i64)> {
 /// exponentially per login and per client IP.
 #[tracing::instrument(level = "debug", name = "service.sessions.login", skip_all)]
 pub async fn login(
-    state: &AppState,
+    ctx: &Context,
     login: &str,
     password: &str,
     ip: Option<IpAddr>,
 ) -> Result<SignedIn, Error> {
-    let now = state.clock.now();
+    let now = ctx.clock.now();
     let keys = throttle_keys(login, ip);
     let key_refs: Vec<&str> = keys.iter().map(|(key, _)| key.as_str()).collect();
-    if let Some(until) = login_failures::locked_until(&state.db, &key_refs, now).await? {
+    if let Some(until) = login_failures::locked_until(&ctx.db, &key_refs, now).await? {
         return Err(too_many(until, now));
     }
 
-    let account = accounts::find_by_login(&state.db, login).await?;
+    let account = accounts::find_by_login(&ctx.db, login).await?;
     let stored = account.as_ref().map(|a| a.password_hash.clone());
-    let valid = state.auth.hasher.verify(password, stored).await.map_err(Error::Internal)?;
+    let valid = ctx.auth.hasher.verify(password, stored).await.map_err(Error::Internal)?;
 
-    let mut tx = state.db.begin().await?;
+    let mut tx = ctx.db.begin().await?;
     let Some(account) = account.filter(|_| valid) else {
-        let free = i64::from(state.settings.auth.login_free_failures);
+        let free = i64::from(ctx.settings.auth.login_free_failures);
         for (key, factor) in &keys {
             let failures = login_failures::record(&mut tx, key, now).await?;
             let over = failures - free * factor;
@@ -109,7 +109,7 @@ pub async fn login(
         return Err(Error::Forbidden { reason: "this account is disabled" });
     }
     login_failures::clear(&mut tx, &keys[0].0).await?;
-    let tokens = open_session(state, &mut tx, &account, now).await?;
+    let tokens = open_session(ctx, &mut tx, &account, now).await?;
     tx.commit().await?;
     Ok(SignedIn { account, tokens })
 }
@@ -123,11 +123,11 @@ fn too_many(until: DateTime<Utc>, now: DateTime<Utc>) -> Error {
 /// presenting a used one revokes its whole session, since either it was
 /// stolen or the legitimate client is being impersonated.
 #[tracing::instrument(level = "debug", name = "service.sessions.refresh", skip_all)]
-pub async fn refresh(state: &AppState, refresh_token: &str) -> Result<SignedIn, Error> {
+pub async fn refresh(ctx: &Context, refresh_token: &str) -> Result<SignedIn, Error> {
     let invalid = || Error::Unauthorized(AuthFailure::InvalidToken);
-    let now = state.clock.now();
+    let now = ctx.clock.now();
     let hash = secrets::digest(refresh_token.trim());
-    let mut tx = state.db.begin().await?;
+    let mut tx = ctx.db.begin().await?;
     let token = sessions::find_refresh_token(&mut tx, &hash).await?.ok_or_else(invalid)?;
     if token.session_revoked_at.is_some() {
         return Err(invalid());
@@ -153,29 +153,29 @@ pub async fn refresh(state: &AppState, refresh_token: &str) -> Result<SignedIn, 
     if account.disabled {
         return Err(invalid());
     }
-    let tokens = issue_tokens(state, &mut tx, &account, token.session_id, now).await?;
+    let tokens = issue_tokens(ctx, &mut tx, &account, token.session_id, now).await?;
     tx.commit().await?;
     Ok(SignedIn { account, tokens })
 }
 
 /// Ends the caller's current session: its access and refresh tokens stop working.
 #[tracing::instrument(level = "debug", name = "service.sessions.logout", skip_all)]
-pub async fn logout(state: &AppState, actor: &Actor) -> Result<(), Error> {
+pub async fn logout(ctx: &Context, actor: &Actor) -> Result<(), Error> {
     let session_id = actor.session_id().ok_or(Error::Forbidden {
         reason: "API keys have no session to log out of; revoke the key instead",
     })?;
-    let mut tx = state.db.begin().await?;
-    sessions::revoke(&mut tx, session_id, "logout", state.clock.now()).await?;
+    let mut tx = ctx.db.begin().await?;
+    sessions::revoke(&mut tx, session_id, "logout", ctx.clock.now()).await?;
     tx.commit().await?;
     Ok(())
 }
 
 /// Ends every session of the caller's account, on every device.
 #[tracing::instrument(level = "debug", name = "service.sessions.logout_everywhere", skip_all)]
-pub async fn logout_everywhere(state: &AppState, actor: &Actor) -> Result<u64, Error> {
-    let mut tx = state.db.begin().await?;
+pub async fn logout_everywhere(ctx: &Context, actor: &Actor) -> Result<u64, Error> {
+    let mut tx = ctx.db.begin().await?;
     let revoked =
-        sessions::revoke_all(&mut tx, actor.account_id, None, "logout everywhere", state.clock.now()).await?;
+        sessions::revoke_all(&mut tx, actor.account_id, None, "logout everywhere", ctx.clock.now()).await?;
     tx.commit().await?;
     Ok(revoked)
 }

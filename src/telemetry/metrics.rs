@@ -11,7 +11,8 @@ use axum::middleware::Next;
 use axum::response::Response;
 use metrics_exporter_prometheus::{Matcher, PrometheusBuilder, PrometheusHandle};
 
-use crate::app::AppState;
+use crate::cache::Cache;
+use crate::service::Context;
 use crate::store::Db;
 
 const LATENCY_BUCKETS: &[f64] =
@@ -67,8 +68,8 @@ pub async fn track(request: Request, next: Next) -> Response {
 }
 
 /// Gauges read at scrape time, then the rendered exposition.
-pub fn render(state: &AppState) -> String {
-    let stats = &state.cache.stats;
+pub fn render(ctx: &Context, cache: &Cache, started_at: std::time::Instant) -> String {
+    let stats = &cache.stats;
     for (level, hits, misses) in
         [("l1", &stats.l1_hits, &stats.l1_misses), ("l2", &stats.l2_hits, &stats.l2_misses)]
     {
@@ -80,8 +81,8 @@ pub fn render(state: &AppState) -> String {
     metrics::counter!("herald_cache_evictions_total", "level" => "l1")
         .absolute(stats.l1_evictions.load(Ordering::Relaxed));
     metrics::counter!("herald_cache_invalidated_total").absolute(stats.invalidated.load(Ordering::Relaxed));
-    metrics::gauge!("herald_cache_l1_entries").set(state.cache.l1_entries() as f64);
-    let pools: Vec<(&str, u32, usize)> = match &state.db {
+    metrics::gauge!("herald_cache_l1_entries").set(cache.l1_entries() as f64);
+    let pools: Vec<(&str, u32, usize)> = match &ctx.db {
         Db::Sqlite { read, write } => {
             vec![("read", read.size(), read.num_idle()), ("write", write.size(), write.num_idle())]
         }
@@ -91,12 +92,12 @@ pub fn render(state: &AppState) -> String {
         metrics::gauge!("herald_db_pool_connections", "pool" => pool).set(f64::from(size));
         metrics::gauge!("herald_db_pool_idle_connections", "pool" => pool).set(idle as f64);
     }
-    let (provider, health) = state.generator.health();
+    let (provider, health) = ctx.generator.health();
     let open = if health == crate::content::generation::ProviderHealth::Up { 0.0 } else { 1.0 };
     metrics::gauge!("herald_generation_breaker_open", "provider" => provider).set(open);
     metrics::gauge!("herald_build_info", "version" => env!("CARGO_PKG_VERSION"), "git_sha" => env!("HERALD_GIT_SHA"))
         .set(1.0);
-    metrics::gauge!("process_uptime_seconds").set(state.started_at.elapsed().as_secs_f64());
+    metrics::gauge!("process_uptime_seconds").set(started_at.elapsed().as_secs_f64());
     process_gauges();
     handle().map(PrometheusHandle::render).unwrap_or_default()
 }

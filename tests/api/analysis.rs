@@ -241,7 +241,7 @@ both_backends!(posts_stored_before_analysis_existed_are_analysed_in_the_backgrou
         analysis: None,
         brief_id: None,
     };
-    let mut tx = app.state.db.begin().await.unwrap();
+    let mut tx = app.state.services.db.begin().await.unwrap();
     let id = insert(&mut tx, &row).await.unwrap();
     tx.commit().await.unwrap();
     let (_, before) = app.get_as(&format!("/api/v1/posts/{id}"), Some(&author)).await;
@@ -249,9 +249,9 @@ both_backends!(posts_stored_before_analysis_existed_are_analysed_in_the_backgrou
 
     // What the background task runs every round (it may have run already).
     use herald::service::posts::{Backfilled, backfill_analysis};
-    let round = backfill_analysis(&app.state, 0, 100).await.unwrap();
+    let round = backfill_analysis(&app.state.services, 0, 100).await.unwrap();
     assert!(round.filled <= 1 && round.next_after.is_none_or(|last| last == id), "{round:?}");
-    let done = backfill_analysis(&app.state, 0, 100).await.unwrap();
+    let done = backfill_analysis(&app.state.services, 0, 100).await.unwrap();
     assert_eq!(done, Backfilled { filled: 0, next_after: None }, "nothing is left");
     let (_, after) = app.get_as(&format!("/api/v1/posts/{id}"), Some(&author)).await;
     assert_eq!(after["analysis"]["hashtags"], json!(["Legacy"]), "{after}");

@@ -31,7 +31,7 @@ both_backends!(readiness_reports_the_database_and_the_schema_with_latencies, |ba
 both_backends!(readiness_is_503_when_a_migration_is_pending, |backend| {
     let app = TestApp::spawn(backend).await;
     // Sabotage: forget that the latest migration was applied.
-    let mut tx = app.state.db.begin().await.unwrap();
+    let mut tx = app.state.services.db.begin().await.unwrap();
     match &mut tx {
         herald::store::Tx::Sqlite(tx) => {
             sqlx::query("DELETE FROM _sqlx_migrations").execute(&mut **tx).await.unwrap();
@@ -53,7 +53,7 @@ both_backends!(readiness_is_503_when_a_migration_is_pending, |backend| {
 
 both_backends!(readiness_is_503_when_the_database_is_gone_and_liveness_stays_200, |backend| {
     let app = TestApp::spawn(backend).await;
-    app.state.db.close().await;
+    app.state.services.db.close().await;
 
     let response = app.get("/health/ready").await;
     assert_eq!(response.status(), 503);

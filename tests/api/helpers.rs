@@ -349,7 +349,7 @@ impl TestApp {
             display_name: None,
         };
         herald::service::accounts::create_account(
-            &self.state,
+            &self.state.services,
             &herald::service::Actor::system(),
             &input,
             role,
@@ -361,7 +361,7 @@ impl TestApp {
 
     pub async fn count(&self, table: &str) -> i64 {
         let sql = sqlx::AssertSqlSafe(format!("SELECT COUNT(*) FROM {table}"));
-        match &self.state.db {
+        match &self.state.services.db {
             herald::store::Db::Sqlite { read, .. } => sqlx::query_scalar(sql).fetch_one(read).await.unwrap(),
             herald::store::Db::Postgres(pool) => sqlx::query_scalar(sql).fetch_one(pool).await.unwrap(),
         }

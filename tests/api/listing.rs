@@ -87,7 +87,7 @@ both_backends!(unknown_parameters_and_values_are_422_and_bad_cursors_400, |backe
 /// here only listing is under test), several sharing each timestamp.
 async fn seed(app: &TestApp, author_id: i64, n: i64) {
     let start = Utc::now() - Duration::days(30);
-    let mut tx = app.state.db.begin().await.unwrap();
+    let mut tx = app.state.services.db.begin().await.unwrap();
     for i in 0..n {
         let at = start + Duration::seconds(i / 3);
         let row = PostRow {

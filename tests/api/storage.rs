@@ -8,7 +8,7 @@ use crate::helpers::{TestApp, both_backends};
 both_backends!(sixty_four_concurrent_writers_all_succeed_without_lock_errors, |backend| {
     let app = TestApp::spawn(backend).await;
     let writers = (0..64).map(|i| {
-        let db = app.state.db.clone();
+        let db = app.state.services.db.clone();
         tokio::spawn(async move {
             let mut tx = db.begin().await?;
             let name = format!("concurrent.{i}");
@@ -22,7 +22,8 @@ both_backends!(sixty_four_concurrent_writers_all_succeed_without_lock_errors, |b
     assert!(failures.is_empty(), "{} writers failed: {failures:?}", failures.len());
 
     for i in 0..64 {
-        let value = instance_settings::find(&app.state.db, &format!("concurrent.{i}")).await.unwrap();
+        let value =
+            instance_settings::find(&app.state.services.db, &format!("concurrent.{i}")).await.unwrap();
         assert_eq!(value.as_deref(), Some(format!("{i}!").as_str()));
     }
 });
@@ -30,7 +31,7 @@ both_backends!(sixty_four_concurrent_writers_all_succeed_without_lock_errors, |b
 both_backends!(racing_get_or_insert_callers_all_see_the_same_winner, |backend| {
     let app = TestApp::spawn(backend).await;
     let callers = (0..16).map(|i| {
-        let db = app.state.db.clone();
+        let db = app.state.services.db.clone();
         tokio::spawn(async move {
             instance_settings::get_or_insert(&db, "shared.secret", &format!("candidate-{i}"), Utc::now())
                 .await
@@ -39,18 +40,18 @@ both_backends!(racing_get_or_insert_callers_all_see_the_same_winner, |backend| {
     let values: Vec<String> = futures_join(callers).await.into_iter().map(Result::unwrap).collect();
     assert!(values.iter().all(|v| v == &values[0]), "{values:?}");
     assert!(values[0].starts_with("candidate-"));
-    let stored = instance_settings::find(&app.state.db, "shared.secret").await.unwrap();
+    let stored = instance_settings::find(&app.state.services.db, "shared.secret").await.unwrap();
     assert_eq!(stored.as_ref(), Some(&values[0]));
 });
 
 both_backends!(a_transaction_dropped_without_commit_leaves_nothing_behind, |backend| {
     let app = TestApp::spawn(backend).await;
     {
-        let mut tx = app.state.db.begin().await.unwrap();
+        let mut tx = app.state.services.db.begin().await.unwrap();
         instance_settings::upsert(&mut tx, "half.written", "x", Utc::now()).await.unwrap();
         // Dropped here: as if the service call failed after this write.
     }
-    assert_eq!(instance_settings::find(&app.state.db, "half.written").await.unwrap(), None);
+    assert_eq!(instance_settings::find(&app.state.services.db, "half.written").await.unwrap(), None);
 });
 
 async fn futures_join<T: Send + 'static>(
@@ -93,7 +94,7 @@ async fn postgres_connections_can_require_tls() {
         .db_url_suffix("?sslmode=require")
         .start()
         .await;
-    let herald::store::Db::Postgres(pool) = &app.state.db else { panic!("a PostgreSQL test") };
+    let herald::store::Db::Postgres(pool) = &app.state.services.db else { panic!("a PostgreSQL test") };
     let encrypted: bool = sqlx::query_scalar("SELECT ssl FROM pg_stat_ssl WHERE pid = pg_backend_pid()")
         .fetch_one(pool)
         .await

@@ -88,8 +88,8 @@ both_backends!(a_scheduled_post_becomes_public_at_its_time_even_across_a_restart
     let (_, list) = restarted.get_as("/api/v1/posts?status=published", None).await;
     assert_eq!(list["items"][0]["id"], post["id"]);
 
-    herald::store::posts::publish_due(&restarted.state.db, clock.now()).await.unwrap();
-    let stored: String = match &restarted.state.db {
+    herald::store::posts::publish_due(&restarted.state.services.db, clock.now()).await.unwrap();
+    let stored: String = match &restarted.state.services.db {
         herald::store::Db::Sqlite { read, .. } => {
             sqlx::query_scalar("SELECT status FROM post").fetch_one(read).await.unwrap()
         }

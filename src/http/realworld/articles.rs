@@ -9,11 +9,12 @@ use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
 use super::{ErrorBody, Profile, RwAuth, RwError, RwJson, RwMaybeAuth, timestamp};
-use crate::app::AppState;
 use crate::cache::CacheTags;
 use crate::domain::Tags;
+use crate::http::AppState;
 use crate::http::cache_tags;
 use crate::http::extract::ValidQuery;
+use crate::service::Context;
 use crate::service::categories;
 use crate::service::posts::{self, PostInput};
 use crate::service::{Actor, Error};
@@ -119,8 +120,8 @@ fn paging(limit: Option<i64>, offset: Option<i64>, max_offset: i64) -> Result<(i
 }
 
 /// Published posts, newest first, by offset (the RealWorld way).
-fn article_query(state: &AppState, actor: Option<&Actor>, limit: i64, offset: i64) -> PostQuery {
-    let mut query = PostQuery::new(posts::viewer_of(actor), state.clock.now());
+fn article_query(ctx: &Context, actor: Option<&Actor>, limit: i64, offset: i64) -> PostQuery {
+    let mut query = PostQuery::new(posts::viewer_of(actor), ctx.clock.now());
     query.status = Some("published".to_owned());
     query.sort = Sort::PublishedAt;
     query.limit = limit;
@@ -128,9 +129,9 @@ fn article_query(state: &AppState, actor: Option<&Actor>, limit: i64, offset: i6
     query
 }
 
-async fn run(state: &AppState, query: &PostQuery) -> Result<(CacheTags, Json<ArticlesEnvelope>), RwError> {
-    let (rows, _) = posts::list(state, query).await?;
-    let articles_count = posts::count(state, query).await?;
+async fn run(ctx: &Context, query: &PostQuery) -> Result<(CacheTags, Json<ArticlesEnvelope>), RwError> {
+    let (rows, _) = posts::list(ctx, query).await?;
+    let articles_count = posts::count(ctx, query).await?;
     let depends_on = cache_tags::listing(query, &rows, false);
     let articles = rows.into_iter().map(|r| article(r, false)).collect();
     Ok((depends_on, Json(ArticlesEnvelope { articles, articles_count })))
@@ -140,16 +141,16 @@ async fn run(state: &AppState, query: &PostQuery) -> Result<(CacheTags, Json<Art
 #[utoipa::path(get, path = "/api/articles", tag = "realworld", params(ListParams),
     responses((status = 200, body = ArticlesEnvelope), (status = 422, body = ErrorBody)))]
 async fn list_articles(
-    State(state): State<AppState>,
+    State(ctx): State<Context>,
     RwMaybeAuth(actor): RwMaybeAuth,
     ValidQuery(params): ValidQuery<ListParams>,
 ) -> Result<(CacheTags, Json<ArticlesEnvelope>), RwError> {
     let (limit, offset) = paging(params.limit, params.offset, MAX_OFFSET)?;
-    let mut query = article_query(&state, actor.as_ref(), limit, offset);
+    let mut query = article_query(&ctx, actor.as_ref(), limit, offset);
     query.tag = params.tag.map(|t| t.trim().to_lowercase());
     query.author = params.author;
     query.liked_by = params.favorited;
-    run(&state, &query).await
+    run(&ctx, &query).await
 }
 
 #[derive(Debug, Deserialize, IntoParams)]
@@ -164,25 +165,25 @@ pub struct FeedParams {
 #[utoipa::path(get, path = "/api/articles/feed", tag = "realworld", params(FeedParams), security(("bearer" = [])),
     responses((status = 200, body = ArticlesEnvelope), (status = 401, body = ErrorBody)))]
 async fn feed(
-    State(state): State<AppState>,
+    State(ctx): State<Context>,
     RwAuth(actor): RwAuth,
     ValidQuery(params): ValidQuery<FeedParams>,
 ) -> Result<(CacheTags, Json<ArticlesEnvelope>), RwError> {
     let (limit, offset) = paging(params.limit, params.offset, MAX_FEED_OFFSET)?;
-    let mut query = article_query(&state, Some(&actor), limit, offset);
+    let mut query = article_query(&ctx, Some(&actor), limit, offset);
     query.feed_of = Some(actor.account_id);
-    run(&state, &query).await
+    run(&ctx, &query).await
 }
 
 /// One article (RealWorld).
 #[utoipa::path(get, path = "/api/articles/{slug}", tag = "realworld", params(("slug" = String, Path)),
     responses((status = 200, body = ArticleEnvelope), (status = 404, body = ErrorBody)))]
 async fn get_article(
-    State(state): State<AppState>,
+    State(ctx): State<Context>,
     RwMaybeAuth(actor): RwMaybeAuth,
     Path(slug): Path<String>,
 ) -> Result<(CacheTags, Json<ArticleEnvelope>), RwError> {
-    let row = posts::published_by_slug(&state, actor.as_ref(), &slug).await?;
+    let row = posts::published_by_slug(&ctx, actor.as_ref(), &slug).await?;
     Ok((cache_tags::post(&row, false), one(row)))
 }
 
@@ -223,12 +224,12 @@ impl From<ArticleFields> for PostInput {
     security(("bearer" = [])),
     responses((status = 201, body = ArticleEnvelope), (status = 401, body = ErrorBody), (status = 422, body = ErrorBody)))]
 async fn create_article(
-    State(state): State<AppState>,
+    State(ctx): State<Context>,
     RwAuth(actor): RwAuth,
     RwJson(body): RwJson<ArticleRequest<ArticleFields>>,
 ) -> Result<(StatusCode, Json<ArticleEnvelope>), RwError> {
     let input: PostInput = unwrap_envelope(body)?.into();
-    Ok((StatusCode::CREATED, one(posts::create(&state, &actor, &input, true).await?)))
+    Ok((StatusCode::CREATED, one(posts::create(&ctx, &actor, &input, true).await?)))
 }
 
 /// Update an article (its author or an editor; RealWorld).
@@ -237,14 +238,14 @@ async fn create_article(
     responses((status = 200, body = ArticleEnvelope), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody),
         (status = 404, body = ErrorBody), (status = 422, body = ErrorBody)))]
 async fn update_article(
-    State(state): State<AppState>,
+    State(ctx): State<Context>,
     RwAuth(actor): RwAuth,
     Path(slug): Path<String>,
     RwJson(body): RwJson<ArticleRequest<ArticleFields>>,
 ) -> Result<Json<ArticleEnvelope>, RwError> {
     let input: PostInput = unwrap_envelope(body)?.into();
-    let post = posts::published_by_slug(&state, Some(&actor), &slug).await?;
-    Ok(one(posts::update(&state, &actor, post.post_id, &input, None).await?))
+    let post = posts::published_by_slug(&ctx, Some(&actor), &slug).await?;
+    Ok(one(posts::update(&ctx, &actor, post.post_id, &input, None).await?))
 }
 
 /// Delete an article (its author or an editor; RealWorld).
@@ -253,12 +254,12 @@ async fn update_article(
     responses((status = 204, description = "Deleted"), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody),
         (status = 404, body = ErrorBody)))]
 async fn delete_article(
-    State(state): State<AppState>,
+    State(ctx): State<Context>,
     RwAuth(actor): RwAuth,
     Path(slug): Path<String>,
 ) -> Result<StatusCode, RwError> {
-    let post = posts::published_by_slug(&state, Some(&actor), &slug).await?;
-    posts::delete(&state, &actor, post.post_id, None).await?;
+    let post = posts::published_by_slug(&ctx, Some(&actor), &slug).await?;
+    posts::delete(&ctx, &actor, post.post_id, None).await?;
     Ok(StatusCode::NO_CONTENT)
 }
 
@@ -267,12 +268,12 @@ async fn delete_article(
     security(("bearer" = [])),
     responses((status = 200, body = ArticleEnvelope), (status = 401, body = ErrorBody), (status = 404, body = ErrorBody)))]
 async fn favorite(
-    State(state): State<AppState>,
+    State(ctx): State<Context>,
     RwAuth(actor): RwAuth,
     Path(slug): Path<String>,
 ) -> Result<Json<ArticleEnvelope>, RwError> {
-    let post = posts::published_by_slug(&state, Some(&actor), &slug).await?;
-    Ok(one(posts::set_like(&state, &actor, post.post_id, true).await?))
+    let post = posts::published_by_slug(&ctx, Some(&actor), &slug).await?;
+    Ok(one(posts::set_like(&ctx, &actor, post.post_id, true).await?))
 }
 
 /// Remove a favourite (RealWorld).
@@ -280,12 +281,12 @@ async fn favorite(
     security(("bearer" = [])),
     responses((status = 200, body = ArticleEnvelope), (status = 401, body = ErrorBody), (status = 404, body = ErrorBody)))]
 async fn unfavorite(
-    State(state): State<AppState>,
+    State(ctx): State<Context>,
     RwAuth(actor): RwAuth,
     Path(slug): Path<String>,
 ) -> Result<Json<ArticleEnvelope>, RwError> {
-    let post = posts::published_by_slug(&state, Some(&actor), &slug).await?;
-    Ok(one(posts::set_like(&state, &actor, post.post_id, false).await?))
+    let post = posts::published_by_slug(&ctx, Some(&actor), &slug).await?;
+    Ok(one(posts::set_like(&ctx, &actor, post.post_id, false).await?))
 }
 
 #[derive(Debug, Serialize, ToSchema)]
@@ -295,7 +296,7 @@ pub struct TagsEnvelope {
 
 /// Tags, most used first (RealWorld).
 #[utoipa::path(get, path = "/api/tags", tag = "realworld", responses((status = 200, body = TagsEnvelope)))]
-async fn tags(State(state): State<AppState>) -> Result<(CacheTags, Json<TagsEnvelope>), RwError> {
-    let tags = categories::tags(&state, 100).await?;
+async fn tags(State(ctx): State<Context>) -> Result<(CacheTags, Json<TagsEnvelope>), RwError> {
+    let tags = categories::tags(&ctx, 100).await?;
     Ok((cache_tags::tag_list(), Json(TagsEnvelope { tags: tags.into_iter().map(|t| t.tag).collect() })))
 }

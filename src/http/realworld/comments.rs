@@ -9,9 +9,10 @@ use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
 use super::{ErrorBody, Profile, RwAuth, RwError, RwJson, RwMaybeAuth, timestamp};
-use crate::app::AppState;
 use crate::cache::CacheTags;
+use crate::http::AppState;
 use crate::http::cache_tags;
+use crate::service::Context;
 use crate::service::{Error, comments, posts};
 use crate::store::comments::CommentRow;
 
@@ -65,15 +66,15 @@ const MAX_COMMENTS: i64 = 300;
 #[utoipa::path(get, path = "/api/articles/{slug}/comments", tag = "realworld", params(("slug" = String, Path)),
     responses((status = 200, body = CommentsEnvelope), (status = 404, body = ErrorBody)))]
 async fn list_comments(
-    State(state): State<AppState>,
+    State(ctx): State<Context>,
     RwMaybeAuth(actor): RwMaybeAuth,
     Path(slug): Path<String>,
 ) -> Result<(CacheTags, Json<CommentsEnvelope>), RwError> {
-    let post = posts::published_by_slug(&state, actor.as_ref(), &slug).await?;
+    let post = posts::published_by_slug(&ctx, actor.as_ref(), &slug).await?;
     let mut all = Vec::new();
     let mut after = None;
     loop {
-        let (rows, more) = comments::list(&state, actor.as_ref(), post.post_id, after, 100).await?;
+        let (rows, more) = comments::list(&ctx, actor.as_ref(), post.post_id, after, 100).await?;
         after = rows.last().map(|c| c.comment_id);
         all.extend(rows.into_iter().map(comment));
         if !more || all.len() >= usize::try_from(MAX_COMMENTS).unwrap_or(usize::MAX) {
@@ -99,7 +100,7 @@ pub struct CommentRequest {
     responses((status = 200, body = CommentEnvelope), (status = 401, body = ErrorBody), (status = 404, body = ErrorBody),
         (status = 422, body = ErrorBody)))]
 async fn add_comment(
-    State(state): State<AppState>,
+    State(ctx): State<Context>,
     RwAuth(actor): RwAuth,
     Path(slug): Path<String>,
     RwJson(body): RwJson<CommentRequest>,
@@ -107,8 +108,8 @@ async fn add_comment(
     let new = body
         .comment
         .ok_or_else(|| Error::invalid("comment", "required", "the body must be {\"comment\": {…}}"))?;
-    let post = posts::published_by_slug(&state, Some(&actor), &slug).await?;
-    let row = comments::create(&state, &actor, post.post_id, new.body.as_deref(), None).await?;
+    let post = posts::published_by_slug(&ctx, Some(&actor), &slug).await?;
+    let row = comments::create(&ctx, &actor, post.post_id, new.body.as_deref(), None).await?;
     Ok(Json(CommentEnvelope { comment: comment(row) }))
 }
 
@@ -118,12 +119,12 @@ async fn add_comment(
     responses((status = 204, description = "Deleted"), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody),
         (status = 404, body = ErrorBody)))]
 async fn delete_comment(
-    State(state): State<AppState>,
+    State(ctx): State<Context>,
     RwAuth(actor): RwAuth,
     Path((slug, id)): Path<(String, String)>,
 ) -> Result<StatusCode, RwError> {
     let id: i64 = id.parse().map_err(|_| Error::NotFound { what: "comment" })?;
-    let post = posts::published_by_slug(&state, Some(&actor), &slug).await?;
-    comments::delete_on_post(&state, &actor, post.post_id, id).await?;
+    let post = posts::published_by_slug(&ctx, Some(&actor), &slug).await?;
+    comments::delete_on_post(&ctx, &actor, post.post_id, id).await?;
     Ok(StatusCode::NO_CONTENT)
 }

@@ -23,7 +23,7 @@ use utoipa_axum::router::OpenApiRouter;
 
 use super::extract::{AuthUser, MaybeAuthUser, ValidJson};
 use super::problem::ApiError;
-use crate::app::AppState;
+use crate::http::AppState;
 use crate::service::Actor;
 
 pub fn router() -> OpenApiRouter<AppState> {

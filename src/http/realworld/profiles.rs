@@ -8,9 +8,10 @@ use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
 use super::{ErrorBody, Profile, RwAuth, RwError, RwMaybeAuth};
-use crate::app::AppState;
 use crate::cache::CacheTags;
+use crate::http::AppState;
 use crate::http::cache_tags;
+use crate::service::Context;
 use crate::service::profiles;
 use crate::store::profiles::ProfileRow;
 
@@ -38,11 +39,11 @@ fn envelope(row: ProfileRow) -> Json<ProfileEnvelope> {
 #[utoipa::path(get, path = "/api/profiles/{username}", tag = "realworld", params(("username" = String, Path)),
     responses((status = 200, body = ProfileEnvelope), (status = 404, body = ErrorBody)))]
 async fn get_profile(
-    State(state): State<AppState>,
+    State(ctx): State<Context>,
     RwMaybeAuth(actor): RwMaybeAuth,
     Path(username): Path<String>,
 ) -> Result<(CacheTags, Json<ProfileEnvelope>), RwError> {
-    Ok((cache_tags::profile(&username), envelope(profiles::get(&state, actor.as_ref(), &username).await?)))
+    Ok((cache_tags::profile(&username), envelope(profiles::get(&ctx, actor.as_ref(), &username).await?)))
 }
 
 /// Follow a user (RealWorld).
@@ -50,11 +51,11 @@ async fn get_profile(
     security(("bearer" = [])),
     responses((status = 200, body = ProfileEnvelope), (status = 401, body = ErrorBody), (status = 404, body = ErrorBody)))]
 async fn follow(
-    State(state): State<AppState>,
+    State(ctx): State<Context>,
     RwAuth(actor): RwAuth,
     Path(username): Path<String>,
 ) -> Result<Json<ProfileEnvelope>, RwError> {
-    Ok(envelope(profiles::set_follow(&state, &actor, &username, true).await?))
+    Ok(envelope(profiles::set_follow(&ctx, &actor, &username, true).await?))
 }
 
 /// Unfollow a user (RealWorld).
@@ -62,9 +63,9 @@ async fn follow(
     security(("bearer" = [])),
     responses((status = 200, body = ProfileEnvelope), (status = 401, body = ErrorBody), (status = 404, body = ErrorBody)))]
 async fn unfollow(
-    State(state): State<AppState>,
+    State(ctx): State<Context>,
     RwAuth(actor): RwAuth,
     Path(username): Path<String>,
 ) -> Result<Json<ProfileEnvelope>, RwError> {
-    Ok(envelope(profiles::set_follow(&state, &actor, &username, false).await?))
+    Ok(envelope(profiles::set_follow(&ctx, &actor, &username, false).await?))
 }

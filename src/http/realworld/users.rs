@@ -9,8 +9,9 @@ use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
 use super::{ErrorBody, RwAuth, RwError, RwJson};
-use crate::app::AppState;
+use crate::http::AppState;
 use crate::http::extract::ClientIp;
+use crate::service::Context;
 use crate::service::accounts::{self, ProfileChanges, Registration};
 use crate::service::{Error, sessions};
 use crate::store::accounts::Account;
@@ -69,7 +70,7 @@ pub struct NewUser {
 #[utoipa::path(post, path = "/api/users", tag = "realworld", request_body = UserRequest<NewUser>,
     responses((status = 201, body = UserEnvelope), (status = 422, body = ErrorBody)))]
 async fn register(
-    State(state): State<AppState>,
+    State(ctx): State<Context>,
     RwJson(body): RwJson<UserRequest<NewUser>>,
 ) -> Result<(StatusCode, Json<UserEnvelope>), RwError> {
     let user = unwrap_envelope(body)?;
@@ -79,7 +80,7 @@ async fn register(
         password: user.password,
         display_name: None,
     };
-    let signed_in = accounts::register(&state, &input).await?;
+    let signed_in = accounts::register(&ctx, &input).await?;
     Ok((StatusCode::CREATED, envelope(signed_in.account, signed_in.tokens.access_token)))
 }
 
@@ -93,7 +94,7 @@ pub struct LoginUser {
 #[utoipa::path(post, path = "/api/users/login", tag = "realworld", request_body = UserRequest<LoginUser>,
     responses((status = 200, body = UserEnvelope), (status = 401, body = ErrorBody), (status = 422, body = ErrorBody)))]
 async fn login(
-    State(state): State<AppState>,
+    State(ctx): State<Context>,
     ClientIp(ip): ClientIp,
     RwJson(body): RwJson<UserRequest<LoginUser>>,
 ) -> Result<Json<UserEnvelope>, RwError> {
@@ -108,7 +109,7 @@ async fn login(
         return Err(Error::Validation(missing).into());
     }
     let (email, password) = (user.email.unwrap_or_default(), user.password.unwrap_or_default());
-    let signed_in = sessions::login(&state, &email, &password, ip).await?;
+    let signed_in = sessions::login(&ctx, &email, &password, ip).await?;
     Ok(envelope(signed_in.account, signed_in.tokens.access_token))
 }
 
@@ -125,11 +126,11 @@ fn presented_token(headers: &HeaderMap) -> String {
 #[utoipa::path(get, path = "/api/user", tag = "realworld", security(("bearer" = [])),
     responses((status = 200, body = UserEnvelope), (status = 401, body = ErrorBody)))]
 async fn current_user(
-    State(state): State<AppState>,
+    State(ctx): State<Context>,
     RwAuth(actor): RwAuth,
     headers: HeaderMap,
 ) -> Result<Json<UserEnvelope>, RwError> {
-    let account = accounts::me(&state, &actor).await?;
+    let account = accounts::me(&ctx, &actor).await?;
     Ok(envelope(account, presented_token(&headers)))
 }
 
@@ -150,7 +151,7 @@ pub struct UpdateUser {
     security(("bearer" = [])),
     responses((status = 200, body = UserEnvelope), (status = 401, body = ErrorBody), (status = 422, body = ErrorBody)))]
 async fn update_user(
-    State(state): State<AppState>,
+    State(ctx): State<Context>,
     RwAuth(actor): RwAuth,
     headers: HeaderMap,
     RwJson(body): RwJson<UserRequest<UpdateUser>>,
@@ -165,6 +166,6 @@ async fn update_user(
         new_password: user.password.filter(|p| !p.is_empty()),
         current_password: user.current_password,
     };
-    let account = accounts::update_me(&state, &actor, &changes).await?;
+    let account = accounts::update_me(&ctx, &actor, &changes).await?;
     Ok(envelope(account, presented_token(&headers)))
 }

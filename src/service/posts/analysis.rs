@@ -2,23 +2,23 @@
 //! the background for posts stored before analysis existed.
 
 use super::super::Error;
-use crate::app::AppState;
 use crate::content::markdown;
 use crate::domain::Platform;
+use crate::service::Context;
 use crate::store::posts::{self, PostRow};
 
 /// Stores the analysis of the post's text checked against its platforms.
-pub(super) async fn analyse(state: &AppState, row: &mut PostRow) -> Result<(), Error> {
-    row.analysis = Some(analysis_json(state, &row.body, &row.platforms).await?);
+pub(super) async fn analyse(ctx: &Context, row: &mut PostRow) -> Result<(), Error> {
+    row.analysis = Some(analysis_json(ctx, &row.body, &row.platforms).await?);
     Ok(())
 }
 
 /// The analysis of a body (as readers see it, without Markdown) against
 /// stored platforms, as JSON. Long bodies take milliseconds of CPU, so it
 /// runs on the blocking pool.
-async fn analysis_json(state: &AppState, body: &str, platforms: &str) -> Result<String, Error> {
+async fn analysis_json(ctx: &Context, body: &str, platforms: &str) -> Result<String, Error> {
     let platforms: Vec<Platform> = platforms.split(',').filter_map(|p| Platform::parse("", p).ok()).collect();
-    let analyzer = std::sync::Arc::clone(&state.analyzer);
+    let analyzer = std::sync::Arc::clone(&ctx.analyzer);
     let text = markdown::plain_text(body);
     let analysis = tokio::task::spawn_blocking(move || analyzer.analyze(&text, &platforms))
         .await
@@ -37,12 +37,12 @@ pub struct Backfilled {
 /// Analyses up to `batch` posts stored without an analysis (before the
 /// feature existed) with ids after `after_id`. A post that cannot be
 /// analysed is logged and skipped, so one bad row never stalls the rest.
-pub async fn backfill_analysis(state: &AppState, after_id: i64, batch: i64) -> Result<Backfilled, Error> {
-    let rows = posts::missing_analysis(&state.db, after_id, batch).await?;
+pub async fn backfill_analysis(ctx: &Context, after_id: i64, batch: i64) -> Result<Backfilled, Error> {
+    let rows = posts::missing_analysis(&ctx.db, after_id, batch).await?;
     let mut filled = 0;
     for post in &rows {
-        let outcome = match analysis_json(state, &post.body, &post.platforms).await {
-            Ok(json) => posts::fill_analysis(&state.db, post.post_id, &json).await.map_err(Error::from),
+        let outcome = match analysis_json(ctx, &post.body, &post.platforms).await {
+            Ok(json) => posts::fill_analysis(&ctx.db, post.post_id, &json).await.map_err(Error::from),
             Err(err) => Err(err),
         };
         match outcome {

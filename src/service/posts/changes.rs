@@ -5,22 +5,22 @@ use chrono::{DateTime, Utc};
 
 use super::super::{Actor, Error};
 use super::reads::get;
-use crate::app::AppState;
 use crate::domain::change::{Change, Listed};
 use crate::domain::{PostStatus, Tags};
+use crate::service::Context;
 use crate::store::Tx;
 use crate::store::post_views::PostViewRow;
 use crate::store::posts::{self, ListingRow};
 
 /// Publishes every scheduled post whose time has come; returns how many.
 /// Idempotent, so every instance may run it.
-pub async fn publish_due(state: &AppState) -> Result<usize, Error> {
-    let now = state.clock.now();
-    let published = posts::publish_due(&state.db, now).await?;
+pub async fn publish_due(ctx: &Context) -> Result<usize, Error> {
+    let now = ctx.clock.now();
+    let published = posts::publish_due(&ctx.db, now).await?;
     if published.is_empty() {
         return Ok(0);
     }
-    let changes: Vec<Change> = match posts::listings(&state.db, &published).await {
+    let changes: Vec<Change> = match posts::listings(&ctx.db, &published).await {
         Ok(rows) => rows
             .into_iter()
             .map(|row| Change::Post { id: row.post_id, before: None, after: Some(listed(row, now)) })
@@ -28,16 +28,16 @@ pub async fn publish_due(state: &AppState) -> Result<usize, Error> {
         // Published already: the next round finds nothing left to report.
         Err(_) => vec![Change::Everything],
     };
-    state.changes.publish(&changes).await;
+    ctx.changes.publish(&changes).await;
     Ok(published.len())
 }
 
 /// The maintained counts know published posts only, while a scheduled post
 /// is public from its time on: a count first publishes what is due (one
 /// index probe when nothing is), so it never lags the listing.
-pub async fn publish_due_before_counting(state: &AppState) -> Result<(), Error> {
-    if posts::any_due(&state.db, state.clock.now()).await? {
-        publish_due(state).await?;
+pub async fn publish_due_before_counting(ctx: &Context) -> Result<(), Error> {
+    if posts::any_due(&ctx.db, ctx.clock.now()).await? {
+        publish_due(ctx).await?;
     }
     Ok(())
 }
@@ -68,21 +68,21 @@ pub(super) async fn listed_before(
 /// committed change (`before`: how it stood in listings). The view is what
 /// the write answers with, so reporting costs no read of its own.
 pub(super) async fn post_changed(
-    state: &AppState,
+    ctx: &Context,
     actor: &Actor,
     id: i64,
     before: Option<Listed>,
 ) -> Result<PostViewRow, Error> {
-    match get(state, Some(actor), id).await {
+    match get(ctx, Some(actor), id).await {
         Ok(view) => {
             let after = Some(listed_view(&view));
-            state.changes.publish(&[Change::Post { id, before, after }]).await;
+            ctx.changes.publish(&[Change::Post { id, before, after }]).await;
             Ok(view)
         }
         Err(err) => {
             // The write is committed: whatever its effect was, it must not
             // stay hidden behind cached reads.
-            state.changes.publish(&[Change::Everything]).await;
+            ctx.changes.publish(&[Change::Everything]).await;
             Err(err)
         }
     }

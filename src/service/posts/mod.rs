@@ -7,7 +7,6 @@ mod changes;
 mod reads;
 
 use super::{Actor, Error};
-use crate::app::AppState;
 use crate::content::markdown;
 use crate::domain::change::Change;
 use crate::domain::post::parse_list;
@@ -15,6 +14,7 @@ use crate::domain::{
     ContentType, Excerpt, Platform, PostBody, PostStatus, PostTitle, Scope, Slug, Tags, Transition,
     ValidationError, Validator,
 };
+use crate::service::Context;
 use crate::store::post_views::PostViewRow;
 use crate::store::posts::{self, PostRow};
 use crate::store::{Tx, categories};
@@ -119,7 +119,7 @@ fn require_author(actor: &Actor) -> Result<(), Error> {
 /// Creates a post as a draft, or published at once when `publish` is set.
 #[tracing::instrument(level = "debug", name = "service.posts.create", skip_all)]
 pub async fn create(
-    state: &AppState,
+    ctx: &Context,
     actor: &Actor,
     input: &PostInput,
     publish: bool,
@@ -129,7 +129,7 @@ pub async fn create(
     let (Some(title), Some(body)) = (valid.title, valid.body) else {
         return Err(Error::invalid("body", "required", "title and body are required"));
     };
-    let now = state.clock.now();
+    let now = ctx.clock.now();
     let (excerpt, excerpt_given) = excerpt_for(valid.excerpt.as_ref(), &body);
     let status = if publish { PostStatus::Published } else { PostStatus::Draft };
     let mut row = PostRow {
@@ -154,8 +154,8 @@ pub async fn create(
         analysis: None,
         brief_id: input.brief_id,
     };
-    analyse(state, &mut row).await?;
-    let mut tx = state.db.begin().await?;
+    analyse(ctx, &mut row).await?;
+    let mut tx = ctx.db.begin().await?;
     if let Some(Some(category)) = &valid.category {
         row.category_id = Some(category_id(&mut tx, category).await?);
     }
@@ -164,7 +164,7 @@ pub async fn create(
     row.post_id = posts::insert(&mut tx, &row).await?;
     posts::insert_revision(&mut tx, &row, actor.account_id, now).await?;
     tx.commit().await?;
-    post_changed(state, actor, row.post_id, None).await
+    post_changed(ctx, actor, row.post_id, None).await
 }
 
 fn join<'a>(items: impl Iterator<Item = &'a str>) -> String {
@@ -210,7 +210,7 @@ async fn free_slug(
 /// Locks a post for change by `actor`: 404 if they cannot see it, 403 if they
 /// can but may not change it, 412 if `if_match` names another version.
 async fn lock_for_change(
-    state: &AppState,
+    ctx: &Context,
     tx: &mut Tx,
     actor: &Actor,
     post_id: i64,
@@ -220,7 +220,7 @@ async fn lock_for_change(
     let own = row.author_id == actor.account_id;
     if !own && !actor.role.can_manage_others_content() {
         // Whether it exists is only revealed to those who may see it.
-        get(state, Some(actor), post_id).await?;
+        get(ctx, Some(actor), post_id).await?;
         return Err(Error::Forbidden { reason: "only the author or an editor may change this post" });
     }
     require_author(actor)?;
@@ -239,16 +239,16 @@ async fn save(tx: &mut Tx, row: &PostRow, previous_version: i64) -> Result<(), E
 /// old slug keeps redirecting.
 #[tracing::instrument(level = "debug", name = "service.posts.update", skip_all)]
 pub async fn update(
-    state: &AppState,
+    ctx: &Context,
     actor: &Actor,
     post_id: i64,
     input: &PostInput,
     if_match: Option<i64>,
 ) -> Result<PostViewRow, Error> {
     let valid = parse_input(input, false)?;
-    let now = state.clock.now();
-    let mut tx = state.db.begin().await?;
-    let mut row = lock_for_change(state, &mut tx, actor, post_id, if_match).await?;
+    let now = ctx.clock.now();
+    let mut tx = ctx.db.begin().await?;
+    let mut row = lock_for_change(ctx, &mut tx, actor, post_id, if_match).await?;
     let listed_was = listed_before(&mut tx, post_id, now).await?;
     let before = (row.title.clone(), row.body.clone(), row.excerpt.clone());
     if let Some(title) = &valid.title {
@@ -299,7 +299,7 @@ pub async fn update(
         }
     }
     if valid.body.is_some() || valid.platforms.is_some() || row.analysis.is_none() {
-        analyse(state, &mut row).await?;
+        analyse(ctx, &mut row).await?;
     }
     let previous = row.version;
     row.version += 1;
@@ -309,22 +309,17 @@ pub async fn update(
         posts::insert_revision(&mut tx, &row, actor.account_id, now).await?;
     }
     tx.commit().await?;
-    post_changed(state, actor, post_id, listed_was).await
+    post_changed(ctx, actor, post_id, listed_was).await
 }
 
 #[tracing::instrument(level = "debug", name = "service.posts.delete", skip_all)]
-pub async fn delete(
-    state: &AppState,
-    actor: &Actor,
-    post_id: i64,
-    if_match: Option<i64>,
-) -> Result<(), Error> {
-    let mut tx = state.db.begin().await?;
-    lock_for_change(state, &mut tx, actor, post_id, if_match).await?;
-    let before = listed_before(&mut tx, post_id, state.clock.now()).await?;
+pub async fn delete(ctx: &Context, actor: &Actor, post_id: i64, if_match: Option<i64>) -> Result<(), Error> {
+    let mut tx = ctx.db.begin().await?;
+    lock_for_change(ctx, &mut tx, actor, post_id, if_match).await?;
+    let before = listed_before(&mut tx, post_id, ctx.clock.now()).await?;
     posts::delete(&mut tx, post_id).await?;
     tx.commit().await?;
-    state.changes.publish(&[Change::Post { id: post_id, before, after: None }]).await;
+    ctx.changes.publish(&[Change::Post { id: post_id, before, after: None }]).await;
     Ok(())
 }
 
@@ -332,20 +327,20 @@ pub async fn delete(
 /// current state is a conflict naming that state.
 #[tracing::instrument(level = "debug", name = "service.posts.transition", skip_all)]
 pub async fn transition(
-    state: &AppState,
+    ctx: &Context,
     actor: &Actor,
     post_id: i64,
     transition: Transition,
     if_match: Option<i64>,
 ) -> Result<PostViewRow, Error> {
-    let now = state.clock.now();
+    let now = ctx.clock.now();
     if let Transition::Schedule(at) = transition
         && at <= now
     {
         return Err(Error::invalid("publish_at", "not_in_future", "must be in the future"));
     }
-    let mut tx = state.db.begin().await?;
-    let mut row = lock_for_change(state, &mut tx, actor, post_id, if_match).await?;
+    let mut tx = ctx.db.begin().await?;
+    let mut row = lock_for_change(ctx, &mut tx, actor, post_id, if_match).await?;
     let listed_was = listed_before(&mut tx, post_id, now).await?;
     let current =
         PostStatus::parse("status", &row.status).map_err(|e| Error::Internal(anyhow::anyhow!("{e}")))?;
@@ -381,41 +376,36 @@ pub async fn transition(
     row.updated_at = now;
     save(&mut tx, &row, previous).await?;
     tx.commit().await?;
-    post_changed(state, actor, post_id, listed_was).await
+    post_changed(ctx, actor, post_id, listed_was).await
 }
 
 /// Likes or unlikes a post the actor can see; idempotent.
 #[tracing::instrument(level = "debug", name = "service.posts.set_like", skip_all)]
-pub async fn set_like(
-    state: &AppState,
-    actor: &Actor,
-    post_id: i64,
-    liked: bool,
-) -> Result<PostViewRow, Error> {
+pub async fn set_like(ctx: &Context, actor: &Actor, post_id: i64, liked: bool) -> Result<PostViewRow, Error> {
     actor.require_scope(Scope::Write)?;
-    get(state, Some(actor), post_id).await?;
-    let mut tx = state.db.begin().await?;
-    posts::set_like(&mut tx, post_id, actor.account_id, liked, state.clock.now()).await?;
+    get(ctx, Some(actor), post_id).await?;
+    let mut tx = ctx.db.begin().await?;
+    posts::set_like(&mut tx, post_id, actor.account_id, liked, ctx.clock.now()).await?;
     tx.commit().await?;
-    state.changes.publish(&[Change::Liked { post: post_id }]).await;
-    get(state, Some(actor), post_id).await
+    ctx.changes.publish(&[Change::Liked { post: post_id }]).await;
+    get(ctx, Some(actor), post_id).await
 }
 
 /// Restores an old revision's text, which itself becomes a new revision.
 #[tracing::instrument(level = "debug", name = "service.posts.restore_revision", skip_all)]
 pub async fn restore_revision(
-    state: &AppState,
+    ctx: &Context,
     actor: &Actor,
     post_id: i64,
     no: i64,
     if_match: Option<i64>,
 ) -> Result<PostViewRow, Error> {
-    let old = revision(state, actor, post_id, no).await?;
+    let old = revision(ctx, actor, post_id, no).await?;
     let input = PostInput {
         title: Some(old.title),
         body: Some(old.body),
         excerpt: Some(old.excerpt),
         ..PostInput::default()
     };
-    update(state, actor, post_id, &input, if_match).await
+    update(ctx, actor, post_id, &input, if_match).await
 }

@@ -5,8 +5,8 @@ use chrono::{DateTime, Utc};
 
 use super::super::{Actor, Error};
 use super::changes::publish_due_before_counting;
-use crate::app::AppState;
 use crate::domain::{PostStatus, Scope};
+use crate::service::Context;
 use crate::store::post_views::{self, PostQuery, PostViewRow, Viewer};
 use crate::store::posts::{self, SlugTarget};
 
@@ -33,13 +33,13 @@ pub fn effective(mut row: PostViewRow, now: DateTime<Utc>) -> PostViewRow {
 
 /// Reads one post as `actor` sees it; invisible posts are "not found".
 #[tracing::instrument(level = "debug", name = "service.posts.get", skip_all)]
-pub async fn get(state: &AppState, actor: Option<&Actor>, post_id: i64) -> Result<PostViewRow, Error> {
-    let now = state.clock.now();
+pub async fn get(ctx: &Context, actor: Option<&Actor>, post_id: i64) -> Result<PostViewRow, Error> {
+    let now = ctx.clock.now();
     let mut query = PostQuery::new(viewer_of(actor), now);
     query.post_id = Some(post_id);
     query.limit = 1;
     query.with_text = true;
-    let row = post_views::find(&state.db, &query).await?.into_iter().next();
+    let row = post_views::find(&ctx.db, &query).await?.into_iter().next();
     row.map(|r| effective(r, now)).ok_or(Error::NotFound { what: "post" })
 }
 
@@ -50,12 +50,12 @@ pub enum BySlug {
 }
 
 #[tracing::instrument(level = "debug", name = "service.posts.get_by_slug", skip_all)]
-pub async fn get_by_slug(state: &AppState, actor: Option<&Actor>, slug: &str) -> Result<BySlug, Error> {
-    match posts::resolve_slug(&state.db, slug).await? {
-        Some(SlugTarget::Current(post_id)) => Ok(BySlug::Found(Box::new(get(state, actor, post_id).await?))),
+pub async fn get_by_slug(ctx: &Context, actor: Option<&Actor>, slug: &str) -> Result<BySlug, Error> {
+    match posts::resolve_slug(&ctx.db, slug).await? {
+        Some(SlugTarget::Current(post_id)) => Ok(BySlug::Found(Box::new(get(ctx, actor, post_id).await?))),
         Some(SlugTarget::Moved { post_id, current_slug }) => {
             // Only reveal the new slug of a post the viewer may see.
-            get(state, actor, post_id).await?;
+            get(ctx, actor, post_id).await?;
             Ok(BySlug::Moved(current_slug))
         }
         None => Err(Error::NotFound { what: "post" }),
@@ -66,15 +66,15 @@ pub async fn get_by_slug(state: &AppState, actor: Option<&Actor>, slug: &str) ->
 /// API calls an article. Drafts and archived posts are not articles.
 #[tracing::instrument(level = "debug", name = "service.posts.published_by_slug", skip_all)]
 pub async fn published_by_slug(
-    state: &AppState,
+    ctx: &Context,
     actor: Option<&Actor>,
     slug: &str,
 ) -> Result<PostViewRow, Error> {
-    let post_id = match posts::resolve_slug(&state.db, slug).await? {
+    let post_id = match posts::resolve_slug(&ctx.db, slug).await? {
         Some(SlugTarget::Current(id) | SlugTarget::Moved { post_id: id, .. }) => id,
         None => return Err(Error::NotFound { what: "article" }),
     };
-    let row = get(state, actor, post_id).await?;
+    let row = get(ctx, actor, post_id).await?;
     if row.status != PostStatus::Published.as_str() {
         return Err(Error::NotFound { what: "article" });
     }
@@ -83,38 +83,33 @@ pub async fn published_by_slug(
 
 /// A page of posts; one extra row is fetched to know whether more follow.
 #[tracing::instrument(level = "debug", name = "service.posts.list", skip_all)]
-pub async fn list(state: &AppState, query: &PostQuery) -> Result<(Vec<PostViewRow>, bool), Error> {
+pub async fn list(ctx: &Context, query: &PostQuery) -> Result<(Vec<PostViewRow>, bool), Error> {
     let mut probe = query.clone();
     probe.limit = query.limit + 1;
-    let mut rows = post_views::find(&state.db, &probe).await?;
+    let mut rows = post_views::find(&ctx.db, &probe).await?;
     let more = rows.len() > usize::try_from(query.limit).unwrap_or(usize::MAX);
     rows.truncate(usize::try_from(query.limit).unwrap_or(0));
     Ok((rows.into_iter().map(|r| effective(r, query.now)).collect(), more))
 }
 
 #[tracing::instrument(level = "debug", name = "service.posts.count", skip_all)]
-pub async fn count(state: &AppState, query: &PostQuery) -> Result<i64, Error> {
-    publish_due_before_counting(state).await?;
-    Ok(post_views::count(&state.db, query).await?)
+pub async fn count(ctx: &Context, query: &PostQuery) -> Result<i64, Error> {
+    publish_due_before_counting(ctx).await?;
+    Ok(post_views::count(&ctx.db, query).await?)
 }
 
 #[tracing::instrument(level = "debug", name = "service.posts.revisions", skip_all)]
-pub async fn revisions(state: &AppState, actor: &Actor, post_id: i64) -> Result<Vec<posts::Revision>, Error> {
-    let post = get(state, Some(actor), post_id).await?;
+pub async fn revisions(ctx: &Context, actor: &Actor, post_id: i64) -> Result<Vec<posts::Revision>, Error> {
+    let post = get(ctx, Some(actor), post_id).await?;
     require_editable(actor, &post)?;
-    Ok(posts::list_revisions(&state.db, post_id).await?)
+    Ok(posts::list_revisions(&ctx.db, post_id).await?)
 }
 
 #[tracing::instrument(level = "debug", name = "service.posts.revision", skip_all)]
-pub async fn revision(
-    state: &AppState,
-    actor: &Actor,
-    post_id: i64,
-    no: i64,
-) -> Result<posts::Revision, Error> {
-    let post = get(state, Some(actor), post_id).await?;
+pub async fn revision(ctx: &Context, actor: &Actor, post_id: i64, no: i64) -> Result<posts::Revision, Error> {
+    let post = get(ctx, Some(actor), post_id).await?;
     require_editable(actor, &post)?;
-    posts::find_revision(&state.db, post_id, no).await?.ok_or(Error::NotFound { what: "revision" })
+    posts::find_revision(&ctx.db, post_id, no).await?.ok_or(Error::NotFound { what: "revision" })
 }
 
 /// Revisions are the author's and editors' business only.

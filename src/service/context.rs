@@ -1,0 +1,66 @@
+//! What use cases run on: the database, the clock, the settings, the
+//! credential keys, the text analyser and generator, and where committed
+//! changes are reported. Built once at start (`Context::init`) and shared by
+//! every surface — HTTP handlers, background jobs and the CLI — so a use
+//! case never sees transport state such as the response cache.
+
+use std::sync::Arc;
+
+use anyhow::Context as _;
+
+use crate::auth::Auth;
+use crate::clock::Clock;
+use crate::config::Settings;
+use crate::content::analysis::Analyzer;
+use crate::service::changes::{ChangeFeed, ChangeListener};
+use crate::service::generation::Generator;
+use crate::store::{self, Db};
+
+/// Cheaply cloned; every field is shared.
+#[derive(Clone)]
+pub struct Context {
+    pub settings: Arc<Settings>,
+    pub db: Db,
+    pub auth: Arc<Auth>,
+    pub clock: Arc<dyn Clock>,
+    /// Where services report committed changes (the response cache listens).
+    pub changes: ChangeFeed,
+    pub analyzer: Arc<Analyzer>,
+    pub generator: Arc<Generator>,
+}
+
+impl std::fmt::Debug for Context {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Context").field("db", &self.db.backend_name()).finish_non_exhaustive()
+    }
+}
+
+impl Context {
+    /// Connects to the database, applies pending migrations and loads the
+    /// credential keys.
+    pub async fn init(settings: Settings, clock: Arc<dyn Clock>) -> anyhow::Result<Context> {
+        let db = store::connect(&settings.database).await?;
+        let applied = db.migrate().await.context("cannot apply database migrations")?;
+        for migration in &applied {
+            tracing::info!(version = migration.version, description = %migration.description, "applied migration");
+        }
+        let auth = Auth::init(&settings.auth, &db, &clock).await?;
+        let analyzer = Arc::new(Analyzer::new(settings.content.mastodon_max_chars));
+        let generator = Arc::new(Generator::new(&settings.content, Arc::clone(&analyzer))?);
+        Ok(Context {
+            settings: Arc::new(settings),
+            db,
+            auth: Arc::new(auth),
+            clock,
+            changes: ChangeFeed::default(),
+            analyzer,
+            generator,
+        })
+    }
+
+    /// Adds a listener for committed changes (done while wiring, before
+    /// the context is shared).
+    pub fn subscribe(&mut self, listener: Arc<dyn ChangeListener>) {
+        self.changes.subscribe(listener);
+    }
+}
