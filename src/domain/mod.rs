@@ -5,10 +5,16 @@ mod account;
 pub mod brief;
 pub mod change;
 mod common_passwords;
+pub mod listing;
 pub mod post;
+pub mod post_view;
+pub mod records;
 mod validation;
 
 pub use account::{AvatarUrl, Bio, DisplayName, Email, Password, Role, Scope, Username};
 pub use brief::{Brief, LengthPreference, Tone};
+pub use listing::{PageRequest, PostFilter, PostList, PostListParams, PostOrder, PostSort};
 pub use post::{ContentType, Excerpt, Platform, PostBody, PostStatus, PostTitle, Slug, Tags, Transition};
+pub use post_view::{PostView, Revision};
+pub use records::{Account, ApiKey, Category, Comment, Profile, TagCount};
 pub use validation::{ValidationError, Validator};

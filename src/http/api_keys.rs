@@ -11,10 +11,10 @@ use utoipa_axum::routes;
 
 use super::extract::{AuthUser, PathId, ValidJson, ValidQuery};
 use super::problem::{ApiError, Problem};
+use crate::domain::ApiKey;
 use crate::http::AppState;
 use crate::service::Context;
 use crate::service::api_keys::{self, NewKeyRequest};
-use crate::store::api_keys::ApiKey;
 
 pub fn router() -> OpenApiRouter<AppState> {
     OpenApiRouter::new().routes(routes!(list_keys, create_key)).routes(routes!(revoke_key))

@@ -5,7 +5,7 @@
 use axum::response::{IntoResponseParts, ResponseParts};
 
 use crate::cache::tags::{self, CacheTags};
-use crate::store::post_views::{PostQuery, PostViewRow, Sort};
+use crate::domain::{PostList, PostSort, PostView};
 
 impl IntoResponseParts for CacheTags {
     type Error = std::convert::Infallible;
@@ -26,13 +26,14 @@ fn with(mut base: Vec<String>, categories: bool) -> Vec<String> {
 
 /// One post: its own tag and the author's profile (and category names, for
 /// the v1 view, which embeds them).
-pub fn post(row: &PostViewRow, embeds_categories: bool) -> CacheTags {
+pub fn post(row: &PostView, embeds_categories: bool) -> CacheTags {
     CacheTags(with(vec![tags::post(row.post_id)], embeds_categories))
 }
 
 /// A page of posts: its scope (which posts, in which order, how many) and
 /// each post it shows.
-pub fn listing(query: &PostQuery, rows: &[PostViewRow], embeds_categories: bool) -> CacheTags {
+pub fn listing(list: &PostList, rows: &[PostView], embeds_categories: bool) -> CacheTags {
+    let query = &list.filter;
     let mut out = with(rows.iter().map(|r| tags::post(r.post_id)).collect(), embeds_categories);
     let mut scoped = false;
     if let Some(author) = &query.author {
@@ -52,7 +53,7 @@ pub fn listing(query: &PostQuery, rows: &[PostViewRow], embeds_categories: bool)
     }
     // Filters and orders that edits can change are not kept per scope.
     let edit_sensitive = query.search.is_some()
-        || query.sort != Sort::PublishedAt
+        || list.order.sort != PostSort::PublishedAt
         || query.platform.is_some()
         || query.content_type.is_some()
         || query.published_after.is_some()

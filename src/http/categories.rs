@@ -14,10 +14,10 @@ use super::extract::{AuthUser, ValidJson, ValidQuery};
 use super::posts::PROBLEM;
 use super::problem::{ApiError, Problem};
 use crate::cache::CacheTags;
+use crate::domain::Category;
 use crate::http::AppState;
 use crate::service::Context;
 use crate::service::categories::{self, CategoryInput};
-use crate::store::categories::CategoryRow;
 
 pub fn router() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
@@ -37,8 +37,8 @@ pub struct CategoryView {
     pub updated_at: DateTime<Utc>,
 }
 
-impl From<CategoryRow> for CategoryView {
-    fn from(c: CategoryRow) -> Self {
+impl From<Category> for CategoryView {
+    fn from(c: Category) -> Self {
         CategoryView {
             slug: c.slug,
             name: c.name,

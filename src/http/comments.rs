@@ -14,10 +14,10 @@ use super::extract::{AuthUser, MaybeAuthUser, PathId, ValidJson, ValidQuery};
 use super::posts::{AuthorView, PROBLEM};
 use super::problem::{ApiError, Problem};
 use crate::cache::CacheTags;
+use crate::domain::Comment;
 use crate::http::AppState;
 use crate::service::Context;
 use crate::service::comments;
-use crate::store::comments::CommentRow;
 
 pub fn router() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
@@ -41,8 +41,8 @@ pub struct CommentView {
     pub updated_at: DateTime<Utc>,
 }
 
-impl From<CommentRow> for CommentView {
-    fn from(c: CommentRow) -> Self {
+impl From<Comment> for CommentView {
+    fn from(c: Comment) -> Self {
         CommentView {
             id: c.comment_id,
             post_id: c.post_id,

@@ -13,11 +13,11 @@ use utoipa_axum::routes;
 use super::extract::{AuthUser, IfMatch, PathId, ValidJson};
 use super::posts::{PROBLEM, PostView, with_etag};
 use super::problem::{ApiError, Problem};
+use crate::domain::Revision;
 use crate::domain::Transition;
 use crate::http::AppState;
 use crate::service::Context;
 use crate::service::posts;
-use crate::store::posts::Revision;
 
 pub fn router() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()

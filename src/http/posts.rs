@@ -6,8 +6,6 @@ use axum::Json;
 use axum::extract::{Path, State};
 use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Response};
-use base64::Engine as _;
-use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
@@ -18,11 +16,11 @@ use super::cache_tags;
 use super::extract::{AuthUser, IfMatch, MaybeAuthUser, PathId, ValidJson, ValidQuery, etag};
 use super::problem::{ApiError, Problem};
 use crate::cache::CacheTags;
-use crate::domain::{ContentType, Platform, PostStatus, Tags, ValidationError};
+use crate::domain::PostView as Post;
+use crate::domain::{PostList, PostListParams, Tags};
 use crate::http::AppState;
 use crate::service::Context;
 use crate::service::posts::{self, BySlug, PostInput};
-use crate::store::post_views::{Cursor, CursorKey, PostQuery, PostViewRow, Sort, cursor_of};
 
 pub fn router() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
@@ -122,7 +120,7 @@ fn safe_snippet(raw: &str) -> String {
 
 /// The one conversion from the read model: the text goes to `PostView`,
 /// the snippet to `PostListItem`.
-fn split_row(row: PostViewRow) -> (PostSummary, String, String, Option<String>) {
+fn split_row(row: Post) -> (PostSummary, String, String, Option<String>) {
     let summary = PostSummary {
         author: AuthorView {
             username: row.author_username,
@@ -154,8 +152,8 @@ fn split_row(row: PostViewRow) -> (PostSummary, String, String, Option<String>) 
     (summary, row.body, row.body_html, row.snippet)
 }
 
-impl From<PostViewRow> for PostView {
-    fn from(row: PostViewRow) -> Self {
+impl From<Post> for PostView {
+    fn from(row: Post) -> Self {
         let analysis = row.analysis.as_deref().and_then(|json| serde_json::from_str(json).ok());
         let brief_id = row.brief_id;
         let (summary, body, body_html, _) = split_row(row);
@@ -163,15 +161,15 @@ impl From<PostViewRow> for PostView {
     }
 }
 
-impl From<PostViewRow> for PostListItem {
-    fn from(row: PostViewRow) -> Self {
+impl From<Post> for PostListItem {
+    fn from(row: Post) -> Self {
         let (summary, _, _, snippet) = split_row(row);
         PostListItem { summary, snippet: snippet.as_deref().map(safe_snippet) }
     }
 }
 
 /// A post response with its `ETag`.
-pub(super) fn with_etag(status: StatusCode, row: PostViewRow) -> Response {
+pub(super) fn with_etag(status: StatusCode, row: Post) -> Response {
     let version = row.version;
     let depends_on = cache_tags::post(&row, true);
     (status, [etag(version)], depends_on, Json(PostView::from(row))).into_response()
@@ -376,29 +374,22 @@ pub struct ListParams {
     include_total: Option<bool>,
 }
 
-/// Only the paging part of the list parameters (the feed has no filters).
-pub(super) struct ListParamsLite {
-    pub cursor: Option<String>,
-    pub limit: Option<i64>,
-}
-
-impl From<ListParamsLite> for ListParams {
-    fn from(p: ListParamsLite) -> Self {
-        ListParams {
-            status: None,
-            author: None,
-            tag: None,
-            category: None,
-            platform: None,
-            content_type: None,
-            published_after: None,
-            published_before: None,
-            q: None,
-            sort: None,
-            order: None,
+impl From<ListParams> for PostListParams {
+    fn from(p: ListParams) -> Self {
+        PostListParams {
+            status: p.status,
+            author: p.author,
+            tag: p.tag,
+            category: p.category,
+            platform: p.platform,
+            content_type: p.content_type,
+            published_after: p.published_after,
+            published_before: p.published_before,
+            q: p.q,
+            sort: p.sort,
+            order: p.order,
             cursor: p.cursor,
             limit: p.limit,
-            include_total: None,
         }
     }
 }
@@ -412,155 +403,11 @@ pub struct PostPage {
     pub total: Option<i64>,
 }
 
-/// The opaque cursor: base64url of a small JSON document.
-#[derive(Debug, Serialize, Deserialize)]
-struct CursorDoc {
-    s: String,
-    d: bool,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    t: Option<DateTime<Utc>>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    x: Option<String>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    i: Option<i64>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    o: Option<i64>,
-}
-
-fn sort_name(sort: Sort) -> &'static str {
-    match sort {
-        Sort::PublishedAt => "published_at",
-        Sort::CreatedAt => "created_at",
-        Sort::UpdatedAt => "updated_at",
-        Sort::Title => "title",
-        Sort::Relevance => "relevance",
-    }
-}
-
-fn encode_cursor(doc: &CursorDoc) -> String {
-    URL_SAFE_NO_PAD.encode(serde_json::to_vec(doc).unwrap_or_default())
-}
-
-fn bad_cursor() -> ApiError {
-    ApiError::new(
-        StatusCode::BAD_REQUEST,
-        "malformed_cursor",
-        "cursor is malformed or belongs to another sort order",
-    )
-}
-
-fn invalid(field: &str, message: &str) -> ValidationError {
-    ValidationError::new(field, "invalid", message)
-}
-
-/// Turns list parameters into a query, reporting every bad parameter.
-pub(super) fn to_query(params: ListParams, base: PostQuery) -> Result<(PostQuery, bool), ApiError> {
-    let mut errors = Vec::new();
-    let mut check = |ok: bool, field: &str, message: &str| {
-        if !ok {
-            errors.push(invalid(field, message));
-        }
-    };
-    let known =
-        |value: &Option<String>, allowed: &[&str]| value.as_deref().is_none_or(|v| allowed.contains(&v));
-    let statuses: Vec<&str> = PostStatus::ALL.iter().map(|s| s.as_str()).collect();
-    let platforms: Vec<&str> = Platform::ALL.iter().map(|s| s.as_str()).collect();
-    let types: Vec<&str> = ContentType::ALL.iter().map(|s| s.as_str()).collect();
-    check(known(&params.status, &statuses), "status", "must be one of draft, scheduled, published, archived");
-    check(known(&params.platform, &platforms), "platform", "unknown platform");
-    check(known(&params.content_type, &types), "content_type", "unknown content type");
-    let search = params.q.as_deref().map(str::trim).filter(|q| !q.is_empty()).map(str::to_owned);
-    let sort = match params.sort.as_deref() {
-        None if search.is_some() => Some(Sort::Relevance),
-        None | Some("published_at") => Some(Sort::PublishedAt),
-        Some("created_at") => Some(Sort::CreatedAt),
-        Some("updated_at") => Some(Sort::UpdatedAt),
-        Some("title") => Some(Sort::Title),
-        Some("relevance") if search.is_some() => Some(Sort::Relevance),
-        Some(_) => None,
-    };
-    check(
-        sort.is_some(),
-        "sort",
-        "must be published_at, created_at, updated_at, title, or relevance (with q)",
-    );
-    let descending = match params.order.as_deref() {
-        None => Some(sort != Some(Sort::Title)),
-        Some("desc") => Some(true),
-        Some("asc") => Some(false),
-        Some(_) => None,
-    };
-    check(descending.is_some(), "order", "must be asc or desc");
-    let limit = params.limit.unwrap_or(20);
-    check((1..=100).contains(&limit), "limit", "must be 1 to 100");
-    if !errors.is_empty() {
-        return Err(ApiError::validation(errors));
-    }
-    let (sort, descending) = (sort.unwrap_or(Sort::PublishedAt), descending.unwrap_or(true));
-    let mut query = PostQuery {
-        status: params.status.or(base.status.clone()),
-        author: params.author,
-        tag: params.tag.map(|t| t.trim().to_lowercase()),
-        category: params.category,
-        platform: params.platform,
-        content_type: params.content_type,
-        published_after: params.published_after,
-        published_before: params.published_before,
-        search,
-        sort,
-        descending,
-        limit,
-        ..base
-    };
-    if let Some(raw) = params.cursor {
-        let doc: CursorDoc = URL_SAFE_NO_PAD
-            .decode(raw.as_bytes())
-            .ok()
-            .and_then(|bytes| serde_json::from_slice(&bytes).ok())
-            .ok_or_else(bad_cursor)?;
-        if doc.s != sort_name(sort) || doc.d != descending {
-            return Err(bad_cursor());
-        }
-        match (sort, doc.o, doc.t, doc.x, doc.i) {
-            (Sort::Relevance, Some(offset), _, _, _) if offset >= 0 => query.offset = Some(offset),
-            (Sort::Title, _, _, Some(text), Some(id)) => {
-                query.after = Some(Cursor { key: CursorKey::Text(text), post_id: id })
-            }
-            (Sort::PublishedAt | Sort::CreatedAt | Sort::UpdatedAt, _, Some(time), _, Some(id)) => {
-                query.after = Some(Cursor { key: CursorKey::Time(time), post_id: id })
-            }
-            _ => return Err(bad_cursor()),
-        }
-    }
-    Ok((query, params.include_total.unwrap_or(false)))
-}
-
-/// The page response for `rows` of `query`, with the next cursor.
-pub(super) fn page(query: &PostQuery, rows: Vec<PostViewRow>, more: bool, total: Option<i64>) -> PostPage {
-    let next_cursor = more
-        .then(|| {
-            let mut doc = CursorDoc {
-                s: sort_name(query.sort).to_owned(),
-                d: query.descending,
-                t: None,
-                x: None,
-                i: None,
-                o: None,
-            };
-            if query.sort == Sort::Relevance {
-                doc.o = Some(query.offset.unwrap_or(0) + query.limit);
-                return Some(encode_cursor(&doc));
-            }
-            let last = cursor_of(rows.last()?, query.sort);
-            match last.key {
-                CursorKey::Time(t) => doc.t = Some(t),
-                CursorKey::Text(x) => doc.x = Some(x),
-            }
-            doc.i = Some(last.post_id);
-            Some(encode_cursor(&doc))
-        })
-        .flatten();
-    PostPage { items: rows.into_iter().map(Into::into).collect(), next_cursor, total }
+/// Renders a service page, with the cache tags of what it shows.
+pub(super) fn page(list: &PostList, page: posts::Page) -> (CacheTags, Json<PostPage>) {
+    let depends_on = cache_tags::listing(list, &page.items, true);
+    let items = page.items.into_iter().map(Into::into).collect();
+    (depends_on, Json(PostPage { items, next_cursor: page.next_cursor, total: page.total }))
 }
 
 /// List and search posts visible to the caller, with filters, sorting and
@@ -578,10 +425,7 @@ async fn list_posts(
     MaybeAuthUser(actor): MaybeAuthUser,
     ValidQuery(params): ValidQuery<ListParams>,
 ) -> Result<(CacheTags, Json<PostPage>), ApiError> {
-    let base = PostQuery::new(posts::viewer_of(actor.as_ref()), ctx.clock.now());
-    let (query, include_total) = to_query(params, base)?;
-    let (rows, more) = posts::list(&ctx, &query).await?;
-    let total = if include_total { Some(posts::count(&ctx, &query).await?) } else { None };
-    let depends_on = cache_tags::listing(&query, &rows, true);
-    Ok((depends_on, Json(page(&query, rows, more, total))))
+    let include_total = params.include_total.unwrap_or(false);
+    let list = PostListParams::from(params).parse().map_err(ApiError::validation)?;
+    Ok(page(&list, posts::list(&ctx, actor.as_ref(), &list, include_total).await?))
 }

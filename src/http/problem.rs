@@ -176,6 +176,11 @@ impl From<service::Error> for ApiError {
                 ApiError::new(StatusCode::NOT_FOUND, "not_found", format!("{what} not found"))
             }
             E::Conflict { detail } => ApiError::new(StatusCode::CONFLICT, "conflict", detail),
+            E::MalformedCursor => ApiError::new(
+                StatusCode::BAD_REQUEST,
+                "malformed_cursor",
+                "cursor is malformed or belongs to another sort order",
+            ),
             E::PreconditionFailed => ApiError::new(
                 StatusCode::PRECONDITION_FAILED,
                 "precondition_failed",
@@ -205,12 +210,6 @@ impl From<service::Error> for ApiError {
             }
             E::Internal(cause) => ApiError::internal(cause),
         }
-    }
-}
-
-impl From<crate::store::StoreError> for ApiError {
-    fn from(err: crate::store::StoreError) -> Self {
-        ApiError::from(service::Error::from(err))
     }
 }
 

@@ -12,11 +12,10 @@ use super::extract::{AuthUser, MaybeAuthUser, ValidQuery};
 use super::posts::{PROBLEM, PostPage, page};
 use super::problem::{ApiError, Problem};
 use crate::cache::CacheTags;
+use crate::domain::{PostListParams, PostStatus, Profile};
 use crate::http::AppState;
 use crate::service::Context;
 use crate::service::{posts, profiles};
-use crate::store::post_views::PostQuery;
-use crate::store::profiles::ProfileRow;
 
 pub fn router() -> OpenApiRouter<AppState> {
     OpenApiRouter::new().routes(routes!(get_profile)).routes(routes!(follow, unfollow)).routes(routes!(feed))
@@ -34,8 +33,8 @@ pub struct ProfileView {
     pub following: bool,
 }
 
-impl From<ProfileRow> for ProfileView {
-    fn from(p: ProfileRow) -> Self {
+impl From<Profile> for ProfileView {
+    fn from(p: Profile) -> Self {
         ProfileView {
             username: p.username,
             display_name: p.display_name,
@@ -105,11 +104,10 @@ async fn feed(
     AuthUser(actor): AuthUser,
     ValidQuery(params): ValidQuery<FeedParams>,
 ) -> Result<Json<PostPage>, ApiError> {
-    let mut base = PostQuery::new(posts::viewer_of(Some(&actor)), ctx.clock.now());
-    base.feed_of = Some(actor.account_id);
-    base.status = Some("published".to_owned());
-    let list = super::posts::ListParamsLite { cursor: params.cursor, limit: params.limit };
-    let (query, _) = super::posts::to_query(list.into(), base)?;
-    let (rows, more) = posts::list(&ctx, &query).await?;
-    Ok(Json(page(&query, rows, more, None)))
+    let paging = PostListParams { cursor: params.cursor, limit: params.limit, ..PostListParams::default() };
+    let mut list = paging.parse().map_err(ApiError::validation)?;
+    list.filter.status = Some(PostStatus::Published);
+    list.filter.followed_by_viewer = true;
+    let (_, page) = page(&list, posts::list(&ctx, Some(&actor), &list, false).await?);
+    Ok(page)
 }

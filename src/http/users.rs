@@ -11,10 +11,10 @@ use utoipa_axum::routes;
 
 use super::extract::{AuthUser, PathId, ValidJson, ValidQuery};
 use super::problem::{ApiError, Problem};
+use crate::domain::Account;
 use crate::http::AppState;
 use crate::service::Context;
 use crate::service::accounts::{self, AdminChanges, Target};
-use crate::store::accounts::Account;
 
 pub fn router() -> OpenApiRouter<AppState> {
     OpenApiRouter::new().routes(routes!(list_users)).routes(routes!(update_user))

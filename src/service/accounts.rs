@@ -2,12 +2,13 @@
 
 use super::sessions::{self, SignedIn};
 use super::{Actor, Error};
+use crate::domain::Account;
 use crate::domain::change::Change;
 use crate::domain::{
     AvatarUrl, Bio, DisplayName, Email, Password, Role, Scope, Username, ValidationError, Validator,
 };
 use crate::service::Context;
-use crate::store::accounts::{self, Account, NewAccount};
+use crate::store::accounts::{self, NewAccount};
 use crate::store::{Tx, sessions as session_store};
 
 /// Registration input as received; every field is checked and all problems

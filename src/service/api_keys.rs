@@ -4,9 +4,10 @@ use chrono::{DateTime, Utc};
 
 use super::{Actor, Credential, Error};
 use crate::auth::secrets;
+use crate::domain::ApiKey;
 use crate::domain::{Scope, ValidationError, Validator};
 use crate::service::Context;
-use crate::store::api_keys::{self, ApiKey, NewApiKey};
+use crate::store::api_keys::{self, NewApiKey};
 
 #[derive(Debug, Default, Clone)]
 pub struct NewKeyRequest {

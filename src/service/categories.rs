@@ -2,9 +2,10 @@
 
 use super::{Actor, Error};
 use crate::domain::change::Change;
+use crate::domain::{Category, TagCount};
 use crate::domain::{Scope, Slug, ValidationError, Validator};
 use crate::service::Context;
-use crate::store::categories::{self, CategoryRow, TagCount};
+use crate::store::categories;
 
 #[derive(Debug, Default, Clone)]
 pub struct CategoryInput {
@@ -21,7 +22,7 @@ fn require_editor(actor: &Actor) -> Result<(), Error> {
     Ok(())
 }
 
-fn parse(input: &CategoryInput, current: Option<&CategoryRow>) -> Result<(String, String, String), Error> {
+fn parse(input: &CategoryInput, current: Option<&Category>) -> Result<(String, String, String), Error> {
     let mut v = Validator::new();
     let name = match (input.name.as_deref().map(str::trim), current) {
         (Some(name), _) if !name.is_empty() && name.chars().count() <= 100 => Some(name.to_owned()),
@@ -54,19 +55,19 @@ fn parse(input: &CategoryInput, current: Option<&CategoryRow>) -> Result<(String
 }
 
 #[tracing::instrument(level = "debug", name = "service.categories.list", skip_all)]
-pub async fn list(ctx: &Context) -> Result<Vec<CategoryRow>, Error> {
+pub async fn list(ctx: &Context) -> Result<Vec<Category>, Error> {
     super::posts::publish_due_before_counting(ctx).await?;
     Ok(categories::list(&ctx.db).await?)
 }
 
 #[tracing::instrument(level = "debug", name = "service.categories.get", skip_all)]
-pub async fn get(ctx: &Context, slug: &str) -> Result<CategoryRow, Error> {
+pub async fn get(ctx: &Context, slug: &str) -> Result<Category, Error> {
     super::posts::publish_due_before_counting(ctx).await?;
     categories::find_by_slug(&ctx.db, slug).await?.ok_or(Error::NotFound { what: "category" })
 }
 
 #[tracing::instrument(level = "debug", name = "service.categories.create", skip_all)]
-pub async fn create(ctx: &Context, actor: &Actor, input: &CategoryInput) -> Result<CategoryRow, Error> {
+pub async fn create(ctx: &Context, actor: &Actor, input: &CategoryInput) -> Result<Category, Error> {
     require_editor(actor)?;
     let (slug, name, description) = parse(input, None)?;
     let mut tx = ctx.db.begin().await?;
@@ -91,7 +92,7 @@ pub async fn update(
     actor: &Actor,
     slug: &str,
     input: &CategoryInput,
-) -> Result<CategoryRow, Error> {
+) -> Result<Category, Error> {
     require_editor(actor)?;
     let current = get(ctx, slug).await?;
     let (new_slug, name, description) = parse(input, Some(&current))?;

@@ -3,10 +3,11 @@
 
 use super::posts::get as get_post;
 use super::{Actor, Error};
+use crate::domain::Comment;
 use crate::domain::change::Change;
 use crate::domain::{Scope, ValidationError};
 use crate::service::Context;
-use crate::store::comments::{self, CommentOwner, CommentRow};
+use crate::store::comments::{self, CommentOwner};
 
 pub const MAX_COMMENT_CHARS: usize = 10_000;
 
@@ -37,7 +38,7 @@ pub async fn list(
     post_id: i64,
     after: Option<i64>,
     limit: i64,
-) -> Result<(Vec<CommentRow>, bool), Error> {
+) -> Result<(Vec<Comment>, bool), Error> {
     get_post(ctx, actor, post_id).await?;
     let viewer = actor.map(|a| a.account_id);
     let mut rows =
@@ -54,7 +55,7 @@ pub async fn create(
     post_id: i64,
     body: Option<&str>,
     parent_id: Option<i64>,
-) -> Result<CommentRow, Error> {
+) -> Result<Comment, Error> {
     actor.require_scope(Scope::Write)?;
     get_post(ctx, Some(actor), post_id).await?;
     let body = parse_body(body)?;
@@ -80,7 +81,7 @@ pub async fn create(
     find(ctx, Some(actor), comment_id).await
 }
 
-async fn find(ctx: &Context, actor: Option<&Actor>, comment_id: i64) -> Result<CommentRow, Error> {
+async fn find(ctx: &Context, actor: Option<&Actor>, comment_id: i64) -> Result<Comment, Error> {
     let row = comments::find(&ctx.db, actor.map(|a| a.account_id), comment_id).await?;
     row.filter(|c| !c.hidden || sees_hidden(actor)).ok_or(Error::NotFound { what: "comment" })
 }
@@ -113,7 +114,7 @@ pub async fn edit(
     actor: &Actor,
     comment_id: i64,
     body: Option<&str>,
-) -> Result<CommentRow, Error> {
+) -> Result<Comment, Error> {
     let body = parse_body(body)?;
     let mut tx = ctx.db.begin().await?;
     let comment = owned(ctx, &mut tx, actor, comment_id, false).await?;
@@ -139,7 +140,7 @@ pub async fn set_hidden(
     actor: &Actor,
     comment_id: i64,
     hidden: bool,
-) -> Result<CommentRow, Error> {
+) -> Result<Comment, Error> {
     let mut tx = ctx.db.begin().await?;
     let comment = owned(ctx, &mut tx, actor, comment_id, true).await?;
     comments::set_hidden(&mut tx, comment_id, hidden, ctx.clock.now()).await?;

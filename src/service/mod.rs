@@ -46,6 +46,9 @@ pub enum Error {
     NotFound { what: &'static str },
     #[error("conflict: {detail}")]
     Conflict { detail: String },
+    /// A list cursor that is not one Herald made for this order.
+    #[error("malformed cursor")]
+    MalformedCursor,
     #[error("precondition failed")]
     PreconditionFailed,
     #[error("too many attempts; retry in {retry_after_secs} s")]

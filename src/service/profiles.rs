@@ -1,13 +1,14 @@
 //! Public profiles and following.
 
 use super::{Actor, Error};
+use crate::domain::Profile;
 use crate::domain::Scope;
 use crate::domain::change::Change;
 use crate::service::Context;
-use crate::store::profiles::{self, ProfileRow};
+use crate::store::profiles;
 
 #[tracing::instrument(level = "debug", name = "service.profiles.get", skip_all)]
-pub async fn get(ctx: &Context, actor: Option<&Actor>, username: &str) -> Result<ProfileRow, Error> {
+pub async fn get(ctx: &Context, actor: Option<&Actor>, username: &str) -> Result<Profile, Error> {
     profiles::find_by_username(&ctx.db, actor.map(|a| a.account_id), username)
         .await?
         .ok_or(Error::NotFound { what: "profile" })
@@ -20,7 +21,7 @@ pub async fn set_follow(
     actor: &Actor,
     username: &str,
     follow: bool,
-) -> Result<ProfileRow, Error> {
+) -> Result<Profile, Error> {
     actor.require_scope(Scope::Write)?;
     let target = get(ctx, Some(actor), username).await?;
     if target.account_id == actor.account_id && follow {

@@ -7,8 +7,9 @@ use chrono::{DateTime, Duration, Utc};
 
 use super::{Actor, AuthFailure, Error};
 use crate::auth::secrets;
+use crate::domain::Account;
 use crate::service::Context;
-use crate::store::accounts::{self, Account};
+use crate::store::accounts;
 use crate::store::{Tx, login_failures, sessions};
 
 /// The longest a client is made to wait after repeated failed logins.

@@ -3,6 +3,7 @@
 use chrono::{DateTime, Utc};
 
 use super::{Db, StoreError, Tx, dialect};
+use crate::domain::Account;
 use crate::domain::Role;
 
 /// The column list of `Account`, as a macro so queries stay `&'static str`.
@@ -10,22 +11,6 @@ macro_rules! columns {
     () => {
         "account_id, email, username, password_hash, role, display_name, bio, avatar_url, disabled, created_at, updated_at"
     };
-}
-
-/// One account row.
-#[derive(Debug, Clone, sqlx::FromRow)]
-pub struct Account {
-    pub account_id: i64,
-    pub email: String,
-    pub username: String,
-    pub password_hash: String,
-    pub role: String,
-    pub display_name: Option<String>,
-    pub bio: Option<String>,
-    pub avatar_url: Option<String>,
-    pub disabled: bool,
-    pub created_at: DateTime<Utc>,
-    pub updated_at: DateTime<Utc>,
 }
 
 impl Account {

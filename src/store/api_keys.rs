@@ -3,25 +3,12 @@
 use chrono::{DateTime, Utc};
 
 use super::{Db, StoreError, Tx};
+use crate::domain::ApiKey;
 
 macro_rules! columns {
     () => {
         "api_key_id, account_id, name, prefix, scopes, created_at, last_used_at, expires_at, revoked_at"
     };
-}
-
-#[derive(Debug, Clone, sqlx::FromRow)]
-pub struct ApiKey {
-    pub api_key_id: i64,
-    pub account_id: i64,
-    pub name: String,
-    pub prefix: String,
-    /// Comma-separated scope names.
-    pub scopes: String,
-    pub created_at: DateTime<Utc>,
-    pub last_used_at: Option<DateTime<Utc>>,
-    pub expires_at: Option<DateTime<Utc>>,
-    pub revoked_at: Option<DateTime<Utc>>,
 }
 
 #[derive(Debug)]

@@ -3,18 +3,7 @@
 use chrono::{DateTime, Utc};
 
 use super::{Db, StoreError, Tx};
-
-/// A category with the number of its public posts.
-#[derive(Debug, Clone, sqlx::FromRow)]
-pub struct CategoryRow {
-    pub category_id: i64,
-    pub slug: String,
-    pub name: String,
-    pub description: String,
-    pub created_at: DateTime<Utc>,
-    pub updated_at: DateTime<Utc>,
-    pub post_count: i64,
-}
+use crate::domain::{Category, TagCount};
 
 /// Categories with their published-post count, kept in `post_count`.
 const SELECT: &str = "SELECT c.category_id, c.slug, c.name, c.description, c.created_at, c.updated_at,
@@ -22,17 +11,17 @@ const SELECT: &str = "SELECT c.category_id, c.slug, c.name, c.description, c.cre
                   WHERE n.scope = 'category' AND n.key = CAST(c.category_id AS TEXT)), 0) AS post_count
     FROM category c";
 
-pub async fn list(db: &Db) -> Result<Vec<CategoryRow>, StoreError> {
+pub async fn list(db: &Db) -> Result<Vec<Category>, StoreError> {
     let sql = format!("{SELECT} ORDER BY c.name, c.category_id");
     Ok(on_pool!(db, read, |pool| {
-        sqlx::query_as::<_, CategoryRow>(sqlx::AssertSqlSafe(sql)).fetch_all(pool).await?
+        sqlx::query_as::<_, Category>(sqlx::AssertSqlSafe(sql)).fetch_all(pool).await?
     }))
 }
 
-pub async fn find_by_slug(db: &Db, slug: &str) -> Result<Option<CategoryRow>, StoreError> {
+pub async fn find_by_slug(db: &Db, slug: &str) -> Result<Option<Category>, StoreError> {
     let sql = format!("{SELECT} WHERE c.slug = $1");
     Ok(on_pool!(db, read, |pool| {
-        sqlx::query_as::<_, CategoryRow>(sqlx::AssertSqlSafe(sql)).bind(slug).fetch_optional(pool).await?
+        sqlx::query_as::<_, Category>(sqlx::AssertSqlSafe(sql)).bind(slug).fetch_optional(pool).await?
     }))
 }
 
@@ -101,13 +90,6 @@ pub async fn delete(tx: &mut Tx, category_id: i64) -> Result<(), StoreError> {
             .map(|_| ())
     })?;
     Ok(())
-}
-
-/// A tag and how many public posts carry it.
-#[derive(Debug, Clone, sqlx::FromRow)]
-pub struct TagCount {
-    pub tag: String,
-    pub post_count: i64,
 }
 
 /// Tags of published posts, most used first: a range of the maintained

@@ -3,25 +3,7 @@
 use chrono::{DateTime, Utc};
 
 use super::{Db, StoreError, Tx};
-
-/// A comment as readers see it (the comment view row).
-#[derive(Debug, Clone, sqlx::FromRow)]
-pub struct CommentRow {
-    pub comment_id: i64,
-    pub post_id: i64,
-    pub author_id: i64,
-    pub parent_id: Option<i64>,
-    pub body: String,
-    pub hidden: bool,
-    pub created_at: DateTime<Utc>,
-    pub updated_at: DateTime<Utc>,
-    pub author_username: String,
-    pub author_display_name: Option<String>,
-    pub author_bio: Option<String>,
-    pub author_avatar_url: Option<String>,
-    /// Whether the viewer follows the comment's author.
-    pub following_author: bool,
-}
+use crate::domain::Comment;
 
 const SELECT: &str = "SELECT m.comment_id, m.post_id, m.author_id, m.parent_id, m.body, m.hidden, m.created_at,
            m.updated_at, a.username AS author_username, a.display_name AS author_display_name,
@@ -38,13 +20,13 @@ pub async fn list(
     include_hidden: bool,
     after: i64,
     limit: i64,
-) -> Result<Vec<CommentRow>, StoreError> {
+) -> Result<Vec<Comment>, StoreError> {
     let sql = format!(
         "{SELECT} WHERE m.post_id = $2 AND (m.hidden = $3 OR $4) AND m.comment_id > $5
          ORDER BY m.comment_id ASC LIMIT $6"
     );
     Ok(on_pool!(db, read, |pool| {
-        sqlx::query_as::<_, CommentRow>(sqlx::AssertSqlSafe(sql))
+        sqlx::query_as::<_, Comment>(sqlx::AssertSqlSafe(sql))
             .bind(viewer.unwrap_or(-1))
             .bind(post_id)
             .bind(false)
@@ -56,10 +38,10 @@ pub async fn list(
     }))
 }
 
-pub async fn find(db: &Db, viewer: Option<i64>, comment_id: i64) -> Result<Option<CommentRow>, StoreError> {
+pub async fn find(db: &Db, viewer: Option<i64>, comment_id: i64) -> Result<Option<Comment>, StoreError> {
     let sql = format!("{SELECT} WHERE m.comment_id = $2");
     Ok(on_pool!(db, read, |pool| {
-        sqlx::query_as::<_, CommentRow>(sqlx::AssertSqlSafe(sql))
+        sqlx::query_as::<_, Comment>(sqlx::AssertSqlSafe(sql))
             .bind(viewer.unwrap_or(-1))
             .bind(comment_id)
             .fetch_optional(pool)

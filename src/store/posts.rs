@@ -4,6 +4,7 @@
 use chrono::{DateTime, Utc};
 
 use super::{Db, StoreError, Tx, dialect};
+use crate::domain::Revision;
 
 macro_rules! columns {
     () => {
@@ -321,19 +322,6 @@ pub async fn fill_analysis(db: &Db, post_id: i64, analysis: &str) -> Result<bool
         sqlx::query(sql).bind(post_id).bind(analysis).execute(pool).await?.rows_affected()
     });
     Ok(updated == 1)
-}
-
-/// One stored revision of a post's text.
-#[derive(Debug, Clone, sqlx::FromRow)]
-pub struct Revision {
-    pub post_id: i64,
-    pub revision_no: i64,
-    pub title: String,
-    pub body: String,
-    pub excerpt: String,
-    pub editor_id: Option<i64>,
-    pub editor_username: Option<String>,
-    pub created_at: DateTime<Utc>,
 }
 
 pub async fn insert_revision(

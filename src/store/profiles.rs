@@ -3,26 +3,13 @@
 use chrono::{DateTime, Utc};
 
 use super::{Db, StoreError, Tx};
-
-/// An account as the public sees it (the profile view row).
-#[derive(Debug, Clone, sqlx::FromRow)]
-pub struct ProfileRow {
-    pub account_id: i64,
-    pub username: String,
-    pub display_name: Option<String>,
-    pub bio: Option<String>,
-    pub avatar_url: Option<String>,
-    pub follower_count: i64,
-    pub following_count: i64,
-    /// Whether the viewer follows this account.
-    pub following: bool,
-}
+use crate::domain::Profile;
 
 pub async fn find_by_username(
     db: &Db,
     viewer: Option<i64>,
     username: &str,
-) -> Result<Option<ProfileRow>, StoreError> {
+) -> Result<Option<Profile>, StoreError> {
     let sql = "SELECT a.account_id, a.username, a.display_name, a.bio, a.avatar_url,
                       (SELECT COUNT(*) FROM follow f WHERE f.followee_id = a.account_id) AS follower_count,
                       (SELECT COUNT(*) FROM follow f WHERE f.follower_id = a.account_id) AS following_count,
@@ -30,7 +17,7 @@ pub async fn find_by_username(
                         AS following
                FROM account a WHERE lower(a.username) = lower($2) AND a.disabled = $3";
     Ok(on_pool!(db, read, |pool| {
-        sqlx::query_as::<_, ProfileRow>(sql)
+        sqlx::query_as::<_, Profile>(sql)
             .bind(viewer.unwrap_or(-1))
             .bind(username)
             .bind(false)

@@ -10,7 +10,9 @@ use utoipa_axum::routes;
 
 use super::{ErrorBody, Profile, RwAuth, RwError, RwJson, RwMaybeAuth, timestamp};
 use crate::cache::CacheTags;
-use crate::domain::Tags;
+use crate::domain::PostView;
+use crate::domain::listing::offset_page;
+use crate::domain::{PostFilter, PostList, PostOrder, PostStatus, Tags};
 use crate::http::AppState;
 use crate::http::cache_tags;
 use crate::http::extract::ValidQuery;
@@ -18,7 +20,6 @@ use crate::service::Context;
 use crate::service::categories;
 use crate::service::posts::{self, PostInput};
 use crate::service::{Actor, Error};
-use crate::store::post_views::{PostQuery, PostViewRow, Sort};
 
 pub fn router() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
@@ -46,7 +47,7 @@ pub struct Article {
     pub author: Profile,
 }
 
-fn article(row: PostViewRow, with_body: bool) -> Article {
+fn article(row: PostView, with_body: bool) -> Article {
     let mut tag_list = Tags::split_stored(&row.tags);
     tag_list.sort();
     Article {
@@ -80,7 +81,7 @@ pub struct ArticlesEnvelope {
     pub articles_count: i64,
 }
 
-fn one(row: PostViewRow) -> Json<ArticleEnvelope> {
+fn one(row: PostView) -> Json<ArticleEnvelope> {
     Json(ArticleEnvelope { article: article(row, true) })
 }
 
@@ -98,43 +99,28 @@ pub struct ListParams {
     offset: Option<i64>,
 }
 
-/// The deepest offset served: an offset is walked entry by entry (from the
-/// index alone, but still in proportion), so its cost is bounded here;
-/// cursors in `/api/v1/posts` page any depth at the cost of one page.
-const MAX_OFFSET: i64 = 10_000;
-/// The feed merges every followed author's newest posts, so its offset
-/// costs once per followed author: it stops sooner (`/api/v1/feed` pages
-/// any depth by cursor).
-const MAX_FEED_OFFSET: i64 = 1_000;
-
-fn paging(limit: Option<i64>, offset: Option<i64>, max_offset: i64) -> Result<(i64, i64), RwError> {
-    let (limit, offset) = (limit.unwrap_or(20), offset.unwrap_or(0));
-    if !(1..=100).contains(&limit) {
-        return Err(Error::invalid("limit", "out_of_range", "must be 1 to 100").into());
-    }
-    if !(0..=max_offset).contains(&offset) {
-        let message = format!("must be 0 to {max_offset} (page further with cursors in /api/v1)");
-        return Err(Error::invalid("offset", "out_of_range", &message).into());
-    }
-    Ok((limit, offset))
-}
-
 /// Published posts, newest first, by offset (the RealWorld way).
-fn article_query(ctx: &Context, actor: Option<&Actor>, limit: i64, offset: i64) -> PostQuery {
-    let mut query = PostQuery::new(posts::viewer_of(actor), ctx.clock.now());
-    query.status = Some("published".to_owned());
-    query.sort = Sort::PublishedAt;
-    query.limit = limit;
-    query.offset = Some(offset);
-    query
+fn articles(
+    filter: PostFilter,
+    limit: Option<i64>,
+    offset: Option<i64>,
+    max_offset: i64,
+) -> Result<PostList, RwError> {
+    let page =
+        offset_page(limit, offset, max_offset).map_err(|e| RwError::from(Error::Validation(vec![e])))?;
+    let filter = PostFilter { status: Some(PostStatus::Published), ..filter };
+    Ok(PostList { filter, order: PostOrder::default(), page })
 }
 
-async fn run(ctx: &Context, query: &PostQuery) -> Result<(CacheTags, Json<ArticlesEnvelope>), RwError> {
-    let (rows, _) = posts::list(ctx, query).await?;
-    let articles_count = posts::count(ctx, query).await?;
-    let depends_on = cache_tags::listing(query, &rows, false);
-    let articles = rows.into_iter().map(|r| article(r, false)).collect();
-    Ok((depends_on, Json(ArticlesEnvelope { articles, articles_count })))
+async fn run(
+    ctx: &Context,
+    actor: Option<&Actor>,
+    list: &PostList,
+) -> Result<(CacheTags, Json<ArticlesEnvelope>), RwError> {
+    let page = posts::list(ctx, actor, list, true).await?;
+    let depends_on = cache_tags::listing(list, &page.items, false);
+    let articles = page.items.into_iter().map(|r| article(r, false)).collect();
+    Ok((depends_on, Json(ArticlesEnvelope { articles, articles_count: page.total.unwrap_or(0) })))
 }
 
 /// List articles (RealWorld).
@@ -145,12 +131,14 @@ async fn list_articles(
     RwMaybeAuth(actor): RwMaybeAuth,
     ValidQuery(params): ValidQuery<ListParams>,
 ) -> Result<(CacheTags, Json<ArticlesEnvelope>), RwError> {
-    let (limit, offset) = paging(params.limit, params.offset, MAX_OFFSET)?;
-    let mut query = article_query(&ctx, actor.as_ref(), limit, offset);
-    query.tag = params.tag.map(|t| t.trim().to_lowercase());
-    query.author = params.author;
-    query.liked_by = params.favorited;
-    run(&ctx, &query).await
+    let filter = PostFilter {
+        tag: params.tag.map(|t| t.trim().to_lowercase()),
+        author: params.author,
+        liked_by: params.favorited,
+        ..PostFilter::default()
+    };
+    let list = articles(filter, params.limit, params.offset, posts::MAX_OFFSET)?;
+    run(&ctx, actor.as_ref(), &list).await
 }
 
 #[derive(Debug, Deserialize, IntoParams)]
@@ -169,10 +157,9 @@ async fn feed(
     RwAuth(actor): RwAuth,
     ValidQuery(params): ValidQuery<FeedParams>,
 ) -> Result<(CacheTags, Json<ArticlesEnvelope>), RwError> {
-    let (limit, offset) = paging(params.limit, params.offset, MAX_FEED_OFFSET)?;
-    let mut query = article_query(&ctx, Some(&actor), limit, offset);
-    query.feed_of = Some(actor.account_id);
-    run(&ctx, &query).await
+    let filter = PostFilter { followed_by_viewer: true, ..PostFilter::default() };
+    let list = articles(filter, params.limit, params.offset, posts::MAX_FEED_OFFSET)?;
+    run(&ctx, Some(&actor), &list).await
 }
 
 /// One article (RealWorld).

@@ -10,11 +10,11 @@ use utoipa_axum::routes;
 
 use super::{ErrorBody, Profile, RwAuth, RwError, RwJson, RwMaybeAuth, timestamp};
 use crate::cache::CacheTags;
+use crate::domain;
 use crate::http::AppState;
 use crate::http::cache_tags;
 use crate::service::Context;
 use crate::service::{Error, comments, posts};
-use crate::store::comments::CommentRow;
 
 pub fn router() -> OpenApiRouter<AppState> {
     OpenApiRouter::new().routes(routes!(list_comments, add_comment)).routes(routes!(delete_comment))
@@ -30,7 +30,7 @@ pub struct Comment {
     pub author: Profile,
 }
 
-fn comment(c: CommentRow) -> Comment {
+fn comment(c: domain::Comment) -> Comment {
     Comment {
         id: c.comment_id,
         created_at: timestamp(c.created_at),

@@ -9,11 +9,11 @@ use utoipa_axum::routes;
 
 use super::{ErrorBody, Profile, RwAuth, RwError, RwMaybeAuth};
 use crate::cache::CacheTags;
+use crate::domain;
 use crate::http::AppState;
 use crate::http::cache_tags;
 use crate::service::Context;
 use crate::service::profiles;
-use crate::store::profiles::ProfileRow;
 
 pub fn router() -> OpenApiRouter<AppState> {
     OpenApiRouter::new().routes(routes!(get_profile)).routes(routes!(follow, unfollow))
@@ -24,7 +24,7 @@ pub struct ProfileEnvelope {
     pub profile: Profile,
 }
 
-fn envelope(row: ProfileRow) -> Json<ProfileEnvelope> {
+fn envelope(row: domain::Profile) -> Json<ProfileEnvelope> {
     Json(ProfileEnvelope {
         profile: Profile {
             username: row.username,

@@ -9,12 +9,12 @@ use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
 use super::{ErrorBody, RwAuth, RwError, RwJson};
+use crate::domain::Account;
 use crate::http::AppState;
 use crate::http::extract::ClientIp;
 use crate::service::Context;
 use crate::service::accounts::{self, ProfileChanges, Registration};
 use crate::service::{Error, sessions};
-use crate::store::accounts::Account;
 
 pub fn router() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()

@@ -5,11 +5,11 @@ use chrono::{DateTime, Utc};
 
 use super::super::{Actor, Error};
 use super::reads::get;
+use crate::domain::PostView;
 use crate::domain::change::{Change, Listed};
 use crate::domain::{PostStatus, Tags};
 use crate::service::Context;
 use crate::store::Tx;
-use crate::store::post_views::PostViewRow;
 use crate::store::posts::{self, ListingRow};
 
 /// Publishes every scheduled post whose time has come; returns how many.
@@ -72,7 +72,7 @@ pub(super) async fn post_changed(
     actor: &Actor,
     id: i64,
     before: Option<Listed>,
-) -> Result<PostViewRow, Error> {
+) -> Result<PostView, Error> {
     match get(ctx, Some(actor), id).await {
         Ok(view) => {
             let after = Some(listed_view(&view));
@@ -90,7 +90,7 @@ pub(super) async fn post_changed(
 
 /// How a post shown to its writer stands in listings (`effective` already
 /// presents a due scheduled post as published).
-fn listed_view(view: &PostViewRow) -> Listed {
+fn listed_view(view: &PostView) -> Listed {
     Listed {
         public: view.status == PostStatus::Published.as_str(),
         author: view.author_username.to_lowercase(),

@@ -1,13 +1,17 @@
 //! Posts: writing, the publishing workflow and likes. Reading with the
-//! visibility rules is in `reads`, reporting committed changes (and
+//! visibility rules is in `reads` (one post) and `listing` (pages, with
+//! the cursor codec in `cursor`), reporting committed changes (and
 //! publishing due posts) in `changes`, text analysis in `analysis`.
 
 mod analysis;
 mod changes;
+mod cursor;
+mod listing;
 mod reads;
 
 use super::{Actor, Error};
 use crate::content::markdown;
+use crate::domain::PostView;
 use crate::domain::change::Change;
 use crate::domain::post::parse_list;
 use crate::domain::{
@@ -15,15 +19,13 @@ use crate::domain::{
     ValidationError, Validator,
 };
 use crate::service::Context;
-use crate::store::post_views::PostViewRow;
 use crate::store::posts::{self, PostRow};
 use crate::store::{Tx, categories};
 
 pub use analysis::{Backfilled, backfill_analysis};
 pub use changes::{publish_due, publish_due_before_counting};
-pub use reads::{
-    BySlug, count, effective, get, get_by_slug, list, published_by_slug, revision, revisions, viewer_of,
-};
+pub use listing::{MAX_FEED_OFFSET, MAX_OFFSET, Page, list};
+pub use reads::{BySlug, effective, get, get_by_slug, published_by_slug, revision, revisions};
 
 use analysis::analyse;
 use changes::{listed_before, post_changed};
@@ -123,7 +125,7 @@ pub async fn create(
     actor: &Actor,
     input: &PostInput,
     publish: bool,
-) -> Result<PostViewRow, Error> {
+) -> Result<PostView, Error> {
     require_author(actor)?;
     let valid = parse_input(input, true)?;
     let (Some(title), Some(body)) = (valid.title, valid.body) else {
@@ -244,7 +246,7 @@ pub async fn update(
     post_id: i64,
     input: &PostInput,
     if_match: Option<i64>,
-) -> Result<PostViewRow, Error> {
+) -> Result<PostView, Error> {
     let valid = parse_input(input, false)?;
     let now = ctx.clock.now();
     let mut tx = ctx.db.begin().await?;
@@ -332,7 +334,7 @@ pub async fn transition(
     post_id: i64,
     transition: Transition,
     if_match: Option<i64>,
-) -> Result<PostViewRow, Error> {
+) -> Result<PostView, Error> {
     let now = ctx.clock.now();
     if let Transition::Schedule(at) = transition
         && at <= now
@@ -381,7 +383,7 @@ pub async fn transition(
 
 /// Likes or unlikes a post the actor can see; idempotent.
 #[tracing::instrument(level = "debug", name = "service.posts.set_like", skip_all)]
-pub async fn set_like(ctx: &Context, actor: &Actor, post_id: i64, liked: bool) -> Result<PostViewRow, Error> {
+pub async fn set_like(ctx: &Context, actor: &Actor, post_id: i64, liked: bool) -> Result<PostView, Error> {
     actor.require_scope(Scope::Write)?;
     get(ctx, Some(actor), post_id).await?;
     let mut tx = ctx.db.begin().await?;
@@ -399,7 +401,7 @@ pub async fn restore_revision(
     post_id: i64,
     no: i64,
     if_match: Option<i64>,
-) -> Result<PostViewRow, Error> {
+) -> Result<PostView, Error> {
     let old = revision(ctx, actor, post_id, no).await?;
     let input = PostInput {
         title: Some(old.title),

@@ -4,15 +4,15 @@
 use chrono::{DateTime, Utc};
 
 use super::super::{Actor, Error};
-use super::changes::publish_due_before_counting;
 use crate::domain::{PostStatus, Scope};
+use crate::domain::{PostView, Revision};
 use crate::service::Context;
-use crate::store::post_views::{self, PostQuery, PostViewRow, Viewer};
+use crate::store::post_views::{self, PostQuery, Viewer};
 use crate::store::posts::{self, SlugTarget};
 
 /// What the viewer may see: editors everything, others public posts plus
 /// (for authors) their own.
-pub fn viewer_of(actor: Option<&Actor>) -> Viewer {
+pub(super) fn viewer_of(actor: Option<&Actor>) -> Viewer {
     match actor {
         Some(actor) if actor.has_scope(Scope::Read) => {
             Viewer { account_id: Some(actor.account_id), sees_all: actor.role.can_manage_others_content() }
@@ -23,7 +23,7 @@ pub fn viewer_of(actor: Option<&Actor>) -> Viewer {
 
 /// Presents a scheduled post whose time has come as published, whether or
 /// not the background publisher has flipped it yet.
-pub fn effective(mut row: PostViewRow, now: DateTime<Utc>) -> PostViewRow {
+pub fn effective(mut row: PostView, now: DateTime<Utc>) -> PostView {
     if row.status == PostStatus::Scheduled.as_str() && row.publish_at.is_some_and(|at| at <= now) {
         row.status = PostStatus::Published.as_str().to_owned();
         row.published_at = row.publish_at;
@@ -33,7 +33,7 @@ pub fn effective(mut row: PostViewRow, now: DateTime<Utc>) -> PostViewRow {
 
 /// Reads one post as `actor` sees it; invisible posts are "not found".
 #[tracing::instrument(level = "debug", name = "service.posts.get", skip_all)]
-pub async fn get(ctx: &Context, actor: Option<&Actor>, post_id: i64) -> Result<PostViewRow, Error> {
+pub async fn get(ctx: &Context, actor: Option<&Actor>, post_id: i64) -> Result<PostView, Error> {
     let now = ctx.clock.now();
     let mut query = PostQuery::new(viewer_of(actor), now);
     query.post_id = Some(post_id);
@@ -45,7 +45,7 @@ pub async fn get(ctx: &Context, actor: Option<&Actor>, post_id: i64) -> Result<P
 
 /// Where a slug leads: the post, or the slug it moved to.
 pub enum BySlug {
-    Found(Box<PostViewRow>),
+    Found(Box<PostView>),
     Moved(String),
 }
 
@@ -65,11 +65,7 @@ pub async fn get_by_slug(ctx: &Context, actor: Option<&Actor>, slug: &str) -> Re
 /// A published post by its current or a former slug: what the RealWorld
 /// API calls an article. Drafts and archived posts are not articles.
 #[tracing::instrument(level = "debug", name = "service.posts.published_by_slug", skip_all)]
-pub async fn published_by_slug(
-    ctx: &Context,
-    actor: Option<&Actor>,
-    slug: &str,
-) -> Result<PostViewRow, Error> {
+pub async fn published_by_slug(ctx: &Context, actor: Option<&Actor>, slug: &str) -> Result<PostView, Error> {
     let post_id = match posts::resolve_slug(&ctx.db, slug).await? {
         Some(SlugTarget::Current(id) | SlugTarget::Moved { post_id: id, .. }) => id,
         None => return Err(Error::NotFound { what: "article" }),
@@ -81,39 +77,22 @@ pub async fn published_by_slug(
     Ok(row)
 }
 
-/// A page of posts; one extra row is fetched to know whether more follow.
-#[tracing::instrument(level = "debug", name = "service.posts.list", skip_all)]
-pub async fn list(ctx: &Context, query: &PostQuery) -> Result<(Vec<PostViewRow>, bool), Error> {
-    let mut probe = query.clone();
-    probe.limit = query.limit + 1;
-    let mut rows = post_views::find(&ctx.db, &probe).await?;
-    let more = rows.len() > usize::try_from(query.limit).unwrap_or(usize::MAX);
-    rows.truncate(usize::try_from(query.limit).unwrap_or(0));
-    Ok((rows.into_iter().map(|r| effective(r, query.now)).collect(), more))
-}
-
-#[tracing::instrument(level = "debug", name = "service.posts.count", skip_all)]
-pub async fn count(ctx: &Context, query: &PostQuery) -> Result<i64, Error> {
-    publish_due_before_counting(ctx).await?;
-    Ok(post_views::count(&ctx.db, query).await?)
-}
-
 #[tracing::instrument(level = "debug", name = "service.posts.revisions", skip_all)]
-pub async fn revisions(ctx: &Context, actor: &Actor, post_id: i64) -> Result<Vec<posts::Revision>, Error> {
+pub async fn revisions(ctx: &Context, actor: &Actor, post_id: i64) -> Result<Vec<Revision>, Error> {
     let post = get(ctx, Some(actor), post_id).await?;
     require_editable(actor, &post)?;
     Ok(posts::list_revisions(&ctx.db, post_id).await?)
 }
 
 #[tracing::instrument(level = "debug", name = "service.posts.revision", skip_all)]
-pub async fn revision(ctx: &Context, actor: &Actor, post_id: i64, no: i64) -> Result<posts::Revision, Error> {
+pub async fn revision(ctx: &Context, actor: &Actor, post_id: i64, no: i64) -> Result<Revision, Error> {
     let post = get(ctx, Some(actor), post_id).await?;
     require_editable(actor, &post)?;
     posts::find_revision(&ctx.db, post_id, no).await?.ok_or(Error::NotFound { what: "revision" })
 }
 
 /// Revisions are the author's and editors' business only.
-fn require_editable(actor: &Actor, post: &PostViewRow) -> Result<(), Error> {
+fn require_editable(actor: &Actor, post: &PostView) -> Result<(), Error> {
     if post.author_id == actor.account_id || actor.role.can_manage_others_content() {
         Ok(())
     } else {

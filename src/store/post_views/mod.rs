@@ -10,48 +10,10 @@ use chrono::{DateTime, Utc};
 
 use super::query::{Arg, Sql, bind_args};
 use super::{Db, StoreError};
+use crate::domain::{PostSort, PostView};
 
 pub use count::count;
 pub use plan::SEARCH_CANDIDATES;
-
-/// A post as readers see it, with its author, category and counters.
-#[derive(Debug, Clone, sqlx::FromRow)]
-pub struct PostViewRow {
-    pub post_id: i64,
-    pub author_id: i64,
-    pub slug: String,
-    pub title: String,
-    pub body: String,
-    pub body_html: String,
-    pub excerpt: String,
-    pub status: String,
-    pub publish_at: Option<DateTime<Utc>>,
-    pub published_at: Option<DateTime<Utc>>,
-    pub category_id: Option<i64>,
-    pub tags: String,
-    pub platforms: String,
-    pub content_type: String,
-    pub version: i64,
-    pub created_at: DateTime<Utc>,
-    pub updated_at: DateTime<Utc>,
-    /// JSON of `content::analysis::Analysis`.
-    pub analysis: Option<String>,
-    pub brief_id: Option<i64>,
-    pub author_username: String,
-    pub author_display_name: Option<String>,
-    pub author_bio: Option<String>,
-    pub author_avatar_url: Option<String>,
-    pub category_slug: Option<String>,
-    pub category_name: Option<String>,
-    pub like_count: i64,
-    pub comment_count: i64,
-    /// Whether the viewer likes it (false for anonymous viewers).
-    pub liked: bool,
-    /// Whether the viewer follows its author.
-    pub following_author: bool,
-    /// Search hit context, with matches between `\u{1}` and `\u{2}`.
-    pub snippet: Option<String>,
-}
 
 /// Who is looking, which decides what is visible.
 #[derive(Debug, Clone, Copy)]
@@ -59,16 +21,6 @@ pub struct Viewer {
     pub account_id: Option<i64>,
     /// Editors and admins see every post in every state.
     pub sees_all: bool,
-}
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Sort {
-    PublishedAt,
-    CreatedAt,
-    UpdatedAt,
-    Title,
-    /// Search rank; only with a search query.
-    Relevance,
 }
 
 /// A keyset position: the sort value and id of the last row seen.
@@ -104,7 +56,7 @@ pub struct PostQuery {
     pub feed_of: Option<i64>,
     /// Only posts this username likes.
     pub liked_by: Option<String>,
-    pub sort: Sort,
+    pub sort: PostSort,
     pub descending: bool,
     pub after: Option<Cursor>,
     pub offset: Option<i64>,
@@ -132,7 +84,7 @@ impl PostQuery {
             search: None,
             feed_of: None,
             liked_by: None,
-            sort: Sort::PublishedAt,
+            sort: PostSort::PublishedAt,
             descending: true,
             after: None,
             offset: None,
@@ -143,14 +95,14 @@ impl PostQuery {
 }
 
 /// The cursor key of a row under `sort` (mirrors `plan::sort_column`).
-pub fn cursor_of(row: &PostViewRow, sort: Sort) -> Cursor {
+pub fn cursor_of(row: &PostView, sort: PostSort) -> Cursor {
     let key = match sort {
-        Sort::PublishedAt | Sort::Relevance => {
+        PostSort::PublishedAt | PostSort::Relevance => {
             CursorKey::Time(row.published_at.or(row.publish_at).unwrap_or(row.created_at))
         }
-        Sort::CreatedAt => CursorKey::Time(row.created_at),
-        Sort::UpdatedAt => CursorKey::Time(row.updated_at),
-        Sort::Title => CursorKey::Text(row.title.clone()),
+        PostSort::CreatedAt => CursorKey::Time(row.created_at),
+        PostSort::UpdatedAt => CursorKey::Time(row.updated_at),
+        PostSort::Title => CursorKey::Text(row.title.clone()),
     };
     Cursor { key, post_id: row.post_id }
 }
@@ -205,7 +157,7 @@ pub(crate) fn backend_of(db: &Db) -> Backend {
 /// it once for any words, and the right plan depends on the words (the GIN
 /// index for a rare one, the id order for a common one); unprepared, it is
 /// planned with the words each time.
-pub async fn find(db: &Db, q: &PostQuery) -> Result<Vec<PostViewRow>, StoreError> {
+pub async fn find(db: &Db, q: &PostQuery) -> Result<Vec<PostView>, StoreError> {
     let backend = backend_of(db);
     let since = if plan::feed_is_windowed(q) { feed_window(db, q).await? } else { None };
     let mut sql = Sql::new("WITH page AS MATERIALIZED (");
@@ -264,7 +216,7 @@ pub async fn find(db: &Db, q: &PostQuery) -> Result<Vec<PostViewRow>, StoreError
     let (text, args) = sql.into_parts();
     let prepared = plan::search_text(q).is_none();
     Ok(on_pool!(db, read, |pool| {
-        bind_args!(sqlx::query_as::<_, PostViewRow>(sqlx::AssertSqlSafe(text)), &args)
+        bind_args!(sqlx::query_as::<_, PostView>(sqlx::AssertSqlSafe(text)), &args)
             .persistent(prepared)
             .fetch_all(pool)
             .await?

@@ -15,7 +15,8 @@
 
 use chrono::{DateTime, Utc};
 
-use super::{Backend, CursorKey, PostQuery, Sort, fts5_query, is_public};
+use super::{Backend, CursorKey, PostQuery, fts5_query, is_public};
+use crate::domain::PostSort;
 use crate::store::query::{Arg, Sql};
 
 /// How many of the most recent matches a search ranks (or sorts). Ranking
@@ -43,7 +44,7 @@ fn driver(q: &PostQuery) -> Driver {
         Driver::Search
     } else if q.feed_of.is_some() {
         Driver::Feed
-    } else if q.tag.is_some() && matches!(q.sort, Sort::PublishedAt | Sort::Relevance) {
+    } else if q.tag.is_some() && matches!(q.sort, PostSort::PublishedAt | PostSort::Relevance) {
         Driver::Tag
     } else {
         Driver::Plain
@@ -52,16 +53,16 @@ fn driver(q: &PostQuery) -> Driver {
 
 /// Whether the page is ordered by search rank.
 pub(super) fn by_relevance(q: &PostQuery) -> bool {
-    q.sort == Sort::Relevance && search_text(q).is_some()
+    q.sort == PostSort::Relevance && search_text(q).is_some()
 }
 
 /// The column a sort orders by, on the post alias `p`.
-fn sort_column(sort: Sort) -> &'static str {
+fn sort_column(sort: PostSort) -> &'static str {
     match sort {
-        Sort::PublishedAt | Sort::Relevance => "p.sort_at",
-        Sort::CreatedAt => "p.created_at",
-        Sort::UpdatedAt => "p.updated_at",
-        Sort::Title => "p.title",
+        PostSort::PublishedAt | PostSort::Relevance => "p.sort_at",
+        PostSort::CreatedAt => "p.created_at",
+        PostSort::UpdatedAt => "p.updated_at",
+        PostSort::Title => "p.title",
     }
 }
 
@@ -200,7 +201,7 @@ fn limit(sql: &mut Sql, q: &PostQuery, paged: bool) {
 /// `k` is the sort key (the rank when ordering by relevance).
 /// Whether the feed can be read as a time window (see [`feed_window`]).
 pub(super) fn feed_is_windowed(q: &PostQuery) -> bool {
-    q.feed_of.is_some() && search_text(q).is_none() && q.sort == Sort::PublishedAt && q.descending
+    q.feed_of.is_some() && search_text(q).is_none() && q.sort == PostSort::PublishedAt && q.descending
 }
 
 /// The feed's window: the (limit + offset)-th newest among each followed
