@@ -59,15 +59,15 @@ impl JwtKeys {
     /// Signs a token for `account_id` in `session_id`, valid from `now` for the TTL.
     pub fn issue(
         &self,
-        account_id: i64,
+        account_id: crate::domain::AccountId,
         session_id: &str,
-        role: &str,
+        role: crate::domain::Role,
         now: DateTime<Utc>,
     ) -> anyhow::Result<String> {
         let claims = AccessClaims {
             sub: account_id.to_string(),
             sid: session_id.to_owned(),
-            role: role.to_owned(),
+            role: role.as_str().to_owned(),
             iat: now.timestamp(),
             exp: (now + self.ttl).timestamp(),
             jti: uuid::Uuid::now_v7().to_string(),
@@ -106,7 +106,8 @@ mod tests {
     #[test]
     fn a_token_verifies_until_it_expires_plus_leeway() {
         let t0 = Utc::now();
-        let token = keys().issue(42, "s1", "author", t0).unwrap();
+        let token =
+            keys().issue(crate::domain::AccountId::new(42), "s1", crate::domain::Role::Author, t0).unwrap();
         let claims = keys().verify(&token, t0).unwrap();
         assert_eq!((claims.sub.as_str(), claims.sid.as_str(), claims.role.as_str()), ("42", "s1", "author"));
         assert_eq!(claims.exp - claims.iat, 15 * 60);
@@ -117,11 +118,14 @@ mod tests {
     #[test]
     fn tampered_foreign_and_unsigned_tokens_are_rejected() {
         let now = Utc::now();
-        let token = keys().issue(42, "s1", "author", now).unwrap();
+        let token =
+            keys().issue(crate::domain::AccountId::new(42), "s1", crate::domain::Role::Author, now).unwrap();
         let [header, payload, signature]: [&str; 3] =
             token.split('.').collect::<Vec<_>>().try_into().unwrap();
 
-        let other = JwtKeys::hs256(&[8u8; 32], Duration::minutes(15)).issue(42, "s1", "author", now).unwrap();
+        let other = JwtKeys::hs256(&[8u8; 32], Duration::minutes(15))
+            .issue(crate::domain::AccountId::new(42), "s1", crate::domain::Role::Author, now)
+            .unwrap();
         assert_eq!(keys().verify(&other, now), Err(TokenError::Invalid), "signed with another secret");
 
         let admin_payload = URL_SAFE_NO_PAD.encode(
@@ -147,7 +151,14 @@ mod tests {
     #[test]
     fn a_token_issued_in_the_future_is_rejected() {
         let now = Utc::now();
-        let token = keys().issue(1, "s", "viewer", now + Duration::minutes(5)).unwrap();
+        let token = keys()
+            .issue(
+                crate::domain::AccountId::new(1),
+                "s",
+                crate::domain::Role::Viewer,
+                now + Duration::minutes(5),
+            )
+            .unwrap();
         assert_eq!(keys().verify(&token, now), Err(TokenError::Invalid));
     }
 }

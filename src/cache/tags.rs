@@ -8,6 +8,7 @@
 //! content. A new post therefore reloads the first pages that can contain
 //! it, while a like reloads the post and only the pages showing it.
 
+use crate::domain::PostId;
 use crate::domain::change::{Change, Listed};
 
 /// Every entry depends on it: bumped when a change is too wide to list.
@@ -27,11 +28,11 @@ pub const TAGS: &str = "tags";
 /// "Favourited by" listings.
 pub const LIKES: &str = "likes";
 
-pub fn post(id: i64) -> String {
+pub fn post(id: PostId) -> String {
     format!("post:{id}")
 }
 
-pub fn comments(post: i64) -> String {
+pub fn comments(post: PostId) -> String {
     format!("comments:{post}")
 }
 
@@ -122,15 +123,21 @@ mod tests {
 
     #[test]
     fn editing_a_draft_touches_only_that_post() {
-        let change =
-            Change::Post { id: 7, before: Some(listed(false, &["a"])), after: Some(listed(false, &["b"])) };
+        let change = Change::Post {
+            id: PostId::new(7),
+            before: Some(listed(false, &["a"])),
+            after: Some(listed(false, &["b"])),
+        };
         assert_eq!(invalidated_by(&[change]), vec!["post:7", "writes"]);
     }
 
     #[test]
     fn publishing_reaches_the_listings_that_can_show_the_post() {
-        let change =
-            Change::Post { id: 7, before: Some(listed(false, &["a"])), after: Some(listed(true, &["b"])) };
+        let change = Change::Post {
+            id: PostId::new(7),
+            before: Some(listed(false, &["a"])),
+            after: Some(listed(true, &["b"])),
+        };
         let tags = invalidated_by(&[change]);
         for tag in ["list", "list:tag:b", "list:author:ada", "tags", "post:7", "edits"] {
             assert!(tags.contains(&tag.to_owned()), "{tag} in {tags:?}");
@@ -141,7 +148,7 @@ mod tests {
     #[test]
     fn retitling_a_public_post_keeps_its_listings() {
         let before = listed(true, &["a"]);
-        let change = Change::Post { id: 7, before: Some(before.clone()), after: Some(before) };
+        let change = Change::Post { id: PostId::new(7), before: Some(before.clone()), after: Some(before) };
         let tags = invalidated_by(&[change]);
         assert!(tags.contains(&"post:7".to_owned()) && tags.contains(&"edits".to_owned()));
         assert!(!tags.contains(&"list".to_owned()) && !tags.contains(&"list:tag:a".to_owned()));
@@ -149,6 +156,9 @@ mod tests {
 
     #[test]
     fn a_like_reloads_the_post_not_the_listings() {
-        assert_eq!(invalidated_by(&[Change::Liked { post: 3 }]), vec!["likes", "post:3", "writes"]);
+        assert_eq!(
+            invalidated_by(&[Change::Liked { post: PostId::new(3) }]),
+            vec!["likes", "post:3", "writes"]
+        );
     }
 }

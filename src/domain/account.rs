@@ -228,6 +228,8 @@ impl Role {
     }
 }
 
+crate::domain::ids::text_codec!(Role);
+
 impl fmt::Display for Role {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(self.as_str())

@@ -4,6 +4,8 @@
 
 use chrono::{DateTime, Utc};
 
+use super::PostId;
+
 /// Where a post shows up in listings: enough to tell which listings a
 /// change can add it to, drop it from or reorder.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -23,11 +25,11 @@ pub struct Listed {
 pub enum Change {
     /// A post was created (`before` is `None`), changed, or deleted (`after`
     /// is `None`); what it looked like to listings before and after.
-    Post { id: i64, before: Option<Listed>, after: Option<Listed> },
+    Post { id: PostId, before: Option<Listed>, after: Option<Listed> },
     /// Someone liked or unliked a post.
-    Liked { post: i64 },
+    Liked { post: PostId },
     /// A post's comments changed (added, edited, hidden, deleted).
-    Comments { post: i64 },
+    Comments { post: PostId },
     /// An account's public profile changed (name, bio, image), or it was created.
     Profile { old_username: String, new_username: String },
     /// Who follows whom changed (follower counts on both profiles).

@@ -197,6 +197,11 @@ impl Tags {
         self.0.join(",")
     }
 
+    /// Tags as stored (already normalised when they were written).
+    pub(super) fn from_stored(stored: &str) -> Result<Tags, std::convert::Infallible> {
+        Ok(Tags(Tags::split_stored(stored)))
+    }
+
     pub fn split_stored(stored: &str) -> Vec<String> {
         stored.split(',').filter(|t| !t.is_empty()).map(str::to_owned).collect()
     }
@@ -222,6 +227,8 @@ macro_rules! closed_set {
                 }
             }
         }
+
+        crate::domain::ids::text_codec!($name);
 
         impl std::fmt::Display for $name {
             fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {

@@ -4,14 +4,16 @@
 
 use chrono::{DateTime, Utc};
 
+use super::{AccountId, ApiKeyId, CategoryId, CommentId, PostId, Role};
+
 /// One account row.
 #[derive(Debug, Clone, sqlx::FromRow)]
 pub struct Account {
-    pub account_id: i64,
+    pub account_id: AccountId,
     pub email: String,
     pub username: String,
     pub password_hash: String,
-    pub role: String,
+    pub role: Role,
     pub display_name: Option<String>,
     pub bio: Option<String>,
     pub avatar_url: Option<String>,
@@ -22,8 +24,8 @@ pub struct Account {
 
 #[derive(Debug, Clone, sqlx::FromRow)]
 pub struct ApiKey {
-    pub api_key_id: i64,
-    pub account_id: i64,
+    pub api_key_id: ApiKeyId,
+    pub account_id: AccountId,
     pub name: String,
     pub prefix: String,
     /// Comma-separated scope names.
@@ -37,7 +39,7 @@ pub struct ApiKey {
 /// A category with the number of its public posts.
 #[derive(Debug, Clone, sqlx::FromRow)]
 pub struct Category {
-    pub category_id: i64,
+    pub category_id: CategoryId,
     pub slug: String,
     pub name: String,
     pub description: String,
@@ -56,10 +58,10 @@ pub struct TagCount {
 /// A comment as readers see it (the comment view row).
 #[derive(Debug, Clone, sqlx::FromRow)]
 pub struct Comment {
-    pub comment_id: i64,
-    pub post_id: i64,
-    pub author_id: i64,
-    pub parent_id: Option<i64>,
+    pub comment_id: CommentId,
+    pub post_id: PostId,
+    pub author_id: AccountId,
+    pub parent_id: Option<CommentId>,
     pub body: String,
     pub hidden: bool,
     pub created_at: DateTime<Utc>,
@@ -75,7 +77,7 @@ pub struct Comment {
 /// An account as the public sees it (the profile view row).
 #[derive(Debug, Clone, sqlx::FromRow)]
 pub struct Profile {
-    pub account_id: i64,
+    pub account_id: AccountId,
     pub username: String,
     pub display_name: Option<String>,
     pub bio: Option<String>,

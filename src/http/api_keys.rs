@@ -12,6 +12,7 @@ use utoipa_axum::routes;
 use super::extract::{AuthUser, PathId, ValidJson, ValidQuery};
 use super::problem::{ApiError, Problem};
 use crate::domain::ApiKey;
+use crate::domain::ApiKeyId;
 use crate::http::AppState;
 use crate::service::Context;
 use crate::service::api_keys::{self, NewKeyRequest};
@@ -40,8 +41,8 @@ pub struct ApiKeyView {
 impl From<ApiKey> for ApiKeyView {
     fn from(k: ApiKey) -> Self {
         ApiKeyView {
-            id: k.api_key_id,
-            account_id: k.account_id,
+            id: k.api_key_id.get(),
+            account_id: k.account_id.get(),
             name: k.name,
             prefix: k.prefix,
             scopes: k.scopes.split(',').filter(|s| !s.is_empty()).map(str::to_owned).collect(),
@@ -126,7 +127,7 @@ async fn create_key(
 async fn revoke_key(
     State(ctx): State<Context>,
     AuthUser(actor): AuthUser,
-    PathId(id): PathId,
+    PathId(id): PathId<ApiKeyId>,
 ) -> Result<StatusCode, ApiError> {
     api_keys::revoke(&ctx, &actor, id).await?;
     Ok(StatusCode::NO_CONTENT)

@@ -5,7 +5,7 @@
 use axum::response::{IntoResponseParts, ResponseParts};
 
 use crate::cache::tags::{self, CacheTags};
-use crate::domain::{PostList, PostSort, PostView};
+use crate::domain::{PostId, PostList, PostSort, PostView};
 
 impl IntoResponseParts for CacheTags {
     type Error = std::convert::Infallible;
@@ -27,14 +27,14 @@ fn with(mut base: Vec<String>, categories: bool) -> Vec<String> {
 /// One post: its own tag and the author's profile (and category names, for
 /// the v1 view, which embeds them).
 pub fn post(row: &PostView, embeds_categories: bool) -> CacheTags {
-    CacheTags(with(vec![tags::post(row.post_id)], embeds_categories))
+    CacheTags(with(vec![tags::post(row.post.post_id)], embeds_categories))
 }
 
 /// A page of posts: its scope (which posts, in which order, how many) and
 /// each post it shows.
 pub fn listing(list: &PostList, rows: &[PostView], embeds_categories: bool) -> CacheTags {
     let query = &list.filter;
-    let mut out = with(rows.iter().map(|r| tags::post(r.post_id)).collect(), embeds_categories);
+    let mut out = with(rows.iter().map(|r| tags::post(r.post.post_id)).collect(), embeds_categories);
     let mut scoped = false;
     if let Some(author) = &query.author {
         out.push(tags::author_list(author));
@@ -67,7 +67,7 @@ pub fn listing(list: &PostList, rows: &[PostView], embeds_categories: bool) -> C
 }
 
 /// A post's comments (and the post, whose visibility decides whether they show).
-pub fn comments(post_id: i64) -> CacheTags {
+pub fn comments(post_id: PostId) -> CacheTags {
     CacheTags(with(vec![tags::comments(post_id), tags::post(post_id)], false))
 }
 

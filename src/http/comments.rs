@@ -15,6 +15,7 @@ use super::posts::{AuthorView, PROBLEM};
 use super::problem::{ApiError, Problem};
 use crate::cache::CacheTags;
 use crate::domain::Comment;
+use crate::domain::{CommentId, PostId};
 use crate::http::AppState;
 use crate::service::Context;
 use crate::service::comments;
@@ -44,9 +45,9 @@ pub struct CommentView {
 impl From<Comment> for CommentView {
     fn from(c: Comment) -> Self {
         CommentView {
-            id: c.comment_id,
-            post_id: c.post_id,
-            parent_id: c.parent_id,
+            id: c.comment_id.get(),
+            post_id: c.post_id.get(),
+            parent_id: c.parent_id.map(CommentId::get),
             body: c.body,
             author: AuthorView {
                 username: c.author_username,
@@ -84,7 +85,7 @@ pub struct CommentPage {
 async fn list_comments(
     State(ctx): State<Context>,
     MaybeAuthUser(actor): MaybeAuthUser,
-    PathId(post_id): PathId,
+    PathId(post_id): PathId<PostId>,
     ValidQuery(params): ValidQuery<ListParams>,
 ) -> Result<(CacheTags, Json<CommentPage>), ApiError> {
     let limit = params.limit.unwrap_or(50);
@@ -97,7 +98,8 @@ async fn list_comments(
         })?),
         None => None,
     };
-    let (rows, more) = comments::list(&ctx, actor.as_ref(), post_id, after, limit).await?;
+    let (rows, more) =
+        comments::list(&ctx, actor.as_ref(), post_id, after.map(CommentId::new), limit).await?;
     let next_cursor = if more { rows.last().map(|c| c.comment_id.to_string()) } else { None };
     let page = CommentPage { items: rows.into_iter().map(Into::into).collect(), next_cursor };
     Ok((cache_tags::comments(post_id), Json(page)))
@@ -120,10 +122,12 @@ pub struct CreateComment {
 async fn create_comment(
     State(ctx): State<Context>,
     AuthUser(actor): AuthUser,
-    PathId(post_id): PathId,
+    PathId(post_id): PathId<PostId>,
     ValidJson(body): ValidJson<CreateComment>,
 ) -> Result<(StatusCode, Json<CommentView>), ApiError> {
-    let row = comments::create(&ctx, &actor, post_id, body.body.as_deref(), body.parent_id).await?;
+    let row =
+        comments::create(&ctx, &actor, post_id, body.body.as_deref(), body.parent_id.map(CommentId::new))
+            .await?;
     Ok((StatusCode::CREATED, Json(row.into())))
 }
 
@@ -141,7 +145,7 @@ pub struct EditComment {
 async fn edit_comment(
     State(ctx): State<Context>,
     AuthUser(actor): AuthUser,
-    PathId(id): PathId,
+    PathId(id): PathId<CommentId>,
     ValidJson(body): ValidJson<EditComment>,
 ) -> Result<Json<CommentView>, ApiError> {
     Ok(Json(comments::edit(&ctx, &actor, id, body.body.as_deref()).await?.into()))
@@ -155,7 +159,7 @@ async fn edit_comment(
 async fn delete_comment(
     State(ctx): State<Context>,
     AuthUser(actor): AuthUser,
-    PathId(id): PathId,
+    PathId(id): PathId<CommentId>,
 ) -> Result<StatusCode, ApiError> {
     comments::delete(&ctx, &actor, id).await?;
     Ok(StatusCode::NO_CONTENT)
@@ -169,7 +173,7 @@ async fn delete_comment(
 async fn hide_comment(
     State(ctx): State<Context>,
     AuthUser(actor): AuthUser,
-    PathId(id): PathId,
+    PathId(id): PathId<CommentId>,
 ) -> Result<Json<CommentView>, ApiError> {
     Ok(Json(comments::set_hidden(&ctx, &actor, id, true).await?.into()))
 }
@@ -182,7 +186,7 @@ async fn hide_comment(
 async fn unhide_comment(
     State(ctx): State<Context>,
     AuthUser(actor): AuthUser,
-    PathId(id): PathId,
+    PathId(id): PathId<CommentId>,
 ) -> Result<Json<CommentView>, ApiError> {
     Ok(Json(comments::set_hidden(&ctx, &actor, id, false).await?.into()))
 }

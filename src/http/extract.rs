@@ -138,7 +138,7 @@ impl FromRequestParts<AppState> for MaybeAuthUser {
             return Ok(MaybeAuthUser(None));
         };
         let actor = actor::authenticate(&state.services, &presented).await?;
-        tracing::Span::current().record("user_id", actor.account_id);
+        tracing::Span::current().record("user_id", actor.account_id.get());
         parts.extensions.insert(actor.clone());
         Ok(MaybeAuthUser(Some(actor)))
     }
@@ -206,15 +206,47 @@ where
 
 /// A path id that must be a positive integer; anything else is a 404, since
 /// no such resource can exist.
-pub struct PathId(pub i64);
+pub struct PathId<T>(pub T);
 
-impl<S: Send + Sync> FromRequestParts<S> for PathId {
+impl<S: Send + Sync, T: From<PositiveId>> FromRequestParts<S> for PathId<T> {
     type Rejection = ApiError;
 
     async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
         let not_found = || ApiError::new(StatusCode::NOT_FOUND, "not_found", "no resource at this path");
         let Path(raw) = Path::<String>::from_request_parts(parts, state).await.map_err(|_| not_found())?;
-        raw.parse::<i64>().ok().filter(|id| *id > 0).map(PathId).ok_or_else(not_found)
+        raw.parse::<i64>()
+            .ok()
+            .filter(|id| *id > 0)
+            .map(|id| PathId(PositiveId(id).into()))
+            .ok_or_else(not_found)
+    }
+}
+
+/// An id as a path carries it: a positive integer, turned into the typed id
+/// the handler names.
+#[derive(Debug, Clone, Copy)]
+pub struct PositiveId(pub i64);
+
+macro_rules! from_path {
+    ($($id:ty),+) => {
+        $(impl From<PositiveId> for $id {
+            fn from(raw: PositiveId) -> $id {
+                <$id>::new(raw.0)
+            }
+        })+
+    };
+}
+
+from_path!(
+    crate::domain::PostId,
+    crate::domain::CommentId,
+    crate::domain::AccountId,
+    crate::domain::ApiKeyId
+);
+
+impl From<PositiveId> for i64 {
+    fn from(raw: PositiveId) -> i64 {
+        raw.0
     }
 }
 

@@ -13,6 +13,7 @@ use utoipa_axum::routes;
 use super::extract::{AuthUser, IfMatch, PathId, ValidJson};
 use super::posts::{PROBLEM, PostView, with_etag};
 use super::problem::{ApiError, Problem};
+use crate::domain::PostId;
 use crate::domain::Revision;
 use crate::domain::Transition;
 use crate::http::AppState;
@@ -35,7 +36,7 @@ pub fn router() -> OpenApiRouter<AppState> {
 async fn act(
     ctx: &Context,
     actor: &crate::service::Actor,
-    id: i64,
+    id: PostId,
     t: Transition,
     if_match: Option<i64>,
 ) -> Result<Response, ApiError> {
@@ -52,7 +53,7 @@ async fn act(
 async fn publish(
     State(ctx): State<Context>,
     AuthUser(a): AuthUser,
-    PathId(id): PathId,
+    PathId(id): PathId<PostId>,
     IfMatch(m): IfMatch,
 ) -> Result<Response, ApiError> {
     act(&ctx, &a, id, Transition::Publish, m).await
@@ -75,7 +76,7 @@ pub struct ScheduleRequest {
 async fn schedule(
     State(ctx): State<Context>,
     AuthUser(a): AuthUser,
-    PathId(id): PathId,
+    PathId(id): PathId<PostId>,
     IfMatch(m): IfMatch,
     ValidJson(body): ValidJson<ScheduleRequest>,
 ) -> Result<Response, ApiError> {
@@ -92,7 +93,7 @@ async fn schedule(
 async fn unschedule(
     State(ctx): State<Context>,
     AuthUser(a): AuthUser,
-    PathId(id): PathId,
+    PathId(id): PathId<PostId>,
     IfMatch(m): IfMatch,
 ) -> Result<Response, ApiError> {
     act(&ctx, &a, id, Transition::Unschedule, m).await
@@ -106,7 +107,7 @@ async fn unschedule(
 async fn archive(
     State(ctx): State<Context>,
     AuthUser(a): AuthUser,
-    PathId(id): PathId,
+    PathId(id): PathId<PostId>,
     IfMatch(m): IfMatch,
 ) -> Result<Response, ApiError> {
     act(&ctx, &a, id, Transition::Archive, m).await
@@ -120,7 +121,7 @@ async fn archive(
 async fn restore(
     State(ctx): State<Context>,
     AuthUser(a): AuthUser,
-    PathId(id): PathId,
+    PathId(id): PathId<PostId>,
     IfMatch(m): IfMatch,
 ) -> Result<Response, ApiError> {
     act(&ctx, &a, id, Transition::Restore, m).await
@@ -134,7 +135,7 @@ async fn restore(
 async fn like(
     State(ctx): State<Context>,
     AuthUser(a): AuthUser,
-    PathId(id): PathId,
+    PathId(id): PathId<PostId>,
 ) -> Result<Response, ApiError> {
     Ok(with_etag(StatusCode::OK, posts::set_like(&ctx, &a, id, true).await?))
 }
@@ -147,7 +148,7 @@ async fn like(
 async fn unlike(
     State(ctx): State<Context>,
     AuthUser(a): AuthUser,
-    PathId(id): PathId,
+    PathId(id): PathId<PostId>,
 ) -> Result<Response, ApiError> {
     Ok(with_etag(StatusCode::OK, posts::set_like(&ctx, &a, id, false).await?))
 }
@@ -185,7 +186,7 @@ impl From<Revision> for RevisionView {
 async fn list_revisions(
     State(ctx): State<Context>,
     AuthUser(a): AuthUser,
-    PathId(id): PathId,
+    PathId(id): PathId<PostId>,
 ) -> Result<Json<Vec<RevisionView>>, ApiError> {
     Ok(Json(posts::revisions(&ctx, &a, id).await?.into_iter().map(Into::into).collect()))
 }
@@ -199,7 +200,7 @@ async fn get_revision(
     AuthUser(a): AuthUser,
     Path((id, no)): Path<(String, String)>,
 ) -> Result<Json<RevisionView>, ApiError> {
-    let (id, no) = (path_number(&id)?, path_number(&no)?);
+    let (id, no) = (PostId::new(path_number(&id)?), path_number(&no)?);
     Ok(Json(posts::revision(&ctx, &a, id, no).await?.into()))
 }
 
@@ -215,7 +216,7 @@ async fn restore_revision(
     Path((id, no)): Path<(String, String)>,
     IfMatch(m): IfMatch,
 ) -> Result<Response, ApiError> {
-    let (id, no) = (path_number(&id)?, path_number(&no)?);
+    let (id, no) = (PostId::new(path_number(&id)?), path_number(&no)?);
     Ok(with_etag(StatusCode::OK, posts::restore_revision(&ctx, &a, id, no, m).await?))
 }
 

@@ -16,8 +16,9 @@ use super::cache_tags;
 use super::extract::{AuthUser, IfMatch, MaybeAuthUser, PathId, ValidJson, ValidQuery, etag};
 use super::problem::{ApiError, Problem};
 use crate::cache::CacheTags;
+use crate::domain::PostId;
 use crate::domain::PostView as Post;
-use crate::domain::{PostList, PostListParams, Tags};
+use crate::domain::{BriefId, PostFields, PostList, PostListParams, PostRecord};
 use crate::http::AppState;
 use crate::service::Context;
 use crate::service::posts::{self, BySlug, PostInput};
@@ -120,7 +121,8 @@ fn safe_snippet(raw: &str) -> String {
 
 /// The one conversion from the read model: the text goes to `PostView`,
 /// the snippet to `PostListItem`.
-fn split_row(row: Post) -> (PostSummary, String, String, Option<String>) {
+fn split_row(row: Post) -> (PostSummary, PostFields, Option<String>) {
+    let PostRecord { post_id, fields, version, created_at, updated_at, .. } = row.post;
     let summary = PostSummary {
         author: AuthorView {
             username: row.author_username,
@@ -132,45 +134,45 @@ fn split_row(row: Post) -> (PostSummary, String, String, Option<String>) {
             (Some(slug), Some(name)) => Some(CategoryRef { slug, name }),
             _ => None,
         },
-        tags: Tags::split_stored(&row.tags),
-        platforms: Tags::split_stored(&row.platforms),
-        id: row.post_id,
-        slug: row.slug,
-        title: row.title,
-        excerpt: row.excerpt,
-        status: row.status,
-        publish_at: row.publish_at,
-        published_at: row.published_at,
-        content_type: row.content_type,
+        tags: fields.tags.as_slice().to_vec(),
+        platforms: fields.platforms.as_slice().iter().map(|p| p.as_str().to_owned()).collect(),
+        id: post_id.get(),
+        slug: fields.slug.clone(),
+        title: fields.title.clone(),
+        excerpt: fields.excerpt.clone(),
+        status: fields.status.as_str().to_owned(),
+        publish_at: fields.publish_at,
+        published_at: fields.published_at,
+        content_type: fields.content_type.as_str().to_owned(),
         like_count: row.like_count,
         comment_count: row.comment_count,
         liked: row.liked,
-        version: row.version,
-        created_at: row.created_at,
-        updated_at: row.updated_at,
+        version,
+        created_at,
+        updated_at,
     };
-    (summary, row.body, row.body_html, row.snippet)
+    (summary, fields, row.snippet)
 }
 
 impl From<Post> for PostView {
     fn from(row: Post) -> Self {
-        let analysis = row.analysis.as_deref().and_then(|json| serde_json::from_str(json).ok());
-        let brief_id = row.brief_id;
-        let (summary, body, body_html, _) = split_row(row);
-        PostView { summary, body, body_html, analysis, brief_id }
+        let brief_id = row.post.brief_id.map(BriefId::get);
+        let (summary, fields, _) = split_row(row);
+        let analysis = fields.analysis.as_deref().and_then(|json| serde_json::from_str(json).ok());
+        PostView { summary, body: fields.body, body_html: fields.body_html, analysis, brief_id }
     }
 }
 
 impl From<Post> for PostListItem {
     fn from(row: Post) -> Self {
-        let (summary, _, _, snippet) = split_row(row);
+        let (summary, _, snippet) = split_row(row);
         PostListItem { summary, snippet: snippet.as_deref().map(safe_snippet) }
     }
 }
 
 /// A post response with its `ETag`.
 pub(super) fn with_etag(status: StatusCode, row: Post) -> Response {
-    let version = row.version;
+    let version = row.post.version;
     let depends_on = cache_tags::post(&row, true);
     (status, [etag(version)], depends_on, Json(PostView::from(row))).into_response()
 }
@@ -225,7 +227,7 @@ async fn create_post(
         brief_id: None,
     };
     let row = posts::create(&ctx, &actor, &input, publish).await?;
-    let location = format!("/api/v1/posts/{}", row.post_id);
+    let location = format!("/api/v1/posts/{}", row.post.post_id);
     let mut response = with_etag(StatusCode::CREATED, row);
     if let Ok(value) = location.parse() {
         response.headers_mut().insert(header::LOCATION, value);
@@ -244,7 +246,7 @@ async fn create_post(
 async fn get_post(
     State(ctx): State<Context>,
     MaybeAuthUser(actor): MaybeAuthUser,
-    PathId(id): PathId,
+    PathId(id): PathId<PostId>,
 ) -> Result<Response, ApiError> {
     Ok(with_etag(StatusCode::OK, posts::get(&ctx, actor.as_ref(), id).await?))
 }
@@ -305,7 +307,7 @@ pub struct UpdatePost {
 async fn update_post(
     State(ctx): State<Context>,
     AuthUser(actor): AuthUser,
-    PathId(id): PathId,
+    PathId(id): PathId<PostId>,
     IfMatch(if_match): IfMatch,
     ValidJson(body): ValidJson<UpdatePost>,
 ) -> Result<Response, ApiError> {
@@ -337,7 +339,7 @@ async fn update_post(
 async fn delete_post(
     State(ctx): State<Context>,
     AuthUser(actor): AuthUser,
-    PathId(id): PathId,
+    PathId(id): PathId<PostId>,
     IfMatch(if_match): IfMatch,
 ) -> Result<StatusCode, ApiError> {
     posts::delete(&ctx, &actor, id, if_match).await?;

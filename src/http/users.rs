@@ -12,6 +12,7 @@ use utoipa_axum::routes;
 use super::extract::{AuthUser, PathId, ValidJson, ValidQuery};
 use super::problem::{ApiError, Problem};
 use crate::domain::Account;
+use crate::domain::AccountId;
 use crate::http::AppState;
 use crate::service::Context;
 use crate::service::accounts::{self, AdminChanges, Target};
@@ -39,13 +40,13 @@ pub struct UserView {
 impl From<Account> for UserView {
     fn from(a: Account) -> Self {
         UserView {
-            id: a.account_id,
+            id: a.account_id.get(),
             email: a.email,
             username: a.username,
             display_name: a.display_name,
             bio: a.bio,
             avatar_url: a.avatar_url,
-            role: a.role,
+            role: a.role.as_str().to_owned(),
             disabled: a.disabled,
             created_at: a.created_at,
             updated_at: a.updated_at,
@@ -91,7 +92,7 @@ async fn list_users(
             "must be 1 to 100",
         )));
     }
-    let accounts = accounts::list(&ctx, &actor, params.after, limit + 1).await?;
+    let accounts = accounts::list(&ctx, &actor, params.after.map(AccountId::new), limit + 1).await?;
     let more = accounts.len() > usize::try_from(limit).unwrap_or(usize::MAX);
     let items: Vec<UserView> =
         accounts.into_iter().take(usize::try_from(limit).unwrap_or(0)).map(Into::into).collect();
@@ -122,7 +123,7 @@ pub struct UserPatch {
 async fn update_user(
     State(ctx): State<Context>,
     AuthUser(actor): AuthUser,
-    PathId(id): PathId,
+    PathId(id): PathId<AccountId>,
     ValidJson(patch): ValidJson<UserPatch>,
 ) -> Result<Json<UserView>, ApiError> {
     let changes = AdminChanges { role: patch.role, disabled: patch.disabled };

@@ -4,6 +4,7 @@ use std::time::Duration;
 
 use tokio_util::sync::CancellationToken;
 
+use crate::domain::PostId;
 use crate::service::{Context, posts};
 
 /// Posts analysed per round, the pause between rounds while some are left,
@@ -18,7 +19,7 @@ const RECHECK: Duration = Duration::from_secs(600);
 /// invalidated for it (cached reads catch up within `cache_ttl_secs`).
 /// Several instances may overlap; the service keeps that harmless.
 pub(super) async fn run(ctx: Context, shutdown: CancellationToken) {
-    let mut after = 0;
+    let mut after = PostId::new(0);
     loop {
         let pause = match posts::backfill_analysis(&ctx, after, BATCH).await {
             Ok(round) => {
@@ -31,7 +32,7 @@ pub(super) async fn run(ctx: Context, shutdown: CancellationToken) {
                         PAUSE
                     }
                     None => {
-                        after = 0;
+                        after = PostId::new(0);
                         RECHECK
                     }
                 }

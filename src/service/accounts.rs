@@ -5,7 +5,8 @@ use super::{Actor, Error};
 use crate::domain::Account;
 use crate::domain::change::Change;
 use crate::domain::{
-    AvatarUrl, Bio, DisplayName, Email, Password, Role, Scope, Username, ValidationError, Validator,
+    AccountId, AvatarUrl, Bio, DisplayName, Email, Password, Role, Scope, Username, ValidationError,
+    Validator,
 };
 use crate::service::Context;
 use crate::store::accounts::{self, NewAccount};
@@ -72,7 +73,7 @@ pub async fn register(ctx: &Context, input: &Registration) -> Result<SignedIn, E
     tx.commit().await?;
     let name = account.username.clone();
     ctx.changes.publish(&[Change::Profile { old_username: name.clone(), new_username: name }]).await;
-    tracing::info!(account_id = account.account_id, "account registered");
+    tracing::info!(account_id = %account.account_id, "account registered");
     Ok(SignedIn { account, tokens })
 }
 
@@ -120,7 +121,7 @@ async fn check_unique(
     tx: &mut Tx,
     email: Option<&Email>,
     username: Option<&Username>,
-    except: Option<i64>,
+    except: Option<AccountId>,
 ) -> Result<(), Error> {
     if let Some(email) = email
         && accounts::email_taken(tx, email.as_ref(), except).await?
@@ -263,7 +264,7 @@ pub async fn update_me(ctx: &Context, actor: &Actor, changes: &ProfileChanges) -
 pub async fn list(
     ctx: &Context,
     actor: &Actor,
-    after: Option<i64>,
+    after: Option<AccountId>,
     limit: i64,
 ) -> Result<Vec<Account>, Error> {
     actor.require_admin()?;
@@ -273,7 +274,7 @@ pub async fn list(
 /// Which account an admin action targets.
 #[derive(Debug, Clone)]
 pub enum Target {
-    Id(i64),
+    Id(AccountId),
     Username(String),
 }
 
@@ -319,7 +320,7 @@ pub async fn administer(
         Err(other) => return Err(other.into()),
     };
     if let Some(role) = role {
-        account.role = role.as_str().to_owned();
+        account.role = role;
     }
     if let Some(disabled) = changes.disabled {
         account.disabled = disabled;
@@ -331,7 +332,7 @@ pub async fn administer(
     tx.commit().await?;
     // A disabled author's posts leave every listing: too wide to enumerate.
     ctx.changes.publish(&[Change::Everything]).await;
-    tracing::info!(target: "security", account_id = id, by = actor.account_id, role = %account.role,
+    tracing::info!(target: "security", account_id = %id, by = %actor.account_id, role = %account.role,
         disabled = account.disabled, "account administered");
     Ok(account)
 }

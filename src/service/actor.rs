@@ -5,6 +5,7 @@ use chrono::Duration;
 
 use super::{AuthFailure, Error};
 use crate::auth::secrets;
+use crate::domain::{AccountId, ApiKeyId};
 use crate::domain::{Role, Scope};
 use crate::service::Context;
 use crate::store::{api_keys, sessions};
@@ -36,7 +37,7 @@ pub enum Credential {
     /// A signed-in session (access token).
     Session { session_id: String },
     /// An API key, limited to its scopes.
-    ApiKey { api_key_id: i64, scopes: Vec<Scope> },
+    ApiKey { api_key_id: ApiKeyId, scopes: Vec<Scope> },
     /// The operator at the command line: an admin with every scope.
     System,
 }
@@ -44,7 +45,7 @@ pub enum Credential {
 /// An authenticated caller.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Actor {
-    pub account_id: i64,
+    pub account_id: AccountId,
     pub role: Role,
     pub credential: Credential,
 }
@@ -52,7 +53,7 @@ pub struct Actor {
 impl Actor {
     /// The command-line operator, acting as an admin.
     pub fn system() -> Actor {
-        Actor { account_id: 0, role: Role::Admin, credential: Credential::System }
+        Actor { account_id: AccountId::new(0), role: Role::Admin, credential: Credential::System }
     }
 
     /// Whether the credential carries `scope` (`admin` ⊇ `write` ⊇ `read`).
@@ -106,7 +107,7 @@ pub async fn authenticate(ctx: &Context, presented: &Presented) -> Result<Actor,
         Presented::Bearer(token) => {
             let now = ctx.clock.now();
             let claims = ctx.auth.jwt.verify(token, now).map_err(|_| invalid())?;
-            let account_id: i64 = claims.sub.parse().map_err(|_| invalid())?;
+            let account_id = AccountId::new(claims.sub.parse().map_err(|_| invalid())?);
             let owner = sessions::find_owner(&ctx.db, &claims.sid, account_id).await?.ok_or_else(invalid)?;
             if owner.disabled || owner.revoked_at.is_some() {
                 return Err(invalid());
@@ -134,7 +135,7 @@ async fn authenticate_api_key(ctx: &Context, key: &str) -> Result<Actor, Error> 
     if found.last_used_at.is_none_or(|at| now - at >= API_KEY_TOUCH_INTERVAL) {
         // Bookkeeping only: a failure here must not fail the request.
         if let Err(err) = api_keys::touch(&ctx.db, found.api_key_id, now).await {
-            tracing::warn!(error = %err, api_key_id = found.api_key_id, "could not record API key use");
+            tracing::warn!(error = %err, api_key_id = %found.api_key_id, "could not record API key use");
         }
     }
     Ok(Actor {
@@ -155,9 +156,9 @@ mod tests {
 
     fn key_with(scopes: &[Scope]) -> Actor {
         Actor {
-            account_id: 1,
+            account_id: AccountId::new(1),
             role: Role::Admin,
-            credential: Credential::ApiKey { api_key_id: 1, scopes: scopes.to_vec() },
+            credential: Credential::ApiKey { api_key_id: ApiKeyId::new(1), scopes: scopes.to_vec() },
         }
     }
 
@@ -173,7 +174,7 @@ mod tests {
         );
         assert!(key_with(&[Scope::Admin]).has_scope(Scope::Write));
         let session = Actor {
-            account_id: 1,
+            account_id: AccountId::new(1),
             role: Role::Viewer,
             credential: Credential::Session { session_id: "s".into() },
         };

@@ -5,6 +5,7 @@ use chrono::{DateTime, Utc};
 use super::{Actor, Credential, Error};
 use crate::auth::secrets;
 use crate::domain::ApiKey;
+use crate::domain::ApiKeyId;
 use crate::domain::{Scope, ValidationError, Validator};
 use crate::service::Context;
 use crate::store::api_keys::{self, NewApiKey};
@@ -97,7 +98,7 @@ pub async fn list(ctx: &Context, actor: &Actor, all: bool) -> Result<Vec<ApiKey>
 /// Revokes a key of the caller's, or any key for an admin. Someone else's
 /// key looks like a missing one, so key ids reveal nothing.
 #[tracing::instrument(level = "debug", name = "service.api_keys.revoke", skip_all)]
-pub async fn revoke(ctx: &Context, actor: &Actor, api_key_id: i64) -> Result<(), Error> {
+pub async fn revoke(ctx: &Context, actor: &Actor, api_key_id: ApiKeyId) -> Result<(), Error> {
     require_key_management(actor)?;
     let mut tx = ctx.db.begin().await?;
     let key = api_keys::find(&mut tx, api_key_id).await?.ok_or(Error::NotFound { what: "API key" })?;

@@ -5,6 +5,7 @@ use super::posts::get as get_post;
 use super::{Actor, Error};
 use crate::domain::Comment;
 use crate::domain::change::Change;
+use crate::domain::{CommentId, PostId};
 use crate::domain::{Scope, ValidationError};
 use crate::service::Context;
 use crate::store::comments::{self, CommentOwner};
@@ -35,14 +36,21 @@ fn sees_hidden(actor: Option<&Actor>) -> bool {
 pub async fn list(
     ctx: &Context,
     actor: Option<&Actor>,
-    post_id: i64,
-    after: Option<i64>,
+    post_id: PostId,
+    after: Option<CommentId>,
     limit: i64,
 ) -> Result<(Vec<Comment>, bool), Error> {
     get_post(ctx, actor, post_id).await?;
     let viewer = actor.map(|a| a.account_id);
-    let mut rows =
-        comments::list(&ctx.db, viewer, post_id, sees_hidden(actor), after.unwrap_or(0), limit + 1).await?;
+    let mut rows = comments::list(
+        &ctx.db,
+        viewer,
+        post_id,
+        sees_hidden(actor),
+        after.unwrap_or(CommentId::new(0)),
+        limit + 1,
+    )
+    .await?;
     let more = rows.len() > usize::try_from(limit).unwrap_or(usize::MAX);
     rows.truncate(usize::try_from(limit).unwrap_or(0));
     Ok((rows, more))
@@ -52,9 +60,9 @@ pub async fn list(
 pub async fn create(
     ctx: &Context,
     actor: &Actor,
-    post_id: i64,
+    post_id: PostId,
     body: Option<&str>,
-    parent_id: Option<i64>,
+    parent_id: Option<CommentId>,
 ) -> Result<Comment, Error> {
     actor.require_scope(Scope::Write)?;
     get_post(ctx, Some(actor), post_id).await?;
@@ -81,7 +89,7 @@ pub async fn create(
     find(ctx, Some(actor), comment_id).await
 }
 
-async fn find(ctx: &Context, actor: Option<&Actor>, comment_id: i64) -> Result<Comment, Error> {
+async fn find(ctx: &Context, actor: Option<&Actor>, comment_id: CommentId) -> Result<Comment, Error> {
     let row = comments::find(&ctx.db, actor.map(|a| a.account_id), comment_id).await?;
     row.filter(|c| !c.hidden || sees_hidden(actor)).ok_or(Error::NotFound { what: "comment" })
 }
@@ -91,7 +99,7 @@ async fn owned(
     ctx: &Context,
     tx: &mut crate::store::Tx,
     actor: &Actor,
-    comment_id: i64,
+    comment_id: CommentId,
     editors_only: bool,
 ) -> Result<CommentOwner, Error> {
     actor.require_scope(Scope::Write)?;
@@ -112,7 +120,7 @@ async fn owned(
 pub async fn edit(
     ctx: &Context,
     actor: &Actor,
-    comment_id: i64,
+    comment_id: CommentId,
     body: Option<&str>,
 ) -> Result<Comment, Error> {
     let body = parse_body(body)?;
@@ -125,7 +133,7 @@ pub async fn edit(
 }
 
 #[tracing::instrument(level = "debug", name = "service.comments.delete", skip_all)]
-pub async fn delete(ctx: &Context, actor: &Actor, comment_id: i64) -> Result<(), Error> {
+pub async fn delete(ctx: &Context, actor: &Actor, comment_id: CommentId) -> Result<(), Error> {
     let mut tx = ctx.db.begin().await?;
     let comment = owned(ctx, &mut tx, actor, comment_id, false).await?;
     comments::delete(&mut tx, comment_id).await?;
@@ -138,7 +146,7 @@ pub async fn delete(ctx: &Context, actor: &Actor, comment_id: i64) -> Result<(),
 pub async fn set_hidden(
     ctx: &Context,
     actor: &Actor,
-    comment_id: i64,
+    comment_id: CommentId,
     hidden: bool,
 ) -> Result<Comment, Error> {
     let mut tx = ctx.db.begin().await?;
@@ -154,8 +162,8 @@ pub async fn set_hidden(
 pub async fn delete_on_post(
     ctx: &Context,
     actor: &Actor,
-    post_id: i64,
-    comment_id: i64,
+    post_id: PostId,
+    comment_id: CommentId,
 ) -> Result<(), Error> {
     let row = comments::find(&ctx.db, Some(actor.account_id), comment_id).await?;
     if row.is_none_or(|c| c.post_id != post_id) {

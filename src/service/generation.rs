@@ -22,6 +22,7 @@ use crate::content::generation::template::TemplateProvider;
 use crate::content::generation::{DraftRequest, Provider, ProviderError, ProviderHealth, Usage};
 use crate::domain::brief::BriefInput;
 use crate::domain::{Brief, Platform, Scope, Tags};
+use crate::domain::{BriefId, PostId};
 use crate::service::Context;
 use crate::store::generation_briefs::{self, NewBrief};
 
@@ -390,7 +391,8 @@ impl Generator {
 #[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct SavedDraft {
     pub platform: String,
-    pub post_id: i64,
+    #[schema(value_type = i64)]
+    pub post_id: PostId,
     pub slug: String,
 }
 
@@ -404,7 +406,8 @@ pub struct Generated {
     /// With `save_as_draft`: the saved brief and one draft post per platform
     /// (its first variant).
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub brief_id: Option<i64>,
+    #[schema(value_type = Option<i64>)]
+    pub brief_id: Option<BriefId>,
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub drafts: Vec<SavedDraft>,
 }
@@ -474,7 +477,8 @@ async fn answer(
     save_as_draft: bool,
     deadline: tokio::time::Instant,
 ) -> Result<Generated, Error> {
-    let (generation, cached) = ctx.generator.generate(Some(actor.account_id), brief, Some(deadline)).await?;
+    let (generation, cached) =
+        ctx.generator.generate(Some(actor.account_id.get()), brief, Some(deadline)).await?;
     let mut generated =
         Generated { generation: (*generation).clone(), cached, brief_id: None, drafts: Vec::new() };
     if save_as_draft {
@@ -490,7 +494,7 @@ async fn save_drafts(
     actor: &Actor,
     brief: &Brief,
     generation: &Generation,
-) -> Result<(i64, Vec<SavedDraft>), Error> {
+) -> Result<(BriefId, Vec<SavedDraft>), Error> {
     let brief_json = serde_json::to_string(brief).map_err(|e| Error::Internal(e.into()))?;
     let brief_id = generation_briefs::insert(
         &ctx.db,
@@ -519,8 +523,8 @@ async fn save_drafts(
         let post = posts::create(ctx, actor, &input, false).await?;
         drafts.push(SavedDraft {
             platform: platform.platform.clone(),
-            post_id: post.post_id,
-            slug: post.slug,
+            post_id: post.post.post_id,
+            slug: post.post.fields.slug,
         });
     }
     Ok((brief_id, drafts))

@@ -57,7 +57,7 @@ async fn issue_tokens(
     sessions::insert_refresh_token(tx, &secrets::digest(&refresh_token), &session_id, now, now + refresh_ttl)
         .await?;
     let access_token =
-        ctx.auth.jwt.issue(account.account_id, &session_id, &account.role, now).map_err(Error::Internal)?;
+        ctx.auth.jwt.issue(account.account_id, &session_id, account.role, now).map_err(Error::Internal)?;
     Ok(Tokens { access_token, refresh_token, expires_in: ctx.auth.jwt.ttl().num_seconds(), session_id })
 }
 
@@ -141,7 +141,7 @@ pub async fn refresh(ctx: &Context, refresh_token: &str) -> Result<SignedIn, Err
         tracing::warn!(
             target: "security",
             event = "refresh_token_reuse",
-            account_id = token.account_id,
+            account_id = %token.account_id,
             session_id = %token.session_id,
             "a used refresh token was presented again; the session is revoked"
         );

@@ -4,6 +4,7 @@ use chrono::{DateTime, Utc};
 
 use super::{Db, StoreError, Tx, dialect};
 use crate::domain::Account;
+use crate::domain::AccountId;
 use crate::domain::Role;
 
 /// The column list of `Account`, as a macro so queries stay `&'static str`.
@@ -11,14 +12,6 @@ macro_rules! columns {
     () => {
         "account_id, email, username, password_hash, role, display_name, bio, avatar_url, disabled, created_at, updated_at"
     };
-}
-
-impl Account {
-    /// The stored role; an unknown value (never written by Herald) grants
-    /// the least privilege rather than failing every request.
-    pub fn role(&self) -> Role {
-        Role::parse("role", &self.role).unwrap_or(Role::Viewer)
-    }
 }
 
 /// What registration writes.
@@ -53,13 +46,17 @@ pub async fn insert(tx: &mut Tx, new: &NewAccount<'_>, now: DateTime<Utc>) -> Re
 }
 
 /// Whether another account (not `except`) already uses this e-mail.
-pub async fn email_taken(tx: &mut Tx, email: &str, except: Option<i64>) -> Result<bool, StoreError> {
+pub async fn email_taken(tx: &mut Tx, email: &str, except: Option<AccountId>) -> Result<bool, StoreError> {
     let sql = "SELECT COUNT(*) FROM account WHERE lower(email) = lower($1) AND account_id <> $2";
     count_where(tx, sql, email, except).await
 }
 
 /// Whether another account (not `except`) already uses this username, in any case.
-pub async fn username_taken(tx: &mut Tx, username: &str, except: Option<i64>) -> Result<bool, StoreError> {
+pub async fn username_taken(
+    tx: &mut Tx,
+    username: &str,
+    except: Option<AccountId>,
+) -> Result<bool, StoreError> {
     let sql = "SELECT COUNT(*) FROM account WHERE lower(username) = lower($1) AND account_id <> $2";
     count_where(tx, sql, username, except).await
 }
@@ -68,15 +65,15 @@ async fn count_where(
     tx: &mut Tx,
     sql: &'static str,
     value: &str,
-    except: Option<i64>,
+    except: Option<AccountId>,
 ) -> Result<bool, StoreError> {
     let count: i64 = on_tx!(tx, |conn| {
-        sqlx::query_scalar(sql).bind(value).bind(except.unwrap_or(-1)).fetch_one(conn).await?
+        sqlx::query_scalar(sql).bind(value).bind(except.map_or(-1, AccountId::get)).fetch_one(conn).await?
     });
     Ok(count > 0)
 }
 
-pub async fn find_by_id(db: &Db, account_id: i64) -> Result<Option<Account>, StoreError> {
+pub async fn find_by_id(db: &Db, account_id: AccountId) -> Result<Option<Account>, StoreError> {
     let sql = concat!("SELECT ", columns!(), " FROM account WHERE account_id = $1");
     Ok(on_pool!(db, read, |pool| {
         sqlx::query_as::<_, Account>(sql).bind(account_id).fetch_optional(pool).await?
@@ -103,7 +100,7 @@ pub async fn find_by_username_in(tx: &mut Tx, username: &str) -> Result<Option<A
 
 /// Reads an account inside a write transaction, locked against concurrent
 /// updates until the transaction ends.
-pub async fn lock(tx: &mut Tx, account_id: i64) -> Result<Account, StoreError> {
+pub async fn lock(tx: &mut Tx, account_id: AccountId) -> Result<Account, StoreError> {
     let sql = format!(
         concat!("SELECT ", columns!(), " FROM account WHERE account_id = $1{}"),
         dialect::for_update(tx)
@@ -127,7 +124,7 @@ pub async fn update(tx: &mut Tx, account: &Account, now: DateTime<Utc>) -> Resul
             .bind(&account.email)
             .bind(&account.username)
             .bind(&account.password_hash)
-            .bind(&account.role)
+            .bind(account.role)
             .bind(&account.display_name)
             .bind(&account.bio)
             .bind(&account.avatar_url)
@@ -140,10 +137,14 @@ pub async fn update(tx: &mut Tx, account: &Account, now: DateTime<Utc>) -> Resul
 }
 
 /// Accounts in id order, after the cursor `after`.
-pub async fn list_page(db: &Db, after: Option<i64>, limit: i64) -> Result<Vec<Account>, StoreError> {
+pub async fn list_page(db: &Db, after: Option<AccountId>, limit: i64) -> Result<Vec<Account>, StoreError> {
     let sql =
         concat!("SELECT ", columns!(), " FROM account WHERE account_id > $1 ORDER BY account_id LIMIT $2");
     Ok(on_pool!(db, read, |pool| {
-        sqlx::query_as::<_, Account>(sql).bind(after.unwrap_or(0)).bind(limit).fetch_all(pool).await?
+        sqlx::query_as::<_, Account>(sql)
+            .bind(after.map_or(0, AccountId::get))
+            .bind(limit)
+            .fetch_all(pool)
+            .await?
     }))
 }

@@ -4,6 +4,7 @@ use chrono::{DateTime, Utc};
 
 use super::{Db, StoreError, Tx};
 use crate::domain::ApiKey;
+use crate::domain::{AccountId, ApiKeyId};
 
 macro_rules! columns {
     () => {
@@ -13,7 +14,7 @@ macro_rules! columns {
 
 #[derive(Debug)]
 pub struct NewApiKey<'a> {
-    pub account_id: i64,
+    pub account_id: AccountId,
     pub name: &'a str,
     pub prefix: &'a str,
     pub key_hash: &'a str,
@@ -44,8 +45,8 @@ pub async fn insert(tx: &mut Tx, new: &NewApiKey<'_>, now: DateTime<Utc>) -> Res
 /// An API key found by its digest, with its owner's state.
 #[derive(Debug, Clone, sqlx::FromRow)]
 pub struct KeyOwner {
-    pub api_key_id: i64,
-    pub account_id: i64,
+    pub api_key_id: ApiKeyId,
+    pub account_id: AccountId,
     pub scopes: String,
     pub last_used_at: Option<DateTime<Utc>>,
     pub expires_at: Option<DateTime<Utc>>,
@@ -65,7 +66,7 @@ pub async fn find_by_hash(db: &Db, key_hash: &str) -> Result<Option<KeyOwner>, S
         .await?))
 }
 
-pub async fn touch(db: &Db, api_key_id: i64, now: DateTime<Utc>) -> Result<(), StoreError> {
+pub async fn touch(db: &Db, api_key_id: ApiKeyId, now: DateTime<Utc>) -> Result<(), StoreError> {
     let mut tx = db.begin().await?;
     on_tx!(&mut tx, |conn| {
         sqlx::query("UPDATE api_key SET last_used_at = $2 WHERE api_key_id = $1")
@@ -79,7 +80,7 @@ pub async fn touch(db: &Db, api_key_id: i64, now: DateTime<Utc>) -> Result<(), S
 }
 
 /// Keys of one account (or of every account), newest first.
-pub async fn list(db: &Db, account_id: Option<i64>) -> Result<Vec<ApiKey>, StoreError> {
+pub async fn list(db: &Db, account_id: Option<AccountId>) -> Result<Vec<ApiKey>, StoreError> {
     let sql = concat!(
         "SELECT ",
         columns!(),
@@ -88,12 +89,12 @@ pub async fn list(db: &Db, account_id: Option<i64>) -> Result<Vec<ApiKey>, Store
     Ok(on_pool!(db, read, |pool| sqlx::query_as::<_, ApiKey>(sql).bind(account_id).fetch_all(pool).await?))
 }
 
-pub async fn find(tx: &mut Tx, api_key_id: i64) -> Result<Option<ApiKey>, StoreError> {
+pub async fn find(tx: &mut Tx, api_key_id: ApiKeyId) -> Result<Option<ApiKey>, StoreError> {
     let sql = concat!("SELECT ", columns!(), " FROM api_key WHERE api_key_id = $1");
     Ok(on_tx!(tx, |conn| sqlx::query_as::<_, ApiKey>(sql).bind(api_key_id).fetch_optional(conn).await?))
 }
 
-pub async fn revoke(tx: &mut Tx, api_key_id: i64, now: DateTime<Utc>) -> Result<(), StoreError> {
+pub async fn revoke(tx: &mut Tx, api_key_id: ApiKeyId, now: DateTime<Utc>) -> Result<(), StoreError> {
     on_tx!(tx, |conn| {
         sqlx::query("UPDATE api_key SET revoked_at = $2 WHERE api_key_id = $1 AND revoked_at IS NULL")
             .bind(api_key_id)

@@ -3,6 +3,7 @@
 use chrono::{DateTime, Utc};
 
 use super::{Db, StoreError, Tx};
+use crate::domain::CategoryId;
 use crate::domain::{Category, TagCount};
 
 /// Categories with their published-post count, kept in `post_count`.
@@ -26,7 +27,7 @@ pub async fn find_by_slug(db: &Db, slug: &str) -> Result<Option<Category>, Store
 }
 
 /// The id of a category by slug, inside a write.
-pub async fn id_by_slug(tx: &mut Tx, slug: &str) -> Result<Option<i64>, StoreError> {
+pub async fn id_by_slug(tx: &mut Tx, slug: &str) -> Result<Option<CategoryId>, StoreError> {
     Ok(on_tx!(tx, |conn| {
         sqlx::query_scalar("SELECT category_id FROM category WHERE slug = $1")
             .bind(slug)
@@ -41,7 +42,7 @@ pub async fn insert(
     name: &str,
     description: &str,
     now: DateTime<Utc>,
-) -> Result<i64, StoreError> {
+) -> Result<CategoryId, StoreError> {
     on_tx!(tx, |conn| {
         sqlx::query_scalar(
             "INSERT INTO category (slug, name, description, created_at, updated_at) VALUES ($1, $2, $3, $4, $4)
@@ -59,7 +60,7 @@ pub async fn insert(
 
 pub async fn update(
     tx: &mut Tx,
-    category_id: i64,
+    category_id: CategoryId,
     slug: &str,
     name: &str,
     description: &str,
@@ -81,7 +82,7 @@ pub async fn update(
     .map_err(StoreError::unique("category"))
 }
 
-pub async fn delete(tx: &mut Tx, category_id: i64) -> Result<(), StoreError> {
+pub async fn delete(tx: &mut Tx, category_id: CategoryId) -> Result<(), StoreError> {
     on_tx!(tx, |conn| {
         sqlx::query("DELETE FROM category WHERE category_id = $1")
             .bind(category_id)

@@ -4,6 +4,7 @@ use chrono::{DateTime, Utc};
 
 use super::{Db, StoreError, Tx};
 use crate::domain::Comment;
+use crate::domain::{AccountId, CommentId, PostId};
 
 const SELECT: &str = "SELECT m.comment_id, m.post_id, m.author_id, m.parent_id, m.body, m.hidden, m.created_at,
            m.updated_at, a.username AS author_username, a.display_name AS author_display_name,
@@ -15,10 +16,10 @@ const SELECT: &str = "SELECT m.comment_id, m.post_id, m.author_id, m.parent_id, 
 /// only when `include_hidden`.
 pub async fn list(
     db: &Db,
-    viewer: Option<i64>,
-    post_id: i64,
+    viewer: Option<AccountId>,
+    post_id: PostId,
     include_hidden: bool,
-    after: i64,
+    after: CommentId,
     limit: i64,
 ) -> Result<Vec<Comment>, StoreError> {
     let sql = format!(
@@ -27,7 +28,7 @@ pub async fn list(
     );
     Ok(on_pool!(db, read, |pool| {
         sqlx::query_as::<_, Comment>(sqlx::AssertSqlSafe(sql))
-            .bind(viewer.unwrap_or(-1))
+            .bind(viewer.map_or(-1, AccountId::get))
             .bind(post_id)
             .bind(false)
             .bind(include_hidden)
@@ -38,11 +39,15 @@ pub async fn list(
     }))
 }
 
-pub async fn find(db: &Db, viewer: Option<i64>, comment_id: i64) -> Result<Option<Comment>, StoreError> {
+pub async fn find(
+    db: &Db,
+    viewer: Option<AccountId>,
+    comment_id: CommentId,
+) -> Result<Option<Comment>, StoreError> {
     let sql = format!("{SELECT} WHERE m.comment_id = $2");
     Ok(on_pool!(db, read, |pool| {
         sqlx::query_as::<_, Comment>(sqlx::AssertSqlSafe(sql))
-            .bind(viewer.unwrap_or(-1))
+            .bind(viewer.map_or(-1, AccountId::get))
             .bind(comment_id)
             .fetch_optional(pool)
             .await?
@@ -52,13 +57,13 @@ pub async fn find(db: &Db, viewer: Option<i64>, comment_id: i64) -> Result<Optio
 /// The parts of a comment that authorisation needs, read inside a write.
 #[derive(Debug, Clone, sqlx::FromRow)]
 pub struct CommentOwner {
-    pub comment_id: i64,
-    pub post_id: i64,
-    pub author_id: i64,
-    pub parent_id: Option<i64>,
+    pub comment_id: CommentId,
+    pub post_id: PostId,
+    pub author_id: AccountId,
+    pub parent_id: Option<CommentId>,
 }
 
-pub async fn owner(tx: &mut Tx, comment_id: i64) -> Result<Option<CommentOwner>, StoreError> {
+pub async fn owner(tx: &mut Tx, comment_id: CommentId) -> Result<Option<CommentOwner>, StoreError> {
     Ok(on_tx!(tx, |conn| {
         sqlx::query_as::<_, CommentOwner>(
             "SELECT comment_id, post_id, author_id, parent_id FROM comment WHERE comment_id = $1",
@@ -71,12 +76,12 @@ pub async fn owner(tx: &mut Tx, comment_id: i64) -> Result<Option<CommentOwner>,
 
 pub async fn insert(
     tx: &mut Tx,
-    post_id: i64,
-    author_id: i64,
-    parent_id: Option<i64>,
+    post_id: PostId,
+    author_id: AccountId,
+    parent_id: Option<CommentId>,
     body: &str,
     now: DateTime<Utc>,
-) -> Result<i64, StoreError> {
+) -> Result<CommentId, StoreError> {
     Ok(on_tx!(tx, |conn| {
         sqlx::query_scalar(
             "INSERT INTO comment (post_id, author_id, parent_id, body, hidden, created_at, updated_at)
@@ -95,7 +100,7 @@ pub async fn insert(
 
 pub async fn update_body(
     tx: &mut Tx,
-    comment_id: i64,
+    comment_id: CommentId,
     body: &str,
     now: DateTime<Utc>,
 ) -> Result<(), StoreError> {
@@ -113,7 +118,7 @@ pub async fn update_body(
 
 pub async fn set_hidden(
     tx: &mut Tx,
-    comment_id: i64,
+    comment_id: CommentId,
     hidden: bool,
     now: DateTime<Utc>,
 ) -> Result<(), StoreError> {
@@ -129,7 +134,7 @@ pub async fn set_hidden(
     Ok(())
 }
 
-pub async fn delete(tx: &mut Tx, comment_id: i64) -> Result<(), StoreError> {
+pub async fn delete(tx: &mut Tx, comment_id: CommentId) -> Result<(), StoreError> {
     on_tx!(tx, |conn| {
         sqlx::query("DELETE FROM comment WHERE comment_id = $1")
             .bind(comment_id)

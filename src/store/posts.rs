@@ -1,125 +1,129 @@
 //! `post`, `post_tag`, `post_slug_history`, `post_revision`: writing posts.
 //! Reading them (the post view) lives in `post_views`.
 
+use std::sync::LazyLock;
+
 use chrono::{DateTime, Utc};
 
 use super::{Db, StoreError, Tx, dialect};
-use crate::domain::Revision;
+use crate::domain::{
+    AccountId, NewPost, Platforms, PostFields, PostId, PostRecord, PostStatus, Revision, Tags,
+};
 
-macro_rules! columns {
-    () => {
-        "post_id, author_id, slug, title, body, body_html, excerpt, excerpt_given, status, publish_at, \
-         published_at, category_id, tags, platforms, content_type, version, created_at, updated_at, analysis, brief_id"
+/// The columns of `PostFields`, in the order `bind_fields!` binds them.
+const FIELDS: [&str; 14] = [
+    "slug",
+    "title",
+    "body",
+    "body_html",
+    "excerpt",
+    "excerpt_given",
+    "status",
+    "publish_at",
+    "published_at",
+    "category_id",
+    "tags",
+    "platforms",
+    "content_type",
+    "analysis",
+];
+
+/// Binds a `PostFields` in `FIELDS` order (a macro: the query type differs
+/// per backend).
+macro_rules! bind_fields {
+    ($query:expr, $f:expr) => {
+        $query
+            .bind(&$f.slug)
+            .bind(&$f.title)
+            .bind(&$f.body)
+            .bind(&$f.body_html)
+            .bind(&$f.excerpt)
+            .bind($f.excerpt_given)
+            .bind($f.status)
+            .bind($f.publish_at)
+            .bind($f.published_at)
+            .bind($f.category_id)
+            .bind(&$f.tags)
+            .bind(&$f.platforms)
+            .bind($f.content_type)
+            .bind(&$f.analysis)
     };
 }
 
-/// One post row, as written.
-#[derive(Debug, Clone, sqlx::FromRow)]
-pub struct PostRow {
-    pub post_id: i64,
-    pub author_id: i64,
-    pub slug: String,
-    pub title: String,
-    pub body: String,
-    pub body_html: String,
-    pub excerpt: String,
-    pub excerpt_given: bool,
-    pub status: String,
-    pub publish_at: Option<DateTime<Utc>>,
-    pub published_at: Option<DateTime<Utc>>,
-    pub category_id: Option<i64>,
-    /// Comma-separated, normalised.
-    pub tags: String,
-    /// Comma-separated platform names.
-    pub platforms: String,
-    pub content_type: String,
-    pub version: i64,
-    pub created_at: DateTime<Utc>,
-    pub updated_at: DateTime<Utc>,
-    /// The text analysis (JSON), recomputed whenever the text changes.
-    pub analysis: Option<String>,
-    /// The generation brief this post was drafted from.
-    pub brief_id: Option<i64>,
-}
+/// `INSERT` of a new post: five bookkeeping columns, then `FIELDS`.
+static INSERT: LazyLock<String> = LazyLock::new(|| {
+    let placeholders: Vec<String> = (1..=FIELDS.len() + 5).map(|i| format!("${i}")).collect();
+    format!(
+        "INSERT INTO post (author_id, brief_id, version, created_at, updated_at, {}) VALUES ({}) RETURNING post_id",
+        FIELDS.join(", "),
+        placeholders.join(", ")
+    )
+});
 
-/// Inserts `post` (its `post_id` is ignored) and its tags; returns the id.
-pub async fn insert(tx: &mut Tx, post: &PostRow) -> Result<i64, StoreError> {
-    let sql = "INSERT INTO post (author_id, slug, title, body, body_html, excerpt, excerpt_given, status, publish_at,
-                   published_at, category_id, tags, platforms, content_type, version, created_at, updated_at, analysis, brief_id)
-               VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19)
-               RETURNING post_id";
-    let post_id: i64 = on_tx!(tx, |conn| {
-        sqlx::query_scalar(sql)
-            .bind(post.author_id)
-            .bind(&post.slug)
-            .bind(&post.title)
-            .bind(&post.body)
-            .bind(&post.body_html)
-            .bind(&post.excerpt)
-            .bind(post.excerpt_given)
-            .bind(&post.status)
-            .bind(post.publish_at)
-            .bind(post.published_at)
-            .bind(post.category_id)
-            .bind(&post.tags)
-            .bind(&post.platforms)
-            .bind(&post.content_type)
-            .bind(post.version)
-            .bind(post.created_at)
-            .bind(post.updated_at)
-            .bind(&post.analysis)
-            .bind(post.brief_id)
-            .fetch_one(conn)
-            .await
+/// Compare-and-swap `UPDATE`: `$1` id, `$2` expected version, `$3` new
+/// version, `$4` time, then `FIELDS`.
+static UPDATE: LazyLock<String> = LazyLock::new(|| {
+    let sets: Vec<String> = FIELDS.iter().enumerate().map(|(i, c)| format!("{c} = ${}", i + 5)).collect();
+    format!(
+        "UPDATE post SET version = $3, updated_at = $4, {} WHERE post_id = $1 AND version = $2",
+        sets.join(", ")
+    )
+});
+
+static LOCK: LazyLock<String> = LazyLock::new(|| {
+    format!(
+        "SELECT post_id, author_id, version, created_at, updated_at, brief_id, {} FROM post WHERE post_id = $1",
+        FIELDS.join(", ")
+    )
+});
+
+/// Inserts `post` and its tags; returns the stored record's id.
+pub async fn insert(tx: &mut Tx, post: &NewPost) -> Result<PostId, StoreError> {
+    let post_id: PostId = on_tx!(tx, |conn| {
+        bind_fields!(
+            sqlx::query_scalar(sqlx::AssertSqlSafe(INSERT.as_str()))
+                .bind(post.author_id)
+                .bind(post.brief_id)
+                .bind(1_i64)
+                .bind(post.created_at)
+                .bind(post.created_at),
+            post.fields
+        )
+        .fetch_one(conn)
+        .await
     })
     .map_err(StoreError::unique("post slug"))?;
-    replace_tags(tx, post_id, &post.tags).await?;
+    replace_tags(tx, post_id, &post.fields.tags).await?;
     Ok(post_id)
 }
 
 /// Reads a post for update, locked until the transaction ends.
-pub async fn lock(tx: &mut Tx, post_id: i64) -> Result<Option<PostRow>, StoreError> {
-    let sql =
-        format!(concat!("SELECT ", columns!(), " FROM post WHERE post_id = $1{}"), dialect::for_update(tx));
+pub async fn lock(tx: &mut Tx, post_id: PostId) -> Result<Option<PostRecord>, StoreError> {
+    let sql = format!("{}{}", LOCK.as_str(), dialect::for_update(tx));
     Ok(on_tx!(tx, |conn| {
-        sqlx::query_as::<_, PostRow>(sqlx::AssertSqlSafe(sql)).bind(post_id).fetch_optional(conn).await?
+        sqlx::query_as::<_, PostRecord>(sqlx::AssertSqlSafe(sql)).bind(post_id).fetch_optional(conn).await?
     }))
 }
 
 /// Writes `post` back if its stored version is still `expected_version`
 /// (compare-and-swap); `false` when someone else changed it first.
-pub async fn update(tx: &mut Tx, post: &PostRow, expected_version: i64) -> Result<bool, StoreError> {
-    let sql = "UPDATE post SET slug = $2, title = $3, body = $4, body_html = $5, excerpt = $6, excerpt_given = $7,
-                   status = $8, publish_at = $9, published_at = $10, category_id = $11, tags = $12, platforms = $13,
-                   content_type = $14, version = $15, updated_at = $16, analysis = $18
-               WHERE post_id = $1 AND version = $17";
+pub async fn update(tx: &mut Tx, post: &PostRecord, expected_version: i64) -> Result<bool, StoreError> {
     let updated = on_tx!(tx, |conn| {
-        sqlx::query(sql)
-            .bind(post.post_id)
-            .bind(&post.slug)
-            .bind(&post.title)
-            .bind(&post.body)
-            .bind(&post.body_html)
-            .bind(&post.excerpt)
-            .bind(post.excerpt_given)
-            .bind(&post.status)
-            .bind(post.publish_at)
-            .bind(post.published_at)
-            .bind(post.category_id)
-            .bind(&post.tags)
-            .bind(&post.platforms)
-            .bind(&post.content_type)
-            .bind(post.version)
-            .bind(post.updated_at)
-            .bind(expected_version)
-            .bind(&post.analysis)
-            .execute(conn)
-            .await
-            .map(|r| r.rows_affected())
+        bind_fields!(
+            sqlx::query(sqlx::AssertSqlSafe(UPDATE.as_str()))
+                .bind(post.post_id)
+                .bind(expected_version)
+                .bind(post.version)
+                .bind(post.updated_at),
+            post.fields
+        )
+        .execute(conn)
+        .await
+        .map(|r| r.rows_affected())
     })
     .map_err(StoreError::unique("post slug"))?;
     if updated == 1 {
-        replace_tags(tx, post.post_id, &post.tags).await?;
+        replace_tags(tx, post.post_id, &post.fields.tags).await?;
     }
     Ok(updated == 1)
 }
@@ -129,8 +133,8 @@ pub async fn update(tx: &mut Tx, post: &PostRow, expected_version: i64) -> Resul
 /// triggers keep them in step afterwards). Changes go in tag order, so the
 /// tag counters they lock are always locked in the same order and
 /// concurrent retaggings queue instead of deadlocking on PostgreSQL.
-async fn replace_tags(tx: &mut Tx, post_id: i64, tags: &str) -> Result<(), StoreError> {
-    let wanted: Vec<&str> = tags.split(',').filter(|t| !t.is_empty()).collect();
+async fn replace_tags(tx: &mut Tx, post_id: PostId, tags: &Tags) -> Result<(), StoreError> {
+    let wanted: Vec<&str> = tags.as_slice().iter().map(String::as_str).collect();
     on_tx!(tx, |conn| {
         let current: Vec<String> = sqlx::query_scalar("SELECT tag FROM post_tag WHERE post_id = $1")
             .bind(post_id)
@@ -157,7 +161,7 @@ async fn replace_tags(tx: &mut Tx, post_id: i64, tags: &str) -> Result<(), Store
     Ok(())
 }
 
-pub async fn delete(tx: &mut Tx, post_id: i64) -> Result<(), StoreError> {
+pub async fn delete(tx: &mut Tx, post_id: PostId) -> Result<(), StoreError> {
     on_tx!(tx, |conn| {
         sqlx::query("DELETE FROM post WHERE post_id = $1").bind(post_id).execute(conn).await.map(|_| ())
     })?;
@@ -165,11 +169,11 @@ pub async fn delete(tx: &mut Tx, post_id: i64) -> Result<(), StoreError> {
 }
 
 /// Whether `slug` is used by another post, now or in the past.
-pub async fn slug_taken(tx: &mut Tx, slug: &str, except: Option<i64>) -> Result<bool, StoreError> {
+pub async fn slug_taken(tx: &mut Tx, slug: &str, except: Option<PostId>) -> Result<bool, StoreError> {
     let sql = "SELECT (SELECT COUNT(*) FROM post WHERE slug = $1 AND post_id <> $2)
                     + (SELECT COUNT(*) FROM post_slug_history WHERE slug = $1 AND post_id <> $2)";
     let count: i64 = on_tx!(tx, |conn| {
-        sqlx::query_scalar(sql).bind(slug).bind(except.unwrap_or(-1)).fetch_one(conn).await?
+        sqlx::query_scalar(sql).bind(slug).bind(except.map_or(-1, PostId::get)).fetch_one(conn).await?
     });
     Ok(count > 0)
 }
@@ -180,7 +184,7 @@ pub async fn remember_old_slug(
     tx: &mut Tx,
     slug: &str,
     new_slug: &str,
-    post_id: i64,
+    post_id: PostId,
 ) -> Result<(), StoreError> {
     on_tx!(tx, |conn| {
         sqlx::query(
@@ -204,18 +208,18 @@ pub async fn remember_old_slug(
 /// Where a slug points: the post and whether the slug is its current one.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum SlugTarget {
-    Current(i64),
-    Moved { post_id: i64, current_slug: String },
+    Current(PostId),
+    Moved { post_id: PostId, current_slug: String },
 }
 
 pub async fn resolve_slug(db: &Db, slug: &str) -> Result<Option<SlugTarget>, StoreError> {
-    let current: Option<i64> = on_pool!(db, read, |pool| {
+    let current: Option<PostId> = on_pool!(db, read, |pool| {
         sqlx::query_scalar("SELECT post_id FROM post WHERE slug = $1").bind(slug).fetch_optional(pool).await?
     });
     if let Some(post_id) = current {
         return Ok(Some(SlugTarget::Current(post_id)));
     }
-    let moved: Option<(i64, String)> = on_pool!(db, read, |pool| {
+    let moved: Option<(PostId, String)> = on_pool!(db, read, |pool| {
         sqlx::query_as(
             "SELECT p.post_id, p.slug FROM post_slug_history h JOIN post p ON p.post_id = h.post_id WHERE h.slug = $1",
         )
@@ -228,7 +232,7 @@ pub async fn resolve_slug(db: &Db, slug: &str) -> Result<Option<SlugTarget>, Sto
 
 /// Publishes every scheduled post whose time has come; returns their ids.
 /// Idempotent, so any number of instances may run it.
-pub async fn publish_due(db: &Db, now: DateTime<Utc>) -> Result<Vec<i64>, StoreError> {
+pub async fn publish_due(db: &Db, now: DateTime<Utc>) -> Result<Vec<PostId>, StoreError> {
     let mut tx = db.begin().await?;
     let done = on_tx!(&mut tx, |conn| {
         sqlx::query_scalar(
@@ -248,11 +252,11 @@ pub async fn publish_due(db: &Db, now: DateTime<Utc>) -> Result<Vec<i64>, StoreE
 /// category and listing key.
 #[derive(Debug, Clone, sqlx::FromRow)]
 pub struct ListingRow {
-    pub post_id: i64,
-    pub status: String,
+    pub post_id: PostId,
+    pub status: PostStatus,
     pub publish_at: Option<DateTime<Utc>>,
     pub author: String,
-    pub tags: String,
+    pub tags: Tags,
     pub category: Option<String>,
     pub sort_at: DateTime<Utc>,
 }
@@ -263,7 +267,7 @@ const LISTING: &str = "SELECT p.post_id, p.status, p.publish_at, lower(a.usernam
                        LEFT JOIN category c ON c.category_id = p.category_id";
 
 /// The listing facts of a post, inside a write (before it changes).
-pub async fn listing_in(tx: &mut Tx, post_id: i64) -> Result<Option<ListingRow>, StoreError> {
+pub async fn listing_in(tx: &mut Tx, post_id: PostId) -> Result<Option<ListingRow>, StoreError> {
     let sql = format!("{LISTING} WHERE p.post_id = $1");
     Ok(on_tx!(tx, |conn| {
         sqlx::query_as::<_, ListingRow>(sqlx::AssertSqlSafe(sql)).bind(post_id).fetch_optional(conn).await?
@@ -271,7 +275,7 @@ pub async fn listing_in(tx: &mut Tx, post_id: i64) -> Result<Option<ListingRow>,
 }
 
 /// The listing facts of posts (after a write committed).
-pub async fn listings(db: &Db, post_ids: &[i64]) -> Result<Vec<ListingRow>, StoreError> {
+pub async fn listings(db: &Db, post_ids: &[PostId]) -> Result<Vec<ListingRow>, StoreError> {
     let mut rows = Vec::with_capacity(post_ids.len());
     for chunk in post_ids.chunks(500) {
         let placeholders: Vec<String> = (1..=chunk.len()).map(|i| format!("${i}")).collect();
@@ -291,7 +295,7 @@ pub async fn listings(db: &Db, post_ids: &[i64]) -> Result<Vec<ListingRow>, Stor
 /// Whether any scheduled post's time has come (an index probe).
 pub async fn any_due(db: &Db, now: DateTime<Utc>) -> Result<bool, StoreError> {
     let sql = "SELECT post_id FROM post WHERE status = 'scheduled' AND publish_at <= $1 LIMIT 1";
-    let found: Option<i64> =
+    let found: Option<PostId> =
         on_pool!(db, read, |pool| sqlx::query_scalar(sql).bind(now).fetch_optional(pool).await?);
     Ok(found.is_some())
 }
@@ -299,13 +303,13 @@ pub async fn any_due(db: &Db, now: DateTime<Utc>) -> Result<bool, StoreError> {
 /// A post whose analysis is missing: stored before analysis existed.
 #[derive(Debug, Clone, sqlx::FromRow)]
 pub struct Unanalysed {
-    pub post_id: i64,
+    pub post_id: PostId,
     pub body: String,
-    pub platforms: String,
+    pub platforms: Platforms,
 }
 
 /// Up to `limit` posts without an analysis after `after_id`, in id order.
-pub async fn missing_analysis(db: &Db, after_id: i64, limit: i64) -> Result<Vec<Unanalysed>, StoreError> {
+pub async fn missing_analysis(db: &Db, after_id: PostId, limit: i64) -> Result<Vec<Unanalysed>, StoreError> {
     let sql = "SELECT post_id, body, platforms FROM post WHERE analysis IS NULL AND post_id > $1
                ORDER BY post_id LIMIT $2";
     Ok(on_pool!(db, read, |pool| {
@@ -316,7 +320,7 @@ pub async fn missing_analysis(db: &Db, after_id: i64, limit: i64) -> Result<Vec<
 /// Stores an analysis computed for a post that had none. A post changed
 /// meanwhile got its own analysis on save, so it is left as it is; the
 /// version is not bumped (the post's own fields did not change).
-pub async fn fill_analysis(db: &Db, post_id: i64, analysis: &str) -> Result<bool, StoreError> {
+pub async fn fill_analysis(db: &Db, post_id: PostId, analysis: &str) -> Result<bool, StoreError> {
     let sql = "UPDATE post SET analysis = $2 WHERE post_id = $1 AND analysis IS NULL";
     let updated = on_pool!(db, write, |pool| {
         sqlx::query(sql).bind(post_id).bind(analysis).execute(pool).await?.rows_affected()
@@ -326,8 +330,9 @@ pub async fn fill_analysis(db: &Db, post_id: i64, analysis: &str) -> Result<bool
 
 pub async fn insert_revision(
     tx: &mut Tx,
-    post: &PostRow,
-    editor_id: i64,
+    post_id: PostId,
+    text: &PostFields,
+    editor_id: AccountId,
     now: DateTime<Utc>,
 ) -> Result<i64, StoreError> {
     let sql = "INSERT INTO post_revision (post_id, revision_no, title, body, excerpt, editor_id, created_at)
@@ -336,10 +341,10 @@ pub async fn insert_revision(
                RETURNING revision_no";
     Ok(on_tx!(tx, |conn| {
         sqlx::query_scalar(sql)
-            .bind(post.post_id)
-            .bind(&post.title)
-            .bind(&post.body)
-            .bind(&post.excerpt)
+            .bind(post_id)
+            .bind(&text.title)
+            .bind(&text.body)
+            .bind(&text.excerpt)
             .bind(editor_id)
             .bind(now)
             .fetch_one(conn)
@@ -351,14 +356,18 @@ const REVISION_SELECT: &str = "SELECT r.post_id, r.revision_no, r.title, r.body,
                                       a.username AS editor_username, r.created_at
                                FROM post_revision r LEFT JOIN account a ON a.account_id = r.editor_id";
 
-pub async fn list_revisions(db: &Db, post_id: i64) -> Result<Vec<Revision>, StoreError> {
+pub async fn list_revisions(db: &Db, post_id: PostId) -> Result<Vec<Revision>, StoreError> {
     let sql = format!("{REVISION_SELECT} WHERE r.post_id = $1 ORDER BY r.revision_no DESC");
     Ok(on_pool!(db, read, |pool| {
         sqlx::query_as::<_, Revision>(sqlx::AssertSqlSafe(sql)).bind(post_id).fetch_all(pool).await?
     }))
 }
 
-pub async fn find_revision(db: &Db, post_id: i64, revision_no: i64) -> Result<Option<Revision>, StoreError> {
+pub async fn find_revision(
+    db: &Db,
+    post_id: PostId,
+    revision_no: i64,
+) -> Result<Option<Revision>, StoreError> {
     let sql = format!("{REVISION_SELECT} WHERE r.post_id = $1 AND r.revision_no = $2");
     Ok(on_pool!(db, read, |pool| {
         sqlx::query_as::<_, Revision>(sqlx::AssertSqlSafe(sql))
@@ -372,8 +381,8 @@ pub async fn find_revision(db: &Db, post_id: i64, revision_no: i64) -> Result<Op
 /// Likes are idempotent: liking twice is one like.
 pub async fn set_like(
     tx: &mut Tx,
-    post_id: i64,
-    account_id: i64,
+    post_id: PostId,
+    account_id: AccountId,
     liked: bool,
     now: DateTime<Utc>,
 ) -> Result<(), StoreError> {

@@ -3,11 +3,12 @@
 use chrono::{DateTime, Utc};
 
 use super::{Db, StoreError, Tx};
+use crate::domain::AccountId;
 use crate::domain::Profile;
 
 pub async fn find_by_username(
     db: &Db,
-    viewer: Option<i64>,
+    viewer: Option<AccountId>,
     username: &str,
 ) -> Result<Option<Profile>, StoreError> {
     let sql = "SELECT a.account_id, a.username, a.display_name, a.bio, a.avatar_url,
@@ -18,7 +19,7 @@ pub async fn find_by_username(
                FROM account a WHERE lower(a.username) = lower($2) AND a.disabled = $3";
     Ok(on_pool!(db, read, |pool| {
         sqlx::query_as::<_, Profile>(sql)
-            .bind(viewer.unwrap_or(-1))
+            .bind(viewer.map_or(-1, AccountId::get))
             .bind(username)
             .bind(false)
             .fetch_optional(pool)
@@ -29,8 +30,8 @@ pub async fn find_by_username(
 /// Following is idempotent in both directions.
 pub async fn set_follow(
     tx: &mut Tx,
-    follower_id: i64,
-    followee_id: i64,
+    follower_id: AccountId,
+    followee_id: AccountId,
     follow: bool,
     now: DateTime<Utc>,
 ) -> Result<(), StoreError> {

@@ -3,11 +3,12 @@
 use chrono::{DateTime, Utc};
 
 use super::{Db, StoreError, Tx};
+use crate::domain::AccountId;
 
 pub async fn create(
     tx: &mut Tx,
     session_id: &str,
-    account_id: i64,
+    account_id: AccountId,
     now: DateTime<Utc>,
 ) -> Result<(), StoreError> {
     on_tx!(tx, |conn| {
@@ -46,7 +47,7 @@ pub async fn revoke(
 /// Revokes every live session of an account except `keep`; returns how many.
 pub async fn revoke_all(
     tx: &mut Tx,
-    account_id: i64,
+    account_id: AccountId,
     keep: Option<&str>,
     reason: &str,
     now: DateTime<Utc>,
@@ -69,7 +70,7 @@ pub async fn revoke_all(
 /// What access-token authentication needs to know about a session's owner.
 #[derive(Debug, Clone, sqlx::FromRow)]
 pub struct SessionOwner {
-    pub account_id: i64,
+    pub account_id: AccountId,
     pub role: String,
     pub disabled: bool,
     pub revoked_at: Option<DateTime<Utc>>,
@@ -78,7 +79,7 @@ pub struct SessionOwner {
 pub async fn find_owner(
     db: &Db,
     session_id: &str,
-    account_id: i64,
+    account_id: AccountId,
 ) -> Result<Option<SessionOwner>, StoreError> {
     let sql = "SELECT a.account_id, a.role, a.disabled, s.revoked_at
                FROM session s JOIN account a ON a.account_id = s.account_id
@@ -114,7 +115,7 @@ pub async fn insert_refresh_token(
 #[derive(Debug, Clone, sqlx::FromRow)]
 pub struct RefreshToken {
     pub session_id: String,
-    pub account_id: i64,
+    pub account_id: AccountId,
     pub expires_at: DateTime<Utc>,
     pub used_at: Option<DateTime<Utc>>,
     pub session_revoked_at: Option<DateTime<Utc>>,

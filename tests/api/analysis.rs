@@ -215,31 +215,33 @@ fn the_cli_analyses_a_file_or_standard_input() {
 }
 
 both_backends!(posts_stored_before_analysis_existed_are_analysed_in_the_background, |backend| {
-    use herald::store::posts::{PostRow, insert};
+    use herald::domain::{
+        AccountId, ContentType, NewPost, Platform, Platforms, PostFields, PostStatus, Tags,
+    };
+    use herald::store::posts::insert;
     let app = TestApp::spawn(backend).await;
     let author = app.register("legacy").await;
     let now = chrono::Utc::now();
-    let row = PostRow {
-        post_id: 0,
-        author_id: author.user_id,
-        slug: "from-before".to_owned(),
-        title: "From before".to_owned(),
-        body: "An old post we **love**. #Legacy".to_owned(),
-        body_html: String::new(),
-        excerpt: String::new(),
-        excerpt_given: false,
-        status: "draft".to_owned(),
-        publish_at: None,
-        published_at: None,
-        category_id: None,
-        tags: String::new(),
-        platforms: "x".to_owned(),
-        content_type: "article".to_owned(),
-        version: 1,
-        created_at: now,
-        updated_at: now,
-        analysis: None,
+    let row = NewPost {
+        author_id: AccountId::new(author.user_id),
+        fields: PostFields {
+            slug: "from-before".to_owned(),
+            title: "From before".to_owned(),
+            body: "An old post we **love**. #Legacy".to_owned(),
+            body_html: String::new(),
+            excerpt: String::new(),
+            excerpt_given: false,
+            status: PostStatus::Draft,
+            publish_at: None,
+            published_at: None,
+            category_id: None,
+            tags: Tags::default(),
+            platforms: Platforms(vec![Platform::X]),
+            content_type: ContentType::Article,
+            analysis: None,
+        },
         brief_id: None,
+        created_at: now,
     };
     let mut tx = app.state.services.db.begin().await.unwrap();
     let id = insert(&mut tx, &row).await.unwrap();
@@ -248,10 +250,11 @@ both_backends!(posts_stored_before_analysis_existed_are_analysed_in_the_backgrou
     assert!(before["analysis"].is_null());
 
     // What the background task runs every round (it may have run already).
+    use herald::domain::PostId;
     use herald::service::posts::{Backfilled, backfill_analysis};
-    let round = backfill_analysis(&app.state.services, 0, 100).await.unwrap();
+    let round = backfill_analysis(&app.state.services, PostId::new(0), 100).await.unwrap();
     assert!(round.filled <= 1 && round.next_after.is_none_or(|last| last == id), "{round:?}");
-    let done = backfill_analysis(&app.state.services, 0, 100).await.unwrap();
+    let done = backfill_analysis(&app.state.services, PostId::new(0), 100).await.unwrap();
     assert_eq!(done, Backfilled { filled: 0, next_after: None }, "nothing is left");
     let (_, after) = app.get_as(&format!("/api/v1/posts/{id}"), Some(&author)).await;
     assert_eq!(after["analysis"]["hashtags"], json!(["Legacy"]), "{after}");

@@ -1,7 +1,7 @@
 //! Listing posts: filters, sorting, cursors, totals and bad parameters.
 
 use chrono::{Duration, Utc};
-use herald::store::posts::PostRow;
+use herald::domain::{AccountId, ContentType, NewPost, Platform, Platforms, PostFields, PostStatus, Tags};
 use reqwest::Method;
 use serde_json::{Value, json};
 
@@ -90,27 +90,26 @@ async fn seed(app: &TestApp, author_id: i64, n: i64) {
     let mut tx = app.state.services.db.begin().await.unwrap();
     for i in 0..n {
         let at = start + Duration::seconds(i / 3);
-        let row = PostRow {
-            post_id: 0,
-            author_id,
-            slug: format!("seeded-{i}"),
-            title: format!("Seeded {:05}", (i * 7919) % n),
-            body: "body".to_owned(),
-            body_html: "<p>body</p>".to_owned(),
-            excerpt: "body".to_owned(),
-            excerpt_given: false,
-            status: if i % 10 == 0 { "draft" } else { "published" }.to_owned(),
-            publish_at: None,
-            published_at: if i % 10 == 0 { None } else { Some(at) },
-            category_id: None,
-            tags: String::new(),
-            platforms: "blog".to_owned(),
-            content_type: "article".to_owned(),
-            version: 1,
-            created_at: at,
-            updated_at: at,
-            analysis: None,
+        let row = NewPost {
+            author_id: AccountId::new(author_id),
+            fields: PostFields {
+                slug: format!("seeded-{i}"),
+                title: format!("Seeded {:05}", (i * 7919) % n),
+                body: "body".to_owned(),
+                body_html: "<p>body</p>".to_owned(),
+                excerpt: "body".to_owned(),
+                excerpt_given: false,
+                status: if i % 10 == 0 { PostStatus::Draft } else { PostStatus::Published },
+                publish_at: None,
+                published_at: if i % 10 == 0 { None } else { Some(at) },
+                category_id: None,
+                tags: Tags::default(),
+                platforms: Platforms(vec![Platform::Blog]),
+                content_type: ContentType::Article,
+                analysis: None,
+            },
             brief_id: None,
+            created_at: at,
         };
         herald::store::posts::insert(&mut tx, &row).await.unwrap();
     }

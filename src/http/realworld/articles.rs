@@ -12,7 +12,7 @@ use super::{ErrorBody, Profile, RwAuth, RwError, RwJson, RwMaybeAuth, timestamp}
 use crate::cache::CacheTags;
 use crate::domain::PostView;
 use crate::domain::listing::offset_page;
-use crate::domain::{PostFilter, PostList, PostOrder, PostStatus, Tags};
+use crate::domain::{PostFilter, PostList, PostOrder, PostStatus};
 use crate::http::AppState;
 use crate::http::cache_tags;
 use crate::http::extract::ValidQuery;
@@ -48,12 +48,12 @@ pub struct Article {
 }
 
 fn article(row: PostView, with_body: bool) -> Article {
-    let mut tag_list = Tags::split_stored(&row.tags);
+    let mut tag_list = row.post.fields.tags.as_slice().to_vec();
     tag_list.sort();
     Article {
         tag_list,
-        created_at: timestamp(row.created_at),
-        updated_at: timestamp(row.updated_at),
+        created_at: timestamp(row.post.created_at),
+        updated_at: timestamp(row.post.updated_at),
         favorited: row.liked,
         favorites_count: row.like_count,
         author: Profile {
@@ -62,10 +62,10 @@ fn article(row: PostView, with_body: bool) -> Article {
             image: row.author_avatar_url,
             following: row.following_author,
         },
-        slug: row.slug,
-        title: row.title,
-        description: row.excerpt,
-        body: with_body.then_some(row.body),
+        slug: row.post.fields.slug,
+        title: row.post.fields.title,
+        description: row.post.fields.excerpt,
+        body: with_body.then_some(row.post.fields.body),
     }
 }
 
@@ -232,7 +232,7 @@ async fn update_article(
 ) -> Result<Json<ArticleEnvelope>, RwError> {
     let input: PostInput = unwrap_envelope(body)?.into();
     let post = posts::published_by_slug(&ctx, Some(&actor), &slug).await?;
-    Ok(one(posts::update(&ctx, &actor, post.post_id, &input, None).await?))
+    Ok(one(posts::update(&ctx, &actor, post.post.post_id, &input, None).await?))
 }
 
 /// Delete an article (its author or an editor; RealWorld).
@@ -246,7 +246,7 @@ async fn delete_article(
     Path(slug): Path<String>,
 ) -> Result<StatusCode, RwError> {
     let post = posts::published_by_slug(&ctx, Some(&actor), &slug).await?;
-    posts::delete(&ctx, &actor, post.post_id, None).await?;
+    posts::delete(&ctx, &actor, post.post.post_id, None).await?;
     Ok(StatusCode::NO_CONTENT)
 }
 
@@ -260,7 +260,7 @@ async fn favorite(
     Path(slug): Path<String>,
 ) -> Result<Json<ArticleEnvelope>, RwError> {
     let post = posts::published_by_slug(&ctx, Some(&actor), &slug).await?;
-    Ok(one(posts::set_like(&ctx, &actor, post.post_id, true).await?))
+    Ok(one(posts::set_like(&ctx, &actor, post.post.post_id, true).await?))
 }
 
 /// Remove a favourite (RealWorld).
@@ -273,7 +273,7 @@ async fn unfavorite(
     Path(slug): Path<String>,
 ) -> Result<Json<ArticleEnvelope>, RwError> {
     let post = posts::published_by_slug(&ctx, Some(&actor), &slug).await?;
-    Ok(one(posts::set_like(&ctx, &actor, post.post_id, false).await?))
+    Ok(one(posts::set_like(&ctx, &actor, post.post.post_id, false).await?))
 }
 
 #[derive(Debug, Serialize, ToSchema)]

@@ -10,7 +10,7 @@ use utoipa_axum::routes;
 
 use super::{ErrorBody, Profile, RwAuth, RwError, RwJson, RwMaybeAuth, timestamp};
 use crate::cache::CacheTags;
-use crate::domain;
+use crate::domain::{self, CommentId};
 use crate::http::AppState;
 use crate::http::cache_tags;
 use crate::service::Context;
@@ -32,7 +32,7 @@ pub struct Comment {
 
 fn comment(c: domain::Comment) -> Comment {
     Comment {
-        id: c.comment_id,
+        id: c.comment_id.get(),
         created_at: timestamp(c.created_at),
         updated_at: timestamp(c.updated_at),
         body: c.body,
@@ -74,14 +74,14 @@ async fn list_comments(
     let mut all = Vec::new();
     let mut after = None;
     loop {
-        let (rows, more) = comments::list(&ctx, actor.as_ref(), post.post_id, after, 100).await?;
+        let (rows, more) = comments::list(&ctx, actor.as_ref(), post.post.post_id, after, 100).await?;
         after = rows.last().map(|c| c.comment_id);
         all.extend(rows.into_iter().map(comment));
         if !more || all.len() >= usize::try_from(MAX_COMMENTS).unwrap_or(usize::MAX) {
             break;
         }
     }
-    Ok((cache_tags::comments(post.post_id), Json(CommentsEnvelope { comments: all })))
+    Ok((cache_tags::comments(post.post.post_id), Json(CommentsEnvelope { comments: all })))
 }
 
 #[derive(Debug, Deserialize, ToSchema)]
@@ -109,7 +109,7 @@ async fn add_comment(
         .comment
         .ok_or_else(|| Error::invalid("comment", "required", "the body must be {\"comment\": {…}}"))?;
     let post = posts::published_by_slug(&ctx, Some(&actor), &slug).await?;
-    let row = comments::create(&ctx, &actor, post.post_id, new.body.as_deref(), None).await?;
+    let row = comments::create(&ctx, &actor, post.post.post_id, new.body.as_deref(), None).await?;
     Ok(Json(CommentEnvelope { comment: comment(row) }))
 }
 
@@ -123,8 +123,8 @@ async fn delete_comment(
     RwAuth(actor): RwAuth,
     Path((slug, id)): Path<(String, String)>,
 ) -> Result<StatusCode, RwError> {
-    let id: i64 = id.parse().map_err(|_| Error::NotFound { what: "comment" })?;
+    let id = CommentId::new(id.parse().map_err(|_| Error::NotFound { what: "comment" })?);
     let post = posts::published_by_slug(&ctx, Some(&actor), &slug).await?;
-    comments::delete_on_post(&ctx, &actor, post.post_id, id).await?;
+    comments::delete_on_post(&ctx, &actor, post.post.post_id, id).await?;
     Ok(StatusCode::NO_CONTENT)
 }

@@ -5,9 +5,10 @@ use chrono::{DateTime, Utc};
 
 use super::super::{Actor, Error};
 use super::reads::get;
+use crate::domain::PostId;
+use crate::domain::PostStatus;
 use crate::domain::PostView;
 use crate::domain::change::{Change, Listed};
-use crate::domain::{PostStatus, Tags};
 use crate::service::Context;
 use crate::store::Tx;
 use crate::store::posts::{self, ListingRow};
@@ -44,12 +45,12 @@ pub async fn publish_due_before_counting(ctx: &Context) -> Result<(), Error> {
 
 /// How a post stands in listings at `now` (the visibility rule of `effective`).
 pub(super) fn listed(row: ListingRow, now: DateTime<Utc>) -> Listed {
-    let public = row.status == PostStatus::Published.as_str()
-        || (row.status == PostStatus::Scheduled.as_str() && row.publish_at.is_some_and(|at| at <= now));
+    let public = row.status == PostStatus::Published
+        || (row.status == PostStatus::Scheduled && row.publish_at.is_some_and(|at| at <= now));
     Listed {
         public,
         author: row.author,
-        tags: Tags::split_stored(&row.tags),
+        tags: row.tags.as_slice().to_vec(),
         category: row.category,
         sort_at: row.sort_at,
     }
@@ -58,7 +59,7 @@ pub(super) fn listed(row: ListingRow, now: DateTime<Utc>) -> Listed {
 /// How a post stands in listings inside a write, before it changes.
 pub(super) async fn listed_before(
     tx: &mut Tx,
-    post_id: i64,
+    post_id: PostId,
     now: DateTime<Utc>,
 ) -> Result<Option<Listed>, Error> {
     Ok(posts::listing_in(tx, post_id).await?.map(|row| listed(row, now)))
@@ -70,7 +71,7 @@ pub(super) async fn listed_before(
 pub(super) async fn post_changed(
     ctx: &Context,
     actor: &Actor,
-    id: i64,
+    id: PostId,
     before: Option<Listed>,
 ) -> Result<PostView, Error> {
     match get(ctx, Some(actor), id).await {
@@ -91,11 +92,12 @@ pub(super) async fn post_changed(
 /// How a post shown to its writer stands in listings (`effective` already
 /// presents a due scheduled post as published).
 fn listed_view(view: &PostView) -> Listed {
+    let fields = view.fields();
     Listed {
-        public: view.status == PostStatus::Published.as_str(),
+        public: fields.status == PostStatus::Published,
         author: view.author_username.to_lowercase(),
-        tags: Tags::split_stored(&view.tags),
+        tags: fields.tags.as_slice().to_vec(),
         category: view.category_slug.clone(),
-        sort_at: view.published_at.or(view.publish_at).unwrap_or(view.created_at),
+        sort_at: fields.published_at.or(fields.publish_at).unwrap_or(view.post.created_at),
     }
 }

@@ -7,7 +7,7 @@ use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
-use crate::domain::{PostOrder, PostSort, PostView};
+use crate::domain::{PostId, PostOrder, PostSort, PostView};
 use crate::store::post_views::{Cursor, CursorKey, cursor_of};
 
 #[derive(Debug, Serialize, Deserialize)]
@@ -19,7 +19,7 @@ struct CursorDoc {
     #[serde(skip_serializing_if = "Option::is_none")]
     x: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
-    i: Option<i64>,
+    i: Option<PostId>,
     #[serde(skip_serializing_if = "Option::is_none")]
     o: Option<i64>,
 }
@@ -105,14 +105,27 @@ mod tests {
     #[test]
     fn time_and_title_cursors_name_the_last_row() {
         let at = DateTime::parse_from_rfc3339("2026-01-02T03:04:05Z").unwrap().with_timezone(&Utc);
-        let doc = CursorDoc { s: "created_at".into(), d: false, t: Some(at), x: None, i: Some(7), o: None };
+        let doc = CursorDoc {
+            s: "created_at".into(),
+            d: false,
+            t: Some(at),
+            x: None,
+            i: Some(PostId::new(7)),
+            o: None,
+        };
         let raw = URL_SAFE_NO_PAD.encode(serde_json::to_vec(&doc).unwrap());
-        let expected = Cursor { key: CursorKey::Time(at), post_id: 7 };
+        let expected = Cursor { key: CursorKey::Time(at), post_id: PostId::new(7) };
         assert_eq!(decode(&raw, order(PostSort::CreatedAt, false)), Some(Position::After(expected)));
-        let doc =
-            CursorDoc { s: "title".into(), d: false, t: None, x: Some("Zebra".into()), i: Some(9), o: None };
+        let doc = CursorDoc {
+            s: "title".into(),
+            d: false,
+            t: None,
+            x: Some("Zebra".into()),
+            i: Some(PostId::new(9)),
+            o: None,
+        };
         let raw = URL_SAFE_NO_PAD.encode(serde_json::to_vec(&doc).unwrap());
-        let expected = Cursor { key: CursorKey::Text("Zebra".into()), post_id: 9 };
+        let expected = Cursor { key: CursorKey::Text("Zebra".into()), post_id: PostId::new(9) };
         assert_eq!(decode(&raw, order(PostSort::Title, false)), Some(Position::After(expected)));
     }
 }

@@ -66,12 +66,12 @@ fn to_query(ctx: &Context, actor: Option<&Actor>, list: &PostList) -> Result<Pos
         let actor = actor.ok_or(Error::Unauthorized(AuthFailure::Missing))?;
         query.feed_of = Some(actor.account_id);
     }
-    query.status = filter.status.map(|s| s.as_str().to_owned());
+    query.status = filter.status;
     query.author.clone_from(&filter.author);
     query.tag.clone_from(&filter.tag);
     query.category.clone_from(&filter.category);
-    query.platform = filter.platform.map(|p| p.as_str().to_owned());
-    query.content_type = filter.content_type.map(|c| c.as_str().to_owned());
+    query.platform = filter.platform;
+    query.content_type = filter.content_type;
     query.published_after = filter.published_after;
     query.published_before = filter.published_before;
     query.search.clone_from(&filter.search);

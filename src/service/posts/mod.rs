@@ -11,15 +11,16 @@ mod reads;
 
 use super::{Actor, Error};
 use crate::content::markdown;
-use crate::domain::PostView;
 use crate::domain::change::Change;
 use crate::domain::post::parse_list;
+use crate::domain::{BriefId, PostId};
+use crate::domain::{CategoryId, NewPost, Platforms, PostFields, PostRecord, PostView};
 use crate::domain::{
     ContentType, Excerpt, Platform, PostBody, PostStatus, PostTitle, Scope, Slug, Tags, Transition,
     ValidationError, Validator,
 };
 use crate::service::Context;
-use crate::store::posts::{self, PostRow};
+use crate::store::posts;
 use crate::store::{Tx, categories};
 
 pub use analysis::{Backfilled, backfill_analysis};
@@ -45,7 +46,7 @@ pub struct PostInput {
     pub platforms: Option<Vec<String>>,
     pub content_type: Option<String>,
     /// Set by the generation service for drafts it saves; never by clients.
-    pub brief_id: Option<i64>,
+    pub brief_id: Option<BriefId>,
 }
 
 struct ValidInput {
@@ -134,43 +135,34 @@ pub async fn create(
     let now = ctx.clock.now();
     let (excerpt, excerpt_given) = excerpt_for(valid.excerpt.as_ref(), &body);
     let status = if publish { PostStatus::Published } else { PostStatus::Draft };
-    let mut row = PostRow {
-        post_id: 0,
-        author_id: actor.account_id,
+    let mut fields = PostFields {
         slug: String::new(),
         title: title.as_ref().to_owned(),
         body_html: markdown::to_safe_html(body.as_ref()),
         body: body.as_ref().to_owned(),
         excerpt,
         excerpt_given,
-        status: status.as_str().to_owned(),
+        status,
         publish_at: None,
         published_at: publish.then_some(now),
         category_id: None,
-        tags: valid.tags.unwrap_or_default().joined(),
-        platforms: join(valid.platforms.as_deref().unwrap_or(&[Platform::Blog]).iter().map(|p| p.as_str())),
-        content_type: valid.content_type.unwrap_or(ContentType::Article).as_str().to_owned(),
-        version: 1,
-        created_at: now,
-        updated_at: now,
+        tags: valid.tags.unwrap_or_default(),
+        platforms: Platforms(valid.platforms.unwrap_or_else(|| vec![Platform::Blog])),
+        content_type: valid.content_type.unwrap_or(ContentType::Article),
         analysis: None,
-        brief_id: input.brief_id,
     };
-    analyse(ctx, &mut row).await?;
+    analyse(ctx, &mut fields).await?;
     let mut tx = ctx.db.begin().await?;
     if let Some(Some(category)) = &valid.category {
-        row.category_id = Some(category_id(&mut tx, category).await?);
+        fields.category_id = Some(category_id(&mut tx, category).await?);
     }
-    let wanted = valid.slug.clone().unwrap_or_else(|| Slug::from_title(&row.title));
-    row.slug = free_slug(&mut tx, &wanted, None, valid.slug.is_some()).await?;
-    row.post_id = posts::insert(&mut tx, &row).await?;
-    posts::insert_revision(&mut tx, &row, actor.account_id, now).await?;
+    let wanted = valid.slug.clone().unwrap_or_else(|| Slug::from_title(&fields.title));
+    fields.slug = free_slug(&mut tx, &wanted, None, valid.slug.is_some()).await?;
+    let post = NewPost { author_id: actor.account_id, fields, brief_id: input.brief_id, created_at: now };
+    let post_id = posts::insert(&mut tx, &post).await?;
+    posts::insert_revision(&mut tx, post_id, &post.fields, actor.account_id, now).await?;
     tx.commit().await?;
-    post_changed(ctx, actor, row.post_id, None).await
-}
-
-fn join<'a>(items: impl Iterator<Item = &'a str>) -> String {
-    items.collect::<Vec<_>>().join(",")
+    post_changed(ctx, actor, post_id, None).await
 }
 
 fn excerpt_for(given: Option<&Excerpt>, body: &PostBody) -> (String, bool) {
@@ -180,7 +172,7 @@ fn excerpt_for(given: Option<&Excerpt>, body: &PostBody) -> (String, bool) {
     }
 }
 
-async fn category_id(tx: &mut Tx, slug: &str) -> Result<i64, Error> {
+async fn category_id(tx: &mut Tx, slug: &str) -> Result<CategoryId, Error> {
     categories::id_by_slug(tx, slug)
         .await?
         .ok_or_else(|| Error::invalid("category", "unknown", "no category has this slug"))
@@ -191,7 +183,7 @@ async fn category_id(tx: &mut Tx, slug: &str) -> Result<i64, Error> {
 async fn free_slug(
     tx: &mut Tx,
     wanted: &Slug,
-    post_id: Option<i64>,
+    post_id: Option<PostId>,
     explicit: bool,
 ) -> Result<String, Error> {
     if !posts::slug_taken(tx, wanted.as_ref(), post_id).await? {
@@ -215,9 +207,9 @@ async fn lock_for_change(
     ctx: &Context,
     tx: &mut Tx,
     actor: &Actor,
-    post_id: i64,
+    post_id: PostId,
     if_match: Option<i64>,
-) -> Result<PostRow, Error> {
+) -> Result<PostRecord, Error> {
     let row = posts::lock(tx, post_id).await?.ok_or(Error::NotFound { what: "post" })?;
     let own = row.author_id == actor.account_id;
     if !own && !actor.role.can_manage_others_content() {
@@ -232,7 +224,7 @@ async fn lock_for_change(
     Ok(row)
 }
 
-async fn save(tx: &mut Tx, row: &PostRow, previous_version: i64) -> Result<(), Error> {
+async fn save(tx: &mut Tx, row: &PostRecord, previous_version: i64) -> Result<(), Error> {
     if posts::update(tx, row, previous_version).await? { Ok(()) } else { Err(Error::PreconditionFailed) }
 }
 
@@ -243,7 +235,7 @@ async fn save(tx: &mut Tx, row: &PostRow, previous_version: i64) -> Result<(), E
 pub async fn update(
     ctx: &Context,
     actor: &Actor,
-    post_id: i64,
+    post_id: PostId,
     input: &PostInput,
     if_match: Option<i64>,
 ) -> Result<PostView, Error> {
@@ -252,70 +244,77 @@ pub async fn update(
     let mut tx = ctx.db.begin().await?;
     let mut row = lock_for_change(ctx, &mut tx, actor, post_id, if_match).await?;
     let listed_was = listed_before(&mut tx, post_id, now).await?;
-    let before = (row.title.clone(), row.body.clone(), row.excerpt.clone());
+    let f = &mut row.fields;
+    let before = (f.title.clone(), f.body.clone(), f.excerpt.clone());
     if let Some(title) = &valid.title {
-        row.title = title.as_ref().to_owned();
+        f.title = title.as_ref().to_owned();
     }
     if let Some(body) = &valid.body {
-        row.body = body.as_ref().to_owned();
-        row.body_html = markdown::to_safe_html(&row.body);
+        f.body = body.as_ref().to_owned();
+        f.body_html = markdown::to_safe_html(&f.body);
     }
     match &valid.excerpt {
         Some(excerpt) if !excerpt.as_ref().is_empty() => {
-            row.excerpt = excerpt.as_ref().to_owned();
-            row.excerpt_given = true;
+            f.excerpt = excerpt.as_ref().to_owned();
+            f.excerpt_given = true;
         }
-        Some(_) => row.excerpt_given = false,
+        Some(_) => f.excerpt_given = false,
         None => {}
     }
-    if !row.excerpt_given {
-        row.excerpt = markdown::excerpt(&row.body);
+    if !f.excerpt_given {
+        f.excerpt = markdown::excerpt(&f.body);
     }
     if let Some(tags) = &valid.tags {
-        row.tags = tags.joined();
+        f.tags = tags.clone();
     }
     if let Some(platforms) = &valid.platforms {
-        row.platforms = join(platforms.iter().map(|p| p.as_str()));
+        f.platforms = Platforms(platforms.clone());
     }
     if let Some(content_type) = valid.content_type {
-        row.content_type = content_type.as_str().to_owned();
+        f.content_type = content_type;
     }
     match &valid.category {
-        Some(Some(slug)) => row.category_id = Some(category_id(&mut tx, slug).await?),
-        Some(None) => row.category_id = None,
+        Some(Some(slug)) => f.category_id = Some(category_id(&mut tx, slug).await?),
+        Some(None) => f.category_id = None,
         None => {}
     }
-    let never_published = row.published_at.is_none() && row.status != PostStatus::Published.as_str();
+    let never_published = f.published_at.is_none() && f.status != PostStatus::Published;
     let new_slug = match (&valid.slug, &valid.title) {
         (Some(slug), _) => Some(free_slug(&mut tx, slug, Some(post_id), true).await?),
         (None, Some(_)) if never_published => {
-            Some(free_slug(&mut tx, &Slug::from_title(&row.title), Some(post_id), false).await?)
+            Some(free_slug(&mut tx, &Slug::from_title(&f.title), Some(post_id), false).await?)
         }
         _ => None,
     };
-    let old_slug = row.slug.clone();
+    let old_slug = f.slug.clone();
     if let Some(slug) = new_slug.filter(|s| *s != old_slug) {
-        row.slug = slug;
+        f.slug = slug;
         if !never_published {
-            posts::remember_old_slug(&mut tx, &old_slug, &row.slug, post_id).await?;
+            posts::remember_old_slug(&mut tx, &old_slug, &f.slug, post_id).await?;
         }
     }
-    if valid.body.is_some() || valid.platforms.is_some() || row.analysis.is_none() {
-        analyse(ctx, &mut row).await?;
+    if valid.body.is_some() || valid.platforms.is_some() || f.analysis.is_none() {
+        analyse(ctx, f).await?;
     }
+    let text_changed = before != (f.title.clone(), f.body.clone(), f.excerpt.clone());
     let previous = row.version;
     row.version += 1;
     row.updated_at = now;
     save(&mut tx, &row, previous).await?;
-    if before != (row.title.clone(), row.body.clone(), row.excerpt.clone()) {
-        posts::insert_revision(&mut tx, &row, actor.account_id, now).await?;
+    if text_changed {
+        posts::insert_revision(&mut tx, post_id, &row.fields, actor.account_id, now).await?;
     }
     tx.commit().await?;
     post_changed(ctx, actor, post_id, listed_was).await
 }
 
 #[tracing::instrument(level = "debug", name = "service.posts.delete", skip_all)]
-pub async fn delete(ctx: &Context, actor: &Actor, post_id: i64, if_match: Option<i64>) -> Result<(), Error> {
+pub async fn delete(
+    ctx: &Context,
+    actor: &Actor,
+    post_id: PostId,
+    if_match: Option<i64>,
+) -> Result<(), Error> {
     let mut tx = ctx.db.begin().await?;
     lock_for_change(ctx, &mut tx, actor, post_id, if_match).await?;
     let before = listed_before(&mut tx, post_id, ctx.clock.now()).await?;
@@ -331,7 +330,7 @@ pub async fn delete(ctx: &Context, actor: &Actor, post_id: i64, if_match: Option
 pub async fn transition(
     ctx: &Context,
     actor: &Actor,
-    post_id: i64,
+    post_id: PostId,
     transition: Transition,
     if_match: Option<i64>,
 ) -> Result<PostView, Error> {
@@ -344,12 +343,11 @@ pub async fn transition(
     let mut tx = ctx.db.begin().await?;
     let mut row = lock_for_change(ctx, &mut tx, actor, post_id, if_match).await?;
     let listed_was = listed_before(&mut tx, post_id, now).await?;
-    let current =
-        PostStatus::parse("status", &row.status).map_err(|e| Error::Internal(anyhow::anyhow!("{e}")))?;
+    let f = &mut row.fields;
     // A scheduled post whose time has passed is already published.
-    let current = match (current, row.publish_at) {
+    let current = match (f.status, f.publish_at) {
         (PostStatus::Scheduled, Some(at)) if at <= now => {
-            row.published_at = Some(at);
+            f.published_at = Some(at);
             PostStatus::Published
         }
         (status, _) => status,
@@ -361,18 +359,18 @@ pub async fn transition(
     };
     match transition {
         Transition::Publish => {
-            row.published_at = Some(now);
-            row.publish_at = None;
+            f.published_at = Some(now);
+            f.publish_at = None;
         }
-        Transition::Schedule(at) => row.publish_at = Some(at),
-        Transition::Unschedule => row.publish_at = None,
+        Transition::Schedule(at) => f.publish_at = Some(at),
+        Transition::Unschedule => f.publish_at = None,
         Transition::Archive => {}
         Transition::Restore => {
-            row.published_at = None;
-            row.publish_at = None;
+            f.published_at = None;
+            f.publish_at = None;
         }
     }
-    row.status = next.as_str().to_owned();
+    f.status = next;
     let previous = row.version;
     row.version += 1;
     row.updated_at = now;
@@ -383,7 +381,7 @@ pub async fn transition(
 
 /// Likes or unlikes a post the actor can see; idempotent.
 #[tracing::instrument(level = "debug", name = "service.posts.set_like", skip_all)]
-pub async fn set_like(ctx: &Context, actor: &Actor, post_id: i64, liked: bool) -> Result<PostView, Error> {
+pub async fn set_like(ctx: &Context, actor: &Actor, post_id: PostId, liked: bool) -> Result<PostView, Error> {
     actor.require_scope(Scope::Write)?;
     get(ctx, Some(actor), post_id).await?;
     let mut tx = ctx.db.begin().await?;
@@ -398,7 +396,7 @@ pub async fn set_like(ctx: &Context, actor: &Actor, post_id: i64, liked: bool) -
 pub async fn restore_revision(
     ctx: &Context,
     actor: &Actor,
-    post_id: i64,
+    post_id: PostId,
     no: i64,
     if_match: Option<i64>,
 ) -> Result<PostView, Error> {

@@ -4,6 +4,7 @@
 use chrono::{DateTime, Utc};
 
 use super::super::{Actor, Error};
+use crate::domain::PostId;
 use crate::domain::{PostStatus, Scope};
 use crate::domain::{PostView, Revision};
 use crate::service::Context;
@@ -24,16 +25,17 @@ pub(super) fn viewer_of(actor: Option<&Actor>) -> Viewer {
 /// Presents a scheduled post whose time has come as published, whether or
 /// not the background publisher has flipped it yet.
 pub fn effective(mut row: PostView, now: DateTime<Utc>) -> PostView {
-    if row.status == PostStatus::Scheduled.as_str() && row.publish_at.is_some_and(|at| at <= now) {
-        row.status = PostStatus::Published.as_str().to_owned();
-        row.published_at = row.publish_at;
+    let fields = &mut row.post.fields;
+    if fields.status == PostStatus::Scheduled && fields.publish_at.is_some_and(|at| at <= now) {
+        fields.status = PostStatus::Published;
+        fields.published_at = fields.publish_at;
     }
     row
 }
 
 /// Reads one post as `actor` sees it; invisible posts are "not found".
 #[tracing::instrument(level = "debug", name = "service.posts.get", skip_all)]
-pub async fn get(ctx: &Context, actor: Option<&Actor>, post_id: i64) -> Result<PostView, Error> {
+pub async fn get(ctx: &Context, actor: Option<&Actor>, post_id: PostId) -> Result<PostView, Error> {
     let now = ctx.clock.now();
     let mut query = PostQuery::new(viewer_of(actor), now);
     query.post_id = Some(post_id);
@@ -71,21 +73,21 @@ pub async fn published_by_slug(ctx: &Context, actor: Option<&Actor>, slug: &str)
         None => return Err(Error::NotFound { what: "article" }),
     };
     let row = get(ctx, actor, post_id).await?;
-    if row.status != PostStatus::Published.as_str() {
+    if row.post.fields.status != PostStatus::Published {
         return Err(Error::NotFound { what: "article" });
     }
     Ok(row)
 }
 
 #[tracing::instrument(level = "debug", name = "service.posts.revisions", skip_all)]
-pub async fn revisions(ctx: &Context, actor: &Actor, post_id: i64) -> Result<Vec<Revision>, Error> {
+pub async fn revisions(ctx: &Context, actor: &Actor, post_id: PostId) -> Result<Vec<Revision>, Error> {
     let post = get(ctx, Some(actor), post_id).await?;
     require_editable(actor, &post)?;
     Ok(posts::list_revisions(&ctx.db, post_id).await?)
 }
 
 #[tracing::instrument(level = "debug", name = "service.posts.revision", skip_all)]
-pub async fn revision(ctx: &Context, actor: &Actor, post_id: i64, no: i64) -> Result<Revision, Error> {
+pub async fn revision(ctx: &Context, actor: &Actor, post_id: PostId, no: i64) -> Result<Revision, Error> {
     let post = get(ctx, Some(actor), post_id).await?;
     require_editable(actor, &post)?;
     posts::find_revision(&ctx.db, post_id, no).await?.ok_or(Error::NotFound { what: "revision" })
@@ -93,7 +95,7 @@ pub async fn revision(ctx: &Context, actor: &Actor, post_id: i64, no: i64) -> Re
 
 /// Revisions are the author's and editors' business only.
 fn require_editable(actor: &Actor, post: &PostView) -> Result<(), Error> {
-    if post.author_id == actor.account_id || actor.role.can_manage_others_content() {
+    if post.post.author_id == actor.account_id || actor.role.can_manage_others_content() {
         Ok(())
     } else {
         Err(Error::Forbidden { reason: "only the author or an editor may see revisions" })

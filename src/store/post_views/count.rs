@@ -9,6 +9,7 @@
 //! publishes due posts before it counts, so the two agree.
 
 use super::{PostQuery, backend_of, is_public, plan};
+use crate::domain::{AccountId, PostStatus};
 use crate::store::query::{Arg, Sql, bind_args};
 use crate::store::{Db, StoreError};
 
@@ -19,7 +20,7 @@ enum Scope<'a> {
     Tag(&'a str),
     Category(&'a str),
     /// The authors this account follows (published posts only).
-    Feed(i64),
+    Feed(AccountId),
 }
 
 fn scope(q: &PostQuery) -> Option<Scope<'_>> {
@@ -34,9 +35,9 @@ fn scope(q: &PostQuery) -> Option<Scope<'_>> {
     if other_filters || narrowing.iter().filter(|set| **set).count() > 1 {
         return None;
     }
-    let published_only = match q.status.as_deref() {
+    let published_only = match q.status {
         None => false,
-        Some("published") => true,
+        Some(PostStatus::Published) => true,
         Some(_) => return None,
     };
     Some(match (&q.author, &q.tag, &q.category, q.feed_of) {
@@ -74,7 +75,7 @@ pub async fn count(db: &Db, q: &PostQuery) -> Result<i64, StoreError> {
 /// Reads the maintained count, adding the viewer's own unpublished posts
 /// where the viewer may see them.
 async fn counted(db: &Db, q: &PostQuery, scope: &Scope<'_>) -> Result<i64, StoreError> {
-    let published_only = q.status.as_deref() == Some("published");
+    let published_only = q.status == Some(PostStatus::Published);
     let column = if q.viewer.sees_all && !published_only { "total" } else { "published" };
     let counter = |sql: &mut Sql, scope: &str| {
         sql.push(&format!("COALESCE((SELECT {column} FROM post_count WHERE scope = '{scope}' AND key = "));
@@ -86,7 +87,7 @@ async fn counted(db: &Db, q: &PostQuery, scope: &Scope<'_>) -> Result<i64, Store
                 "CAST(COALESCE(SUM(c.{column}), 0) AS BIGINT) FROM follow f JOIN post_count c \
                  ON c.scope = 'author' AND c.key = CAST(f.followee_id AS TEXT) WHERE f.follower_id = "
             ));
-            sql.bind(Arg::Int(*follower));
+            sql.bind(Arg::Int(follower.get()));
         }
         Scope::All => {
             counter(&mut sql, "all");
@@ -121,9 +122,9 @@ async fn counted(db: &Db, q: &PostQuery, scope: &Scope<'_>) -> Result<i64, Store
 /// filters (at most the one the scope names): they see them in the
 /// listing, so they count them too. Bounded by the viewer's own posts (an
 /// index range).
-async fn own_unpublished(db: &Db, q: &PostQuery, me: i64) -> Result<i64, StoreError> {
+async fn own_unpublished(db: &Db, q: &PostQuery, me: AccountId) -> Result<i64, StoreError> {
     let mut sql = Sql::new("SELECT COUNT(*) FROM post p WHERE p.author_id = ");
-    sql.bind(Arg::Int(me));
+    sql.bind(Arg::Int(me.get()));
     let now = sql.param(Arg::Time(q.now));
     sql.push(&format!(" AND NOT {}", is_public(&now)));
     plan::narrowing(&mut sql, q, false);

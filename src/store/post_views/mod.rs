@@ -10,6 +10,7 @@ use chrono::{DateTime, Utc};
 
 use super::query::{Arg, Sql, bind_args};
 use super::{Db, StoreError};
+use crate::domain::{AccountId, ContentType, Platform, PostId, PostStatus};
 use crate::domain::{PostSort, PostView};
 
 pub use count::count;
@@ -18,7 +19,7 @@ pub use plan::SEARCH_CANDIDATES;
 /// Who is looking, which decides what is visible.
 #[derive(Debug, Clone, Copy)]
 pub struct Viewer {
-    pub account_id: Option<i64>,
+    pub account_id: Option<AccountId>,
     /// Editors and admins see every post in every state.
     pub sees_all: bool,
 }
@@ -33,7 +34,7 @@ pub enum CursorKey {
 #[derive(Debug, Clone, PartialEq)]
 pub struct Cursor {
     pub key: CursorKey,
-    pub post_id: i64,
+    pub post_id: PostId,
 }
 
 /// Which posts, in which order.
@@ -41,19 +42,19 @@ pub struct Cursor {
 pub struct PostQuery {
     pub viewer: Viewer,
     pub now: DateTime<Utc>,
-    pub post_id: Option<i64>,
+    pub post_id: Option<PostId>,
     /// `published` includes scheduled posts whose time has come.
-    pub status: Option<String>,
+    pub status: Option<PostStatus>,
     pub author: Option<String>,
     pub tag: Option<String>,
     pub category: Option<String>,
-    pub platform: Option<String>,
-    pub content_type: Option<String>,
+    pub platform: Option<Platform>,
+    pub content_type: Option<ContentType>,
     pub published_after: Option<DateTime<Utc>>,
     pub published_before: Option<DateTime<Utc>>,
     pub search: Option<String>,
     /// Only posts by authors this account follows.
-    pub feed_of: Option<i64>,
+    pub feed_of: Option<AccountId>,
     /// Only posts this username likes.
     pub liked_by: Option<String>,
     pub sort: PostSort,
@@ -97,14 +98,14 @@ impl PostQuery {
 /// The cursor key of a row under `sort` (mirrors `plan::sort_column`).
 pub fn cursor_of(row: &PostView, sort: PostSort) -> Cursor {
     let key = match sort {
-        PostSort::PublishedAt | PostSort::Relevance => {
-            CursorKey::Time(row.published_at.or(row.publish_at).unwrap_or(row.created_at))
-        }
-        PostSort::CreatedAt => CursorKey::Time(row.created_at),
-        PostSort::UpdatedAt => CursorKey::Time(row.updated_at),
-        PostSort::Title => CursorKey::Text(row.title.clone()),
+        PostSort::PublishedAt | PostSort::Relevance => CursorKey::Time(
+            row.post.fields.published_at.or(row.post.fields.publish_at).unwrap_or(row.post.created_at),
+        ),
+        PostSort::CreatedAt => CursorKey::Time(row.post.created_at),
+        PostSort::UpdatedAt => CursorKey::Time(row.post.updated_at),
+        PostSort::Title => CursorKey::Text(row.post.fields.title.clone()),
     };
-    Cursor { key, post_id: row.post_id }
+    Cursor { key, post_id: row.post.post_id }
 }
 
 /// Search words as an FTS5 query: each word quoted (so operators in user
@@ -163,7 +164,7 @@ pub async fn find(db: &Db, q: &PostQuery) -> Result<Vec<PostView>, StoreError> {
     let mut sql = Sql::new("WITH page AS MATERIALIZED (");
     plan::page_ids_in(&mut sql, backend, q, true, since);
     sql.push(
-        ") SELECT p.post_id, p.author_id, p.slug, p.title, p.excerpt, p.status, \
+        ") SELECT p.post_id, p.author_id, p.slug, p.title, p.excerpt, p.excerpt_given, p.status, \
          p.publish_at, p.published_at, p.category_id, p.tags, p.platforms, p.content_type, p.version, \
          p.brief_id, p.created_at, p.updated_at, p.like_count, p.comment_count, \
          a.username AS author_username, a.display_name AS author_display_name, \
@@ -176,7 +177,7 @@ pub async fn find(db: &Db, q: &PostQuery) -> Result<Vec<PostView>, StoreError> {
     });
     match q.viewer.account_id {
         Some(id) => {
-            let viewer = sql.param(Arg::Int(id));
+            let viewer = sql.param(Arg::Int(id.get()));
             sql.push(&format!(
                 "EXISTS (SELECT 1 FROM post_like l WHERE l.post_id = p.post_id AND l.account_id = {viewer}) \
                  AS liked, EXISTS (SELECT 1 FROM follow f WHERE f.followee_id = p.author_id \

@@ -16,7 +16,7 @@
 use chrono::{DateTime, Utc};
 
 use super::{Backend, CursorKey, PostQuery, fts5_query, is_public};
-use crate::domain::PostSort;
+use crate::domain::{AccountId, PostSort, PostStatus};
 use crate::store::query::{Arg, Sql};
 
 /// How many of the most recent matches a search ranks (or sorts). Ranking
@@ -86,30 +86,30 @@ fn direction(q: &PostQuery) -> &'static str {
 fn filters(sql: &mut Sql, q: &PostQuery, skip_tag: bool) {
     let now = sql.param(Arg::Time(q.now));
     let public = is_public(&now);
-    let published_only = q.status.as_deref() == Some("published");
+    let published_only = q.status == Some(PostStatus::Published);
     match (q.viewer.sees_all, q.viewer.account_id) {
         // Published posts are public to everyone: no viewer clause (an OR
         // here would keep the planner from using the listing indexes).
         _ if published_only => sql.push(&format!(" AND {public}")),
         (true, _) => sql,
         (false, Some(id)) => {
-            let me = sql.param(Arg::Int(id));
+            let me = sql.param(Arg::Int(id.get()));
             sql.push(&format!(" AND ({public} OR p.author_id = {me})"))
         }
         (false, None) => sql.push(&format!(" AND {public}")),
     };
     if let Some(id) = q.post_id {
         sql.push(" AND p.post_id = ");
-        sql.bind(Arg::Int(id));
+        sql.bind(Arg::Int(id.get()));
     }
-    match q.status.as_deref() {
-        Some("published") => {}
-        Some("scheduled") => {
+    match q.status {
+        Some(PostStatus::Published) => {}
+        Some(PostStatus::Scheduled) => {
             sql.push(&format!(" AND p.status = 'scheduled' AND p.publish_at > {now}"));
         }
         Some(other) => {
             sql.push(" AND p.status = ");
-            sql.bind(Arg::Text(other.to_owned()));
+            sql.bind(Arg::Text(other.as_str().to_owned()));
         }
         None => {}
     }
@@ -152,7 +152,7 @@ pub(super) fn narrowing(sql: &mut Sql, q: &PostQuery, skip_tag: bool) {
     }
     if let Some(content_type) = &q.content_type {
         sql.push(" AND p.content_type = ");
-        sql.bind(Arg::Text(content_type.clone()));
+        sql.bind(Arg::Text(content_type.as_str().to_owned()));
     }
     if let Some(after) = q.published_after {
         sql.push(" AND COALESCE(p.published_at, p.publish_at) >= ");
@@ -179,7 +179,7 @@ fn keyset(sql: &mut Sql, q: &PostQuery, key: &str, id: &str) {
         CursorKey::Text(t) => sql.bind(Arg::Text(t.clone())),
     };
     sql.push(", ");
-    sql.bind(Arg::Int(cursor.post_id));
+    sql.bind(Arg::Int(cursor.post_id.get()));
     sql.push(")");
 }
 
@@ -214,7 +214,7 @@ pub(super) fn feed_window(sql: &mut Sql, q: &PostQuery) {
     filters(sql, q, false);
     keyset(sql, q, "p.sort_at", "p.post_id");
     sql.push(" ORDER BY p.sort_at DESC, p.post_id DESC LIMIT 1) AS k FROM follow f WHERE f.follower_id = ");
-    sql.bind(Arg::Int(q.feed_of.unwrap_or(-1)));
+    sql.bind(Arg::Int(q.feed_of.map_or(-1, AccountId::get)));
     sql.push(") n WHERE k IS NOT NULL ORDER BY k DESC LIMIT 1 OFFSET ");
     sql.bind(Arg::Int((q.limit + q.offset.unwrap_or(0).max(0) - 1).max(0)));
 }
@@ -274,7 +274,7 @@ fn feed(sql: &mut Sql, backend: Backend, q: &PostQuery, paged: bool) {
     let key = sort_column(q.sort);
     let inner_key = key;
     let outer_key = key.replacen("p.", "fp.", 1);
-    let follower = sql.param(Arg::Int(q.feed_of.unwrap_or(-1)));
+    let follower = sql.param(Arg::Int(q.feed_of.map_or(-1, AccountId::get)));
     let per_author = q.limit + q.offset.unwrap_or(0).max(0);
     // SQLite has no lateral join, but re-runs a correlated `IN` subquery per
     // followed author, which is the same plan; it selects the id alone.
@@ -315,7 +315,7 @@ fn feed(sql: &mut Sql, backend: Backend, q: &PostQuery, paged: bool) {
 /// an index range each.
 fn feed_since(sql: &mut Sql, q: &PostQuery, since: DateTime<Utc>) {
     sql.push("SELECT p.post_id, p.sort_at AS k FROM follow f JOIN post p ON p.author_id = f.followee_id WHERE f.follower_id = ");
-    sql.bind(Arg::Int(q.feed_of.unwrap_or(-1)));
+    sql.bind(Arg::Int(q.feed_of.map_or(-1, AccountId::get)));
     sql.push(" AND p.sort_at >= ");
     sql.bind(Arg::Time(since));
     filters(sql, q, false);
