@@ -12,8 +12,7 @@ fn main() {
         .ok()
         .filter(|out| out.status.success())
         .and_then(|out| String::from_utf8(out.stdout).ok())
-        .map(|s| s.trim().to_owned())
-        .unwrap_or_else(|| "unknown".to_owned());
+        .map_or_else(|| "unknown".to_owned(), |s| s.trim().to_owned());
     println!("cargo::rustc-env=HERALD_GIT_SHA={sha}");
     println!("cargo::rerun-if-changed=.git/HEAD");
     // sqlx::migrate! embeds the migration folders, but a macro cannot tell

@@ -33,6 +33,7 @@ fn build_cache(settings: &Settings) -> anyhow::Result<Cache> {
 }
 
 /// Optional parts a caller (mostly a test) may substitute.
+#[derive(Debug)]
 pub struct AppOptions {
     /// Extra routes mounted behind the same middleware stack.
     pub routes: Option<Router<AppState>>,
@@ -45,6 +46,7 @@ impl Default for AppOptions {
     }
 }
 
+#[derive(Debug)]
 pub struct App {
     listener: TcpListener,
     /// The separate `/metrics` listener, when `metrics_listen` is set.

@@ -5,7 +5,7 @@ use std::sync::Mutex;
 
 use chrono::{DateTime, Duration, SubsecRound as _, Utc};
 
-pub trait Clock: Send + Sync + 'static {
+pub trait Clock: Send + Sync + std::fmt::Debug + 'static {
     fn now(&self) -> DateTime<Utc>;
 }
 
@@ -32,13 +32,13 @@ impl ManualClock {
     }
 
     pub fn advance(&self, by: Duration) {
-        let mut now = self.0.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
+        let mut now = self.0.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
         *now += by;
     }
 }
 
 impl Clock for ManualClock {
     fn now(&self) -> DateTime<Utc> {
-        *self.0.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
+        *self.0.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
     }
 }

@@ -21,6 +21,7 @@ use crate::store::{Db, instance_settings};
 const GENERATED_SECRET: &str = "auth.jwt_hs256_secret";
 
 /// The credential machinery an instance needs at run time.
+#[derive(Debug)]
 pub struct Auth {
     pub jwt: JwtKeys,
     pub hasher: PasswordHasher,

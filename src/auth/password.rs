@@ -18,7 +18,7 @@ pub struct HashParams {
     pub parallelism: u32,
 }
 
-#[derive(Clone)]
+#[derive(Debug, Clone)]
 pub struct PasswordHasher {
     params: Params,
     /// A real hash of a random password, verified against when the account

@@ -30,6 +30,7 @@ pub enum TokenError {
     Invalid,
 }
 
+#[derive(Debug)]
 pub struct JwtKeys {
     encoding: EncodingKey,
     decoding: DecodingKey,

@@ -104,7 +104,7 @@ pub struct Stats {
     pub invalidated: AtomicU64,
 }
 
-#[derive(Clone)]
+#[derive(Debug, Clone)]
 pub struct Cache {
     l1: moka::future::Cache<String, Cached>,
     /// Without Redis: the stamp counter and each changed tag's version.
@@ -117,6 +117,7 @@ pub struct Cache {
 }
 
 /// What the cache did with a read.
+#[derive(Debug)]
 pub enum Lookup {
     /// Served from a fresh entry, or loaded now and cached.
     Found(Cached),

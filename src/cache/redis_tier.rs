@@ -46,7 +46,7 @@ redis.call('SET', KEYS[1], string.format('%d', new_tat), 'PX', math.ceil((new_ta
 return {1, 0, math.floor((tolerance + interval - (new_tat - now)) / interval)}
 "#;
 
-#[derive(Clone)]
+#[derive(Debug, Clone)]
 pub struct RedisTier {
     client: redis::Client,
     /// Connected lazily, so an unreachable Redis never delays start-up.

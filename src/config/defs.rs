@@ -20,56 +20,56 @@ pub struct SettingDef {
     pub doc: &'static str,
 }
 
-pub const LISTEN: &str = "listen";
-pub const DATABASE_URL: &str = "database_url";
-pub const DATABASE_MAX_CONNECTIONS: &str = "database_max_connections";
-pub const DATABASE_TIMEOUT_SECS: &str = "database_timeout_secs";
-pub const REDIS_URL: &str = "redis_url";
-pub const LOG: &str = "log";
-pub const LOG_FORMAT: &str = "log_format";
-pub const REQUEST_TIMEOUT_SECS: &str = "request_timeout_secs";
-pub const BODY_LIMIT_BYTES: &str = "body_limit_bytes";
-pub const SHUTDOWN_GRACE_SECS: &str = "shutdown_grace_secs";
-pub const JWT_SECRET: &str = "jwt_secret";
-pub const ACCESS_TOKEN_TTL_SECS: &str = "access_token_ttl_secs";
-pub const REFRESH_TOKEN_TTL_DAYS: &str = "refresh_token_ttl_days";
-pub const OPEN_REGISTRATION: &str = "open_registration";
-pub const DEFAULT_ROLE: &str = "default_role";
-pub const ARGON2_MEMORY_KIB: &str = "argon2_memory_kib";
-pub const ARGON2_ITERATIONS: &str = "argon2_iterations";
-pub const ARGON2_PARALLELISM: &str = "argon2_parallelism";
-pub const LOGIN_FREE_FAILURES: &str = "login_free_failures";
-pub const CORS_ORIGINS: &str = "cors_origins";
-pub const MAX_IN_FLIGHT: &str = "max_in_flight";
-pub const CACHE_MAX_AGE_SECS: &str = "cache_max_age_secs";
-pub const HSTS: &str = "hsts";
-pub const RATE_LIMIT_AUTH: &str = "rate_limit_auth_per_minute";
-pub const RATE_LIMIT_WRITE: &str = "rate_limit_write_per_minute";
-pub const RATE_LIMIT_READ: &str = "rate_limit_read_per_minute";
-pub const TRUSTED_PROXIES: &str = "trusted_proxies";
-pub const CACHE_MAX_BYTES: &str = "cache_max_bytes";
-pub const CACHE_TTL_SECS: &str = "cache_ttl_secs";
-pub const CACHE_NAMESPACE: &str = "cache_namespace";
-pub const METRICS_TOKEN: &str = "metrics_token";
-pub const MASTODON_MAX_CHARS: &str = "mastodon_max_chars";
-pub const OTLP_ENDPOINT: &str = "otlp_endpoint";
-pub const OTLP_PROTOCOL: &str = "otlp_protocol";
-pub const OTLP_SERVICE_NAME: &str = "otlp_service_name";
-pub const METRICS_LISTEN: &str = "metrics_listen";
-pub const GENERATION_PROVIDER: &str = "generation_provider";
-pub const GENERATION_FALLBACK: &str = "generation_fallback";
-pub const GENERATION_CACHE_TTL_SECS: &str = "generation_cache_ttl_secs";
-pub const GENERATION_CONCURRENCY: &str = "generation_concurrency";
-pub const LLM_BASE_URL: &str = "llm_base_url";
-pub const LLM_MODEL: &str = "llm_model";
-pub const LLM_API_KEY: &str = "llm_api_key";
-pub const LLM_API_KEY_HEADER: &str = "llm_api_key_header";
-pub const LLM_TIMEOUT_SECS: &str = "llm_timeout_secs";
-pub const LLM_MAX_RETRIES: &str = "llm_max_retries";
-pub const LLM_TEMPERATURE: &str = "llm_temperature";
-pub const LLM_RATE_LIMIT: &str = "llm_rate_limit_per_minute";
-pub const LLM_BREAKER_FAILURES: &str = "llm_breaker_failures";
-pub const LLM_BREAKER_COOLDOWN_SECS: &str = "llm_breaker_cooldown_secs";
+pub(super) const LISTEN: &str = "listen";
+pub(super) const DATABASE_URL: &str = "database_url";
+pub(super) const DATABASE_MAX_CONNECTIONS: &str = "database_max_connections";
+pub(super) const DATABASE_TIMEOUT_SECS: &str = "database_timeout_secs";
+pub(super) const REDIS_URL: &str = "redis_url";
+pub(super) const LOG: &str = "log";
+pub(super) const LOG_FORMAT: &str = "log_format";
+pub(super) const REQUEST_TIMEOUT_SECS: &str = "request_timeout_secs";
+pub(super) const BODY_LIMIT_BYTES: &str = "body_limit_bytes";
+pub(super) const SHUTDOWN_GRACE_SECS: &str = "shutdown_grace_secs";
+pub(super) const JWT_SECRET: &str = "jwt_secret";
+pub(super) const ACCESS_TOKEN_TTL_SECS: &str = "access_token_ttl_secs";
+pub(super) const REFRESH_TOKEN_TTL_DAYS: &str = "refresh_token_ttl_days";
+pub(super) const OPEN_REGISTRATION: &str = "open_registration";
+pub(super) const DEFAULT_ROLE: &str = "default_role";
+pub(super) const ARGON2_MEMORY_KIB: &str = "argon2_memory_kib";
+pub(super) const ARGON2_ITERATIONS: &str = "argon2_iterations";
+pub(super) const ARGON2_PARALLELISM: &str = "argon2_parallelism";
+pub(super) const LOGIN_FREE_FAILURES: &str = "login_free_failures";
+pub(super) const CORS_ORIGINS: &str = "cors_origins";
+pub(super) const MAX_IN_FLIGHT: &str = "max_in_flight";
+pub(super) const CACHE_MAX_AGE_SECS: &str = "cache_max_age_secs";
+pub(super) const HSTS: &str = "hsts";
+pub(super) const RATE_LIMIT_AUTH: &str = "rate_limit_auth_per_minute";
+pub(super) const RATE_LIMIT_WRITE: &str = "rate_limit_write_per_minute";
+pub(super) const RATE_LIMIT_READ: &str = "rate_limit_read_per_minute";
+pub(super) const TRUSTED_PROXIES: &str = "trusted_proxies";
+pub(super) const CACHE_MAX_BYTES: &str = "cache_max_bytes";
+pub(super) const CACHE_TTL_SECS: &str = "cache_ttl_secs";
+pub(super) const CACHE_NAMESPACE: &str = "cache_namespace";
+pub(super) const METRICS_TOKEN: &str = "metrics_token";
+pub(super) const MASTODON_MAX_CHARS: &str = "mastodon_max_chars";
+pub(super) const OTLP_ENDPOINT: &str = "otlp_endpoint";
+pub(super) const OTLP_PROTOCOL: &str = "otlp_protocol";
+pub(super) const OTLP_SERVICE_NAME: &str = "otlp_service_name";
+pub(super) const METRICS_LISTEN: &str = "metrics_listen";
+pub(super) const GENERATION_PROVIDER: &str = "generation_provider";
+pub(super) const GENERATION_FALLBACK: &str = "generation_fallback";
+pub(super) const GENERATION_CACHE_TTL_SECS: &str = "generation_cache_ttl_secs";
+pub(super) const GENERATION_CONCURRENCY: &str = "generation_concurrency";
+pub(super) const LLM_BASE_URL: &str = "llm_base_url";
+pub(super) const LLM_MODEL: &str = "llm_model";
+pub(super) const LLM_API_KEY: &str = "llm_api_key";
+pub(super) const LLM_API_KEY_HEADER: &str = "llm_api_key_header";
+pub(super) const LLM_TIMEOUT_SECS: &str = "llm_timeout_secs";
+pub(super) const LLM_MAX_RETRIES: &str = "llm_max_retries";
+pub(super) const LLM_TEMPERATURE: &str = "llm_temperature";
+pub(super) const LLM_RATE_LIMIT: &str = "llm_rate_limit_per_minute";
+pub(super) const LLM_BREAKER_FAILURES: &str = "llm_breaker_failures";
+pub(super) const LLM_BREAKER_COOLDOWN_SECS: &str = "llm_breaker_cooldown_secs";
 
 pub const SETTINGS: &[SettingDef] = &[
     SettingDef {
@@ -427,6 +427,6 @@ pub const SETTINGS: &[SettingDef] = &[
 ];
 
 /// Looks a setting up by its file key.
-pub fn find(key: &str) -> Option<&'static SettingDef> {
+pub(super) fn find(key: &str) -> Option<&'static SettingDef> {
     SETTINGS.iter().find(|def| def.key == key)
 }

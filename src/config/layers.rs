@@ -72,7 +72,7 @@ impl Resolved {
 
 /// Applies every layer in order. Returns the resolved values and the problems
 /// found while reading the layers (unreadable or malformed file, unknown keys).
-pub fn resolve(sources: &Sources) -> (Resolved, Vec<String>) {
+pub(super) fn resolve(sources: &Sources) -> (Resolved, Vec<String>) {
     let mut resolved = Resolved::default();
     let mut problems = Vec::new();
 

@@ -114,7 +114,7 @@ const COMMON: &[&str] = &[
     "guest123",
 ];
 
-pub fn is_common(password: &str) -> bool {
+pub(super) fn is_common(password: &str) -> bool {
     let lowered = password.to_lowercase();
     COMMON.contains(&lowered.as_str())
 }

@@ -129,7 +129,7 @@ impl AsRef<str> for Slug {
 }
 
 impl fmt::Display for Slug {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(&self.0)
     }
 }
@@ -326,8 +326,10 @@ mod tests {
 
     #[test]
     fn keywords_become_valid_tags_or_are_dropped() {
-        let keywords: Vec<String> =
-            ["Node.js", "C++", "open  source", "***", "Rust", "rust"].iter().map(|k| k.to_string()).collect();
+        let keywords: Vec<String> = ["Node.js", "C++", "open  source", "***", "Rust", "rust"]
+            .iter()
+            .map(ToString::to_string)
+            .collect();
         let tags = Tags::from_keywords(&keywords);
         assert_eq!(tags.as_slice(), ["node-js", "c", "open-source", "rust"]);
         assert_eq!(Tags::parse("tags", tags.as_slice()).unwrap(), tags, "always valid tags");
@@ -355,7 +357,7 @@ mod tests {
     #[test]
     fn tags_are_normalised_deduplicated_and_limited() {
         let raw: Vec<String> =
-            ["  Rust ", "rust", "Web Dev", "", "ñandú"].iter().map(|s| s.to_string()).collect();
+            ["  Rust ", "rust", "Web Dev", "", "ñandú"].iter().map(ToString::to_string).collect();
         assert_eq!(Tags::parse("tags", &raw).unwrap().as_slice(), ["rust", "web-dev", "ñandú"]);
         let bad = vec!["ok".to_owned(), "no,commas".to_owned()];
         assert_eq!(Tags::parse("tags", &bad).unwrap_err().field, "tags[1]");

@@ -17,7 +17,7 @@ use crate::http::AppState;
 use crate::service::Context;
 use crate::service::api_keys::{self, NewKeyRequest};
 
-pub fn router() -> OpenApiRouter<AppState> {
+pub(super) fn router() -> OpenApiRouter<AppState> {
     OpenApiRouter::new().routes(routes!(list_keys, create_key)).routes(routes!(revoke_key))
 }
 
@@ -25,7 +25,7 @@ use super::problem::CONTENT_TYPE as PROBLEM;
 
 /// An API key as listed: never the secret itself.
 #[derive(Debug, Serialize, ToSchema)]
-pub struct ApiKeyView {
+pub(super) struct ApiKeyView {
     pub id: i64,
     pub account_id: i64,
     pub name: String,
@@ -55,7 +55,7 @@ impl From<ApiKey> for ApiKeyView {
 }
 
 #[derive(Debug, Serialize, ToSchema)]
-pub struct CreatedApiKey {
+pub(super) struct CreatedApiKey {
     #[serde(flatten)]
     pub info: ApiKeyView,
     /// The key itself (`hk_…`). Shown only in this response; store it now.
@@ -64,7 +64,7 @@ pub struct CreatedApiKey {
 
 #[derive(Debug, Deserialize, IntoParams)]
 #[serde(deny_unknown_fields)]
-pub struct ListParams {
+pub(super) struct ListParams {
     /// `true` lists every account's keys (admins only).
     all: Option<bool>,
 }
@@ -88,7 +88,7 @@ async fn list_keys(
 
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
-pub struct CreateApiKey {
+pub(super) struct CreateApiKey {
     name: Option<String>,
     /// Any of `read`, `write`, `admin` (`admin` ⊇ `write` ⊇ `read`).
     scopes: Option<Vec<String>>,

@@ -16,7 +16,7 @@ use crate::service::Context;
 use crate::service::accounts::{self, Registration};
 use crate::service::sessions::{self, SignedIn};
 
-pub fn router() -> OpenApiRouter<AppState> {
+pub(super) fn router() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
         .routes(routes!(register))
         .routes(routes!(login))
@@ -27,7 +27,7 @@ pub fn router() -> OpenApiRouter<AppState> {
 
 /// A signed-in session: a short-lived access token and a single-use refresh token.
 #[derive(Debug, Serialize, ToSchema)]
-pub struct SessionView {
+pub(super) struct SessionView {
     /// Always `Bearer`.
     pub token_type: &'static str,
     /// JWT to send as `Authorization: Bearer …`.
@@ -53,7 +53,7 @@ impl From<SignedIn> for SessionView {
 
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
-pub struct RegisterRequest {
+pub(super) struct RegisterRequest {
     email: Option<String>,
     /// 3–32 characters: letters, digits, `_`, `-`, `.`.
     username: Option<String>,
@@ -88,7 +88,7 @@ async fn register(
 
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
-pub struct LoginRequest {
+pub(super) struct LoginRequest {
     /// E-mail address or username.
     login: String,
     password: String,
@@ -114,7 +114,7 @@ async fn login(
 
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
-pub struct RefreshRequest {
+pub(super) struct RefreshRequest {
     refresh_token: String,
 }
 

@@ -26,13 +26,13 @@ fn with(mut base: Vec<String>, categories: bool) -> Vec<String> {
 
 /// One post: its own tag and the author's profile (and category names, for
 /// the v1 view, which embeds them).
-pub fn post(row: &PostView, embeds_categories: bool) -> CacheTags {
+pub(super) fn post(row: &PostView, embeds_categories: bool) -> CacheTags {
     CacheTags(with(vec![tags::post(row.post.post_id)], embeds_categories))
 }
 
 /// A page of posts: its scope (which posts, in which order, how many) and
 /// each post it shows.
-pub fn listing(list: &PostList, rows: &[PostView], embeds_categories: bool) -> CacheTags {
+pub(super) fn listing(list: &PostList, rows: &[PostView], embeds_categories: bool) -> CacheTags {
     let query = &list.filter;
     let mut out = with(rows.iter().map(|r| tags::post(r.post.post_id)).collect(), embeds_categories);
     let mut scoped = false;
@@ -67,18 +67,18 @@ pub fn listing(list: &PostList, rows: &[PostView], embeds_categories: bool) -> C
 }
 
 /// A post's comments (and the post, whose visibility decides whether they show).
-pub fn comments(post_id: PostId) -> CacheTags {
+pub(super) fn comments(post_id: PostId) -> CacheTags {
     CacheTags(with(vec![tags::comments(post_id), tags::post(post_id)], false))
 }
 
-pub fn profile(username: &str) -> CacheTags {
+pub(super) fn profile(username: &str) -> CacheTags {
     CacheTags(with(vec![tags::profile(username)], false))
 }
 
-pub fn tag_list() -> CacheTags {
+pub(super) fn tag_list() -> CacheTags {
     CacheTags(vec![tags::TAGS.to_owned()])
 }
 
-pub fn categories() -> CacheTags {
+pub(super) fn categories() -> CacheTags {
     CacheTags(vec![tags::CATEGORIES.to_owned()])
 }

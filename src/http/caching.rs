@@ -19,7 +19,7 @@ const MAX_BUFFERED: usize = 4 * 1024 * 1024;
 
 /// How long shared caches may keep anonymous responses.
 #[derive(Clone, Copy)]
-pub struct PublicMaxAge(pub u64);
+pub(super) struct PublicMaxAge(pub u64);
 
 fn credentials_sent(headers: &HeaderMap) -> bool {
     headers.contains_key(header::AUTHORIZATION) || headers.contains_key("x-api-key")
@@ -46,7 +46,11 @@ pub(super) fn matches(if_none_match: &str, etag: &str) -> bool {
     if_none_match.trim() == "*" || if_none_match.split(',').any(|tag| bare(tag) == bare(etag))
 }
 
-pub async fn conditional_get(State(max_age): State<PublicMaxAge>, request: Request, next: Next) -> Response {
+pub(super) async fn conditional_get(
+    State(max_age): State<PublicMaxAge>,
+    request: Request,
+    next: Next,
+) -> Response {
     if request.method() != Method::GET && request.method() != Method::HEAD {
         return next.run(request).await;
     }

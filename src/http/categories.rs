@@ -19,7 +19,7 @@ use crate::http::AppState;
 use crate::service::Context;
 use crate::service::categories::{self, CategoryInput};
 
-pub fn router() -> OpenApiRouter<AppState> {
+pub(super) fn router() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
         .routes(routes!(list_categories, create_category))
         .routes(routes!(get_category, update_category, delete_category))
@@ -27,7 +27,7 @@ pub fn router() -> OpenApiRouter<AppState> {
 }
 
 #[derive(Debug, Serialize, ToSchema)]
-pub struct CategoryView {
+pub(super) struct CategoryView {
     pub slug: String,
     pub name: String,
     pub description: String,
@@ -128,7 +128,7 @@ async fn delete_category(
 }
 
 #[derive(Debug, Serialize, ToSchema)]
-pub struct TagView {
+pub(super) struct TagView {
     pub tag: String,
     /// Published posts with this tag.
     pub post_count: i64,
@@ -136,7 +136,7 @@ pub struct TagView {
 
 #[derive(Debug, Deserialize, IntoParams)]
 #[serde(deny_unknown_fields)]
-pub struct TagParams {
+pub(super) struct TagParams {
     /// 1–1000, default 100.
     limit: Option<i64>,
 }

@@ -20,7 +20,7 @@ use crate::http::AppState;
 use crate::service::Context;
 use crate::service::comments;
 
-pub fn router() -> OpenApiRouter<AppState> {
+pub(super) fn router() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
         .routes(routes!(list_comments, create_comment))
         .routes(routes!(edit_comment, delete_comment))
@@ -29,7 +29,7 @@ pub fn router() -> OpenApiRouter<AppState> {
 }
 
 #[derive(Debug, Serialize, ToSchema)]
-pub struct CommentView {
+pub(super) struct CommentView {
     pub id: i64,
     pub post_id: i64,
     /// The comment this one replies to.
@@ -64,7 +64,7 @@ impl From<Comment> for CommentView {
 
 #[derive(Debug, Deserialize, IntoParams)]
 #[serde(deny_unknown_fields)]
-pub struct ListParams {
+pub(super) struct ListParams {
     /// `next_cursor` of the previous page.
     cursor: Option<String>,
     /// 1–100, default 50.
@@ -72,7 +72,7 @@ pub struct ListParams {
 }
 
 #[derive(Debug, Serialize, ToSchema)]
-pub struct CommentPage {
+pub(super) struct CommentPage {
     pub items: Vec<CommentView>,
     pub next_cursor: Option<String>,
 }
@@ -107,7 +107,7 @@ async fn list_comments(
 
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
-pub struct CreateComment {
+pub(super) struct CreateComment {
     /// 1–10,000 characters of plain text.
     body: Option<String>,
     /// Reply to this top-level comment of the same post.
@@ -133,7 +133,7 @@ async fn create_comment(
 
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
-pub struct EditComment {
+pub(super) struct EditComment {
     body: Option<String>,
 }
 

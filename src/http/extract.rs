@@ -18,6 +18,7 @@ use crate::service::actor::{self, Actor, Presented};
 /// `Json<T>` whose rejections are problem+json: 415 without a JSON content
 /// type, 400 with the position of a syntax error, 422 naming the field whose
 /// value has the wrong shape, 413 for an oversized body.
+#[derive(Debug)]
 pub struct ValidJson<T>(pub T);
 
 impl<S, T> FromRequest<S> for ValidJson<T>
@@ -43,9 +44,10 @@ fn json_rejection(rejection: &JsonRejection) -> ApiError {
             "expected a body with Content-Type: application/json",
         ),
         JsonRejection::JsonSyntaxError(_) => {
-            let detail = serde_error(rejection)
-                .map(|err| format!("malformed JSON: {}", err.inner()))
-                .unwrap_or_else(|| "malformed JSON".to_owned());
+            let detail = serde_error(rejection).map_or_else(
+                || "malformed JSON".to_owned(),
+                |err| format!("malformed JSON: {}", err.inner()),
+            );
             ApiError::new(StatusCode::BAD_REQUEST, "malformed_json", detail)
         }
         JsonRejection::JsonDataError(_) => match serde_error(rejection) {
@@ -110,10 +112,12 @@ fn field_error(err: &PathError) -> ValidationError {
 /// The authenticated caller. Accepts `Authorization: Bearer <jwt|hk_key>`,
 /// RealWorld's `Authorization: Token <jwt>`, and `X-API-Key: hk_…`; anything
 /// missing or invalid is a 401 problem with a `WWW-Authenticate` challenge.
+#[derive(Debug)]
 pub struct AuthUser(pub Actor);
 
 /// The caller if credentials were sent, `None` for anonymous requests;
 /// invalid credentials are still a 401 rather than silently anonymous.
+#[derive(Debug)]
 pub struct MaybeAuthUser(pub Option<Actor>);
 
 impl FromRequestParts<AppState> for AuthUser {
@@ -166,6 +170,7 @@ pub(crate) fn presented_credentials(headers: &HeaderMap) -> Result<Option<Presen
 
 /// The client's IP address: the peer's, or the one a trusted proxy names in
 /// `X-Forwarded-For`.
+#[derive(Debug)]
 pub struct ClientIp(pub Option<IpAddr>);
 
 impl FromRequestParts<AppState> for ClientIp {
@@ -182,6 +187,7 @@ impl FromRequestParts<AppState> for ClientIp {
 }
 
 /// `Query<T>` whose rejection is a 422 problem naming the parameter.
+#[derive(Debug)]
 pub struct ValidQuery<T>(pub T);
 
 impl<S, T> FromRequestParts<S> for ValidQuery<T>
@@ -206,6 +212,7 @@ where
 
 /// A path id that must be a positive integer; anything else is a 404, since
 /// no such resource can exist.
+#[derive(Debug)]
 pub struct PathId<T>(pub T);
 
 impl<S: Send + Sync, T: From<PositiveId>> FromRequestParts<S> for PathId<T> {
@@ -254,6 +261,7 @@ impl From<PositiveId> for i64 {
 /// sent in our `ETag`; the digest part is ignored, since likes and comments
 /// change it without changing the post). `None` without the header or for `*`; a value that names no
 /// version of ours can never match and yields version 0.
+#[derive(Debug)]
 pub struct IfMatch(pub Option<i64>);
 
 impl<S: Send + Sync> FromRequestParts<S> for IfMatch {

@@ -11,21 +11,21 @@ use utoipa_axum::routes;
 use crate::http::AppState;
 use crate::telemetry::health::{self, Report};
 
-pub fn router() -> OpenApiRouter<AppState> {
+pub(super) fn router() -> OpenApiRouter<AppState> {
     OpenApiRouter::new().routes(routes!(live)).routes(routes!(ready)).routes(routes!(metrics))
 }
 
 /// Just `/metrics`, for the separate metrics listener (`metrics_listen`).
-pub fn metrics_router() -> OpenApiRouter<AppState> {
+pub(super) fn metrics_router() -> OpenApiRouter<AppState> {
     OpenApiRouter::new().routes(routes!(metrics))
 }
 
 /// Marks requests that arrived on the separate metrics listener.
 #[derive(Clone, Copy, Debug)]
-pub struct MetricsPort;
+pub(super) struct MetricsPort;
 
 #[derive(Serialize, utoipa::ToSchema)]
-pub struct Live {
+pub(super) struct Live {
     /// Always `up`: answering at all is the signal.
     status: &'static str,
     version: &'static str,

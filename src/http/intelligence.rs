@@ -19,13 +19,13 @@ use crate::service::Context;
 use crate::service::generation::{self, Generated};
 use crate::service::{self, analysis};
 
-pub fn router() -> OpenApiRouter<AppState> {
+pub(super) fn router() -> OpenApiRouter<AppState> {
     OpenApiRouter::new().routes(routes!(analyze)).routes(routes!(generate)).routes(routes!(generate_batch))
 }
 
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
-pub struct AnalyzeRequest {
+pub(super) struct AnalyzeRequest {
     /// 1 to 100,000 characters of plain text.
     text: Option<String>,
     /// Platforms to check the text against (`blog`, `facebook`, `linkedin`,
@@ -117,14 +117,14 @@ async fn generate(
 
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
-pub struct BatchRequest {
+pub(super) struct BatchRequest {
     /// 1 to 20 briefs.
     briefs: Option<Vec<BriefBody>>,
 }
 
 /// One brief's outcome: its generation, or the problem that stopped it.
 #[derive(Debug, Serialize, ToSchema)]
-pub struct BatchItem {
+pub(super) struct BatchItem {
     /// The HTTP status this brief alone would have had.
     status: u16,
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -134,7 +134,7 @@ pub struct BatchItem {
 }
 
 #[derive(Debug, Serialize, ToSchema)]
-pub struct BatchResponse {
+pub(super) struct BatchResponse {
     /// One item per brief, in request order.
     results: Vec<BatchItem>,
 }

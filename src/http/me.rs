@@ -14,7 +14,7 @@ use crate::http::AppState;
 use crate::service::Context;
 use crate::service::accounts::{self, ProfileChanges};
 
-pub fn router() -> OpenApiRouter<AppState> {
+pub(super) fn router() -> OpenApiRouter<AppState> {
     OpenApiRouter::new().routes(routes!(get_me, update_me))
 }
 
@@ -30,7 +30,7 @@ async fn get_me(State(ctx): State<Context>, AuthUser(actor): AuthUser) -> Result
 /// Profile changes; an empty string clears `display_name`, `bio` or `avatar_url`.
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
-pub struct MePatch {
+pub(super) struct MePatch {
     display_name: Option<String>,
     bio: Option<String>,
     avatar_url: Option<String>,

@@ -35,6 +35,7 @@ use crate::domain::ValidationError;
          (name = "realworld", description = "The RealWorld (Conduit) API under /api: the same data and rules as /api/v1"),
          (name = "meta", description = "This API's own description")),
 )]
+#[derive(Debug)]
 pub struct ApiDoc;
 
 /// `bearer`: an access token (JWT) or API key in `Authorization: Bearer …`;
@@ -66,7 +67,7 @@ impl utoipa::Modify for SecuritySchemes {
 }
 
 /// The serialised document, built once at start.
-#[derive(Clone)]
+#[derive(Debug, Clone)]
 pub struct OpenApiJson(pub Arc<String>);
 
 #[utoipa::path(get, path = "/openapi.json", tag = "meta",
@@ -96,7 +97,7 @@ pub fn add_common_responses(doc: &mut utoipa::openapi::OpenApi) {
         Either,
     }
 
-    for (path, item) in doc.paths.paths.iter_mut() {
+    for (path, item) in &mut doc.paths.paths {
         let realworld = path.starts_with("/api/") && !path.starts_with("/api/v1/");
         let operations: [&mut Option<Operation>; 5] =
             [&mut item.get, &mut item.put, &mut item.post, &mut item.delete, &mut item.patch];

@@ -20,7 +20,7 @@ use crate::http::AppState;
 use crate::service::Context;
 use crate::service::posts;
 
-pub fn router() -> OpenApiRouter<AppState> {
+pub(super) fn router() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
         .routes(routes!(publish))
         .routes(routes!(schedule))
@@ -61,7 +61,7 @@ async fn publish(
 
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
-pub struct ScheduleRequest {
+pub(super) struct ScheduleRequest {
     /// When the post becomes public (RFC 3339, in the future).
     publish_at: DateTime<Utc>,
 }
@@ -155,7 +155,7 @@ async fn unlike(
 
 /// One stored version of a post's title, body and excerpt.
 #[derive(Debug, Serialize, ToSchema)]
-pub struct RevisionView {
+pub(super) struct RevisionView {
     pub revision: i64,
     pub title: String,
     pub body: String,

@@ -23,7 +23,7 @@ use crate::http::AppState;
 use crate::service::Context;
 use crate::service::posts::{self, BySlug, PostInput};
 
-pub fn router() -> OpenApiRouter<AppState> {
+pub(super) fn router() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
         .routes(routes!(list_posts, create_post))
         .routes(routes!(get_post, update_post, delete_post))
@@ -33,7 +33,7 @@ pub fn router() -> OpenApiRouter<AppState> {
 pub(super) use super::problem::CONTENT_TYPE as PROBLEM;
 
 #[derive(Debug, Serialize, ToSchema)]
-pub struct AuthorView {
+pub(super) struct AuthorView {
     pub username: String,
     pub display_name: Option<String>,
     pub avatar_url: Option<String>,
@@ -42,14 +42,14 @@ pub struct AuthorView {
 }
 
 #[derive(Debug, Serialize, ToSchema)]
-pub struct CategoryRef {
+pub(super) struct CategoryRef {
     pub slug: String,
     pub name: String,
 }
 
 /// What every post representation shows: all but the text.
 #[derive(Debug, Serialize, ToSchema)]
-pub struct PostSummary {
+pub(super) struct PostSummary {
     pub id: i64,
     pub slug: String,
     pub title: String,
@@ -75,7 +75,7 @@ pub struct PostSummary {
 
 /// A post with its full text.
 #[derive(Debug, Serialize, ToSchema)]
-pub struct PostView {
+pub(super) struct PostView {
     #[serde(flatten)]
     pub summary: PostSummary,
     /// Markdown source.
@@ -92,7 +92,7 @@ pub struct PostView {
 
 /// A post in a list: the summary, plus the search snippet.
 #[derive(Debug, Serialize, ToSchema)]
-pub struct PostListItem {
+pub(super) struct PostListItem {
     #[serde(flatten)]
     pub summary: PostSummary,
     /// With `q`: where the post matched, HTML-escaped, matches in `<mark>`.
@@ -179,7 +179,7 @@ pub(super) fn with_etag(status: StatusCode, row: Post) -> Response {
 
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
-pub struct CreatePost {
+pub(super) struct CreatePost {
     title: Option<String>,
     /// Markdown, up to 100,000 characters.
     body: Option<String>,
@@ -276,7 +276,7 @@ async fn get_post_by_slug(
 
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
-pub struct UpdatePost {
+pub(super) struct UpdatePost {
     title: Option<String>,
     body: Option<String>,
     /// Empty string: derive from the body again.
@@ -397,7 +397,7 @@ impl From<ListParams> for PostListParams {
 }
 
 #[derive(Debug, Serialize, ToSchema)]
-pub struct PostPage {
+pub(super) struct PostPage {
     pub items: Vec<PostListItem>,
     /// Pass as `cursor` for the next page; absent on the last page.
     pub next_cursor: Option<String>,

@@ -17,12 +17,12 @@ use crate::http::AppState;
 use crate::service::Context;
 use crate::service::{posts, profiles};
 
-pub fn router() -> OpenApiRouter<AppState> {
+pub(super) fn router() -> OpenApiRouter<AppState> {
     OpenApiRouter::new().routes(routes!(get_profile)).routes(routes!(follow, unfollow)).routes(routes!(feed))
 }
 
 #[derive(Debug, Serialize, ToSchema)]
-pub struct ProfileView {
+pub(super) struct ProfileView {
     pub username: String,
     pub display_name: Option<String>,
     pub bio: Option<String>,
@@ -87,7 +87,7 @@ async fn unfollow(
 
 #[derive(Debug, Deserialize, IntoParams)]
 #[serde(deny_unknown_fields)]
-pub struct FeedParams {
+pub(super) struct FeedParams {
     /// `next_cursor` of the previous page.
     cursor: Option<String>,
     /// 1–100, default 20.

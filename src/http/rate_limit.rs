@@ -57,7 +57,7 @@ impl Class {
 
 /// The limits for each route class, and which proxies may name the client.
 #[derive(Clone)]
-pub struct RateLimits {
+pub(super) struct RateLimits {
     auth: Arc<Class>,
     write: Arc<Class>,
     read: Arc<Class>,
@@ -65,7 +65,7 @@ pub struct RateLimits {
 }
 
 impl RateLimits {
-    pub fn new(auth: u32, write: u32, read: u32, trusted_proxies: Vec<IpAddr>) -> RateLimits {
+    pub(super) fn new(auth: u32, write: u32, read: u32, trusted_proxies: Vec<IpAddr>) -> RateLimits {
         RateLimits {
             auth: Arc::new(Class::new("auth", auth)),
             write: Arc::new(Class::new("write", write)),
@@ -77,7 +77,7 @@ impl RateLimits {
 
 /// The client's address: the peer, or, when the peer is a trusted proxy, the
 /// nearest untrusted address in `X-Forwarded-For`.
-pub fn client_ip(peer: Option<IpAddr>, headers: &HeaderMap, trusted: &[IpAddr]) -> Option<IpAddr> {
+pub(super) fn client_ip(peer: Option<IpAddr>, headers: &HeaderMap, trusted: &[IpAddr]) -> Option<IpAddr> {
     let peer = peer?;
     if !trusted.contains(&peer) {
         return Some(peer);
@@ -126,7 +126,7 @@ fn credential_key(headers: &HeaderMap, state: &AppState) -> Option<String> {
     }
 }
 
-pub async fn limit(
+pub(super) async fn limit(
     State((state, limits)): State<(AppState, RateLimits)>,
     request: Request,
     next: Next,

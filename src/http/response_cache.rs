@@ -38,7 +38,7 @@ fn request_key(request: &Request) -> String {
     format!("{}?{}", request.uri().path(), pairs.join("&"))
 }
 
-pub async fn cache_reads(State(state): State<AppState>, request: Request, next: Next) -> Response {
+pub(super) async fn cache_reads(State(state): State<AppState>, request: Request, next: Next) -> Response {
     if !state.cache.enabled() || !cacheable(&request) {
         return next.run(request).await;
     }
@@ -62,7 +62,7 @@ pub async fn cache_reads(State(state): State<AppState>, request: Request, next: 
                 .and_then(|v| v.to_str().ok())
                 .is_some_and(|ct| ct.starts_with("application/json"));
             if response.status() != StatusCode::OK || !json {
-                *slot.lock().unwrap_or_else(|p| p.into_inner()) = Some(response);
+                *slot.lock().unwrap_or_else(std::sync::PoisonError::into_inner) = Some(response);
                 return None;
             }
             let (head, body) = response.into_parts();
@@ -85,7 +85,7 @@ pub async fn cache_reads(State(state): State<AppState>, request: Request, next: 
     match lookup {
         Lookup::Found(cached) => respond(&state, cached, if_none_match),
         Lookup::NotCacheable => {
-            let own = uncached.lock().unwrap_or_else(|p| p.into_inner()).take();
+            let own = uncached.lock().unwrap_or_else(std::sync::PoisonError::into_inner).take();
             match own {
                 Some(response) => response,
                 // Another request's load was not cacheable; make our own.

@@ -15,10 +15,10 @@ use super::problem::ApiError;
 
 /// The shared budget of in-flight requests.
 #[derive(Clone)]
-pub struct InFlight(Arc<Semaphore>);
+pub(super) struct InFlight(Arc<Semaphore>);
 
 impl InFlight {
-    pub fn new(max: usize) -> InFlight {
+    pub(super) fn new(max: usize) -> InFlight {
         InFlight(Arc::new(Semaphore::new(max)))
     }
 }
@@ -27,7 +27,7 @@ fn exempt(path: &str) -> bool {
     path.starts_with("/health/") || path == "/metrics"
 }
 
-pub async fn shed(State(in_flight): State<InFlight>, request: Request, next: Next) -> Response {
+pub(super) async fn shed(State(in_flight): State<InFlight>, request: Request, next: Next) -> Response {
     if exempt(request.uri().path()) {
         return next.run(request).await;
     }

@@ -17,13 +17,13 @@ use crate::http::AppState;
 use crate::service::Context;
 use crate::service::accounts::{self, AdminChanges, Target};
 
-pub fn router() -> OpenApiRouter<AppState> {
+pub(super) fn router() -> OpenApiRouter<AppState> {
     OpenApiRouter::new().routes(routes!(list_users)).routes(routes!(update_user))
 }
 
 /// An account as its owner and admins see it.
 #[derive(Debug, Serialize, ToSchema)]
-pub struct UserView {
+pub(super) struct UserView {
     pub id: i64,
     pub email: String,
     pub username: String,
@@ -56,7 +56,7 @@ impl From<Account> for UserView {
 
 #[derive(Debug, Deserialize, IntoParams)]
 #[serde(deny_unknown_fields)]
-pub struct ListParams {
+pub(super) struct ListParams {
     /// Return accounts with an id greater than this (the previous page's `next_cursor`).
     after: Option<i64>,
     /// Page size, 1–100 (default 50).
@@ -64,7 +64,7 @@ pub struct ListParams {
 }
 
 #[derive(Debug, Serialize, ToSchema)]
-pub struct UserPage {
+pub(super) struct UserPage {
     pub items: Vec<UserView>,
     /// Pass as `after` to get the next page; absent on the last page.
     pub next_cursor: Option<i64>,
@@ -102,7 +102,7 @@ async fn list_users(
 
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
-pub struct UserPatch {
+pub(super) struct UserPatch {
     /// `viewer`, `author`, `editor` or `admin`.
     role: Option<String>,
     /// A disabled account cannot sign in and all its sessions end.

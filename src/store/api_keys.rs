@@ -2,7 +2,7 @@
 
 use chrono::{DateTime, Utc};
 
-use super::{Db, StoreError, Tx};
+use super::{Db, StoreError, Tx, args, exec, exec_on};
 use crate::domain::ApiKey;
 use crate::domain::{AccountId, ApiKeyId};
 
@@ -67,16 +67,8 @@ pub async fn find_by_hash(db: &Db, key_hash: &str) -> Result<Option<KeyOwner>, S
 }
 
 pub async fn touch(db: &Db, api_key_id: ApiKeyId, now: DateTime<Utc>) -> Result<(), StoreError> {
-    let mut tx = db.begin().await?;
-    on_tx!(&mut tx, |conn| {
-        sqlx::query("UPDATE api_key SET last_used_at = $2 WHERE api_key_id = $1")
-            .bind(api_key_id)
-            .bind(now)
-            .execute(conn)
-            .await
-            .map(|_| ())
-    })?;
-    tx.commit().await
+    exec_on(db, "UPDATE api_key SET last_used_at = $2 WHERE api_key_id = $1", args![api_key_id, now]).await?;
+    Ok(())
 }
 
 /// Keys of one account (or of every account), newest first.
@@ -95,13 +87,11 @@ pub async fn find(tx: &mut Tx, api_key_id: ApiKeyId) -> Result<Option<ApiKey>, S
 }
 
 pub async fn revoke(tx: &mut Tx, api_key_id: ApiKeyId, now: DateTime<Utc>) -> Result<(), StoreError> {
-    on_tx!(tx, |conn| {
-        sqlx::query("UPDATE api_key SET revoked_at = $2 WHERE api_key_id = $1 AND revoked_at IS NULL")
-            .bind(api_key_id)
-            .bind(now)
-            .execute(conn)
-            .await
-            .map(|_| ())
-    })?;
+    exec(
+        tx,
+        "UPDATE api_key SET revoked_at = $2 WHERE api_key_id = $1 AND revoked_at IS NULL",
+        args![api_key_id, now],
+    )
+    .await?;
     Ok(())
 }

@@ -2,7 +2,7 @@
 
 use chrono::{DateTime, Utc};
 
-use super::{Db, StoreError, Tx};
+use super::{Db, StoreError, Tx, args, exec};
 use crate::domain::CategoryId;
 use crate::domain::{Category, TagCount};
 
@@ -66,30 +66,16 @@ pub async fn update(
     description: &str,
     now: DateTime<Utc>,
 ) -> Result<(), StoreError> {
-    on_tx!(tx, |conn| {
-        sqlx::query(
-            "UPDATE category SET slug = $2, name = $3, description = $4, updated_at = $5 WHERE category_id = $1",
-        )
-        .bind(category_id)
-        .bind(slug)
-        .bind(name)
-        .bind(description)
-        .bind(now)
-        .execute(conn)
+    let sql =
+        "UPDATE category SET slug = $2, name = $3, description = $4, updated_at = $5 WHERE category_id = $1";
+    exec(tx, sql, args![category_id, slug, name, description, now])
         .await
-        .map(|_| ())
-    })
-    .map_err(StoreError::unique("category"))
+        .map_err(StoreError::conflict_on("category"))?;
+    Ok(())
 }
 
 pub async fn delete(tx: &mut Tx, category_id: CategoryId) -> Result<(), StoreError> {
-    on_tx!(tx, |conn| {
-        sqlx::query("DELETE FROM category WHERE category_id = $1")
-            .bind(category_id)
-            .execute(conn)
-            .await
-            .map(|_| ())
-    })?;
+    exec(tx, "DELETE FROM category WHERE category_id = $1", args![category_id]).await?;
     Ok(())
 }
 

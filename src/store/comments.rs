@@ -2,7 +2,7 @@
 
 use chrono::{DateTime, Utc};
 
-use super::{Db, StoreError, Tx};
+use super::{Db, StoreError, Tx, args, exec};
 use crate::domain::Comment;
 use crate::domain::{AccountId, CommentId, PostId};
 
@@ -104,15 +104,12 @@ pub async fn update_body(
     body: &str,
     now: DateTime<Utc>,
 ) -> Result<(), StoreError> {
-    on_tx!(tx, |conn| {
-        sqlx::query("UPDATE comment SET body = $2, updated_at = $3 WHERE comment_id = $1")
-            .bind(comment_id)
-            .bind(body)
-            .bind(now)
-            .execute(conn)
-            .await
-            .map(|_| ())
-    })?;
+    exec(
+        tx,
+        "UPDATE comment SET body = $2, updated_at = $3 WHERE comment_id = $1",
+        args![comment_id, body, now],
+    )
+    .await?;
     Ok(())
 }
 
@@ -122,25 +119,16 @@ pub async fn set_hidden(
     hidden: bool,
     now: DateTime<Utc>,
 ) -> Result<(), StoreError> {
-    on_tx!(tx, |conn| {
-        sqlx::query("UPDATE comment SET hidden = $2, updated_at = $3 WHERE comment_id = $1")
-            .bind(comment_id)
-            .bind(hidden)
-            .bind(now)
-            .execute(conn)
-            .await
-            .map(|_| ())
-    })?;
+    exec(
+        tx,
+        "UPDATE comment SET hidden = $2, updated_at = $3 WHERE comment_id = $1",
+        args![comment_id, hidden, now],
+    )
+    .await?;
     Ok(())
 }
 
 pub async fn delete(tx: &mut Tx, comment_id: CommentId) -> Result<(), StoreError> {
-    on_tx!(tx, |conn| {
-        sqlx::query("DELETE FROM comment WHERE comment_id = $1")
-            .bind(comment_id)
-            .execute(conn)
-            .await
-            .map(|_| ())
-    })?;
+    exec(tx, "DELETE FROM comment WHERE comment_id = $1", args![comment_id]).await?;
     Ok(())
 }

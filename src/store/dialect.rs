@@ -4,7 +4,7 @@ use super::Tx;
 
 /// Row lock for read-modify-write inside a transaction. SQLite needs none:
 /// its single writer connection already serialises write transactions.
-pub fn for_update(tx: &Tx) -> &'static str {
+pub(super) fn for_update(tx: &Tx) -> &'static str {
     match tx {
         Tx::Sqlite(_) => "",
         Tx::Postgres(_) => " FOR UPDATE",

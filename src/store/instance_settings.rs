@@ -2,7 +2,7 @@
 
 use chrono::{DateTime, Utc};
 
-use super::{Db, StoreError, Tx};
+use super::{Db, StoreError, Tx, args, exec};
 
 /// Reads a value, `None` if it was never set.
 pub async fn find(db: &Db, name: &str) -> Result<Option<String>, StoreError> {
@@ -17,18 +17,13 @@ pub async fn find(db: &Db, name: &str) -> Result<Option<String>, StoreError> {
 
 /// Sets a value, replacing any previous one.
 pub async fn upsert(tx: &mut Tx, name: &str, value: &str, now: DateTime<Utc>) -> Result<(), StoreError> {
-    on_tx!(tx, |conn| {
-        sqlx::query(
-            "INSERT INTO instance_setting (name, value, created_at, updated_at) VALUES ($1, $2, $3, $3)
+    exec(
+        tx,
+        "INSERT INTO instance_setting (name, value, created_at, updated_at) VALUES ($1, $2, $3, $3)
              ON CONFLICT (name) DO UPDATE SET value = excluded.value, updated_at = excluded.updated_at",
-        )
-        .bind(name)
-        .bind(value)
-        .bind(now)
-        .execute(conn)
-        .await
-        .map(|_| ())
-    })?;
+        args![name, value, now],
+    )
+    .await?;
     Ok(())
 }
 

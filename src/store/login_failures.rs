@@ -2,7 +2,7 @@
 
 use chrono::{DateTime, Utc};
 
-use super::{Db, StoreError, Tx};
+use super::{Db, StoreError, Tx, args, exec};
 
 /// The latest lock-out among `keys`, if any is still in force at `now`.
 pub async fn locked_until(
@@ -41,24 +41,11 @@ pub async fn record(tx: &mut Tx, key: &str, now: DateTime<Utc>) -> Result<i64, S
 }
 
 pub async fn lock_until(tx: &mut Tx, key: &str, until: DateTime<Utc>) -> Result<(), StoreError> {
-    on_tx!(tx, |conn| {
-        sqlx::query("UPDATE login_failure SET locked_until = $2 WHERE throttle_key = $1")
-            .bind(key)
-            .bind(until)
-            .execute(conn)
-            .await
-            .map(|_| ())
-    })?;
+    exec(tx, "UPDATE login_failure SET locked_until = $2 WHERE throttle_key = $1", args![key, until]).await?;
     Ok(())
 }
 
 pub async fn clear(tx: &mut Tx, key: &str) -> Result<(), StoreError> {
-    on_tx!(tx, |conn| {
-        sqlx::query("DELETE FROM login_failure WHERE throttle_key = $1")
-            .bind(key)
-            .execute(conn)
-            .await
-            .map(|_| ())
-    })?;
+    exec(tx, "DELETE FROM login_failure WHERE throttle_key = $1", args![key]).await?;
     Ok(())
 }

@@ -53,7 +53,7 @@ impl Db {
         let table = &self.migrator().table_name;
         on_pool!(self, write, |pool| {
             let mut conn = pool.acquire().await?;
-            conn.ensure_migrations_table(table).await?
+            conn.ensure_migrations_table(table).await?;
         });
         let before = self.schema_status().await?;
         on_pool!(self, write, |pool| self.migrator().run(pool).await)?;

@@ -75,6 +75,7 @@ use std::time::Duration;
 use sqlx::{PgPool, Postgres, Sqlite, SqlitePool, Transaction};
 
 pub use connect::connect;
+pub(crate) use query::{args, exec, exec_on};
 
 /// The database, chosen at start from the configured URL.
 ///
@@ -90,6 +91,7 @@ pub enum Db {
 
 /// An open write transaction on either backend; dropped without `commit` it
 /// rolls back, so a failed service call leaves nothing half-written.
+#[derive(Debug)]
 pub enum Tx {
     Sqlite(Transaction<'static, Sqlite>),
     Postgres(Transaction<'static, Postgres>),
@@ -97,6 +99,7 @@ pub enum Tx {
 
 /// Times one statement (or statement group) for metrics; records on drop,
 /// so early returns and errors are measured too.
+#[derive(Debug)]
 pub struct QueryTimer {
     pool: &'static str,
     started: std::time::Instant,
@@ -152,6 +155,18 @@ impl StoreError {
         move |err| match &err {
             sqlx::Error::Database(db) if db.is_unique_violation() => StoreError::Conflict { what },
             _ => StoreError::from(err),
+        }
+    }
+}
+
+impl StoreError {
+    /// Like `unique`, for an error already converted (by `exec`).
+    pub fn conflict_on(what: &'static str) -> impl FnOnce(StoreError) -> StoreError {
+        move |err| match err {
+            StoreError::Other(sqlx::Error::Database(ref db)) if db.is_unique_violation() => {
+                StoreError::Conflict { what }
+            }
+            other => other,
         }
     }
 }

@@ -5,7 +5,7 @@ use std::sync::LazyLock;
 
 use chrono::{DateTime, Utc};
 
-use super::{Db, StoreError, Tx, dialect};
+use super::{Db, StoreError, Tx, args, dialect, exec, exec_on};
 use crate::domain::{
     AccountId, NewPost, Platforms, PostFields, PostId, PostRecord, PostStatus, Revision, Tags,
 };
@@ -162,9 +162,7 @@ async fn replace_tags(tx: &mut Tx, post_id: PostId, tags: &Tags) -> Result<(), S
 }
 
 pub async fn delete(tx: &mut Tx, post_id: PostId) -> Result<(), StoreError> {
-    on_tx!(tx, |conn| {
-        sqlx::query("DELETE FROM post WHERE post_id = $1").bind(post_id).execute(conn).await.map(|_| ())
-    })?;
+    exec(tx, "DELETE FROM post WHERE post_id = $1", args![post_id]).await?;
     Ok(())
 }
 
@@ -186,22 +184,11 @@ pub async fn remember_old_slug(
     new_slug: &str,
     post_id: PostId,
 ) -> Result<(), StoreError> {
-    on_tx!(tx, |conn| {
-        sqlx::query(
-            "INSERT INTO post_slug_history (slug, post_id) VALUES ($1, $2)
-             ON CONFLICT (slug) DO UPDATE SET post_id = excluded.post_id",
-        )
-        .bind(slug)
-        .bind(post_id)
-        .execute(&mut *conn)
-        .await?;
-        // A slug in use again must not also redirect.
-        sqlx::query("DELETE FROM post_slug_history WHERE slug = $1")
-            .bind(new_slug)
-            .execute(&mut *conn)
-            .await
-            .map(|_| ())
-    })?;
+    let sql = "INSERT INTO post_slug_history (slug, post_id) VALUES ($1, $2)
+               ON CONFLICT (slug) DO UPDATE SET post_id = excluded.post_id";
+    exec(tx, sql, args![slug, post_id]).await?;
+    // A slug in use again must not also redirect.
+    exec(tx, "DELETE FROM post_slug_history WHERE slug = $1", args![new_slug]).await?;
     Ok(())
 }
 
@@ -322,10 +309,7 @@ pub async fn missing_analysis(db: &Db, after_id: PostId, limit: i64) -> Result<V
 /// version is not bumped (the post's own fields did not change).
 pub async fn fill_analysis(db: &Db, post_id: PostId, analysis: &str) -> Result<bool, StoreError> {
     let sql = "UPDATE post SET analysis = $2 WHERE post_id = $1 AND analysis IS NULL";
-    let updated = on_pool!(db, write, |pool| {
-        sqlx::query(sql).bind(post_id).bind(analysis).execute(pool).await?.rows_affected()
-    });
-    Ok(updated == 1)
+    Ok(exec_on(db, sql, args![post_id, analysis]).await? == 1)
 }
 
 pub async fn insert_revision(
@@ -386,26 +370,13 @@ pub async fn set_like(
     liked: bool,
     now: DateTime<Utc>,
 ) -> Result<(), StoreError> {
-    on_tx!(tx, |conn| {
-        if liked {
-            sqlx::query(
-                "INSERT INTO post_like (post_id, account_id, created_at) VALUES ($1, $2, $3)
-                 ON CONFLICT (post_id, account_id) DO NOTHING",
-            )
-            .bind(post_id)
-            .bind(account_id)
-            .bind(now)
-            .execute(conn)
-            .await
-            .map(|_| ())
-        } else {
-            sqlx::query("DELETE FROM post_like WHERE post_id = $1 AND account_id = $2")
-                .bind(post_id)
-                .bind(account_id)
-                .execute(conn)
-                .await
-                .map(|_| ())
-        }
-    })?;
+    if liked {
+        let sql = "INSERT INTO post_like (post_id, account_id, created_at) VALUES ($1, $2, $3)
+                   ON CONFLICT (post_id, account_id) DO NOTHING";
+        exec(tx, sql, args![post_id, account_id, now]).await?;
+    } else {
+        exec(tx, "DELETE FROM post_like WHERE post_id = $1 AND account_id = $2", args![post_id, account_id])
+            .await?;
+    }
     Ok(())
 }

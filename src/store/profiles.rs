@@ -2,7 +2,7 @@
 
 use chrono::{DateTime, Utc};
 
-use super::{Db, StoreError, Tx};
+use super::{Db, StoreError, Tx, args, exec};
 use crate::domain::AccountId;
 use crate::domain::Profile;
 
@@ -35,26 +35,13 @@ pub async fn set_follow(
     follow: bool,
     now: DateTime<Utc>,
 ) -> Result<(), StoreError> {
-    on_tx!(tx, |conn| {
-        if follow {
-            sqlx::query(
-                "INSERT INTO follow (follower_id, followee_id, created_at) VALUES ($1, $2, $3)
-                 ON CONFLICT (follower_id, followee_id) DO NOTHING",
-            )
-            .bind(follower_id)
-            .bind(followee_id)
-            .bind(now)
-            .execute(conn)
-            .await
-            .map(|_| ())
-        } else {
-            sqlx::query("DELETE FROM follow WHERE follower_id = $1 AND followee_id = $2")
-                .bind(follower_id)
-                .bind(followee_id)
-                .execute(conn)
-                .await
-                .map(|_| ())
-        }
-    })?;
+    if follow {
+        let sql = "INSERT INTO follow (follower_id, followee_id, created_at) VALUES ($1, $2, $3)
+                   ON CONFLICT (follower_id, followee_id) DO NOTHING";
+        exec(tx, sql, args![follower_id, followee_id, now]).await?;
+    } else {
+        let sql = "DELETE FROM follow WHERE follower_id = $1 AND followee_id = $2";
+        exec(tx, sql, args![follower_id, followee_id]).await?;
+    }
     Ok(())
 }

@@ -4,6 +4,9 @@
 
 use chrono::{DateTime, Utc};
 
+use super::{Db, StoreError, Tx};
+use crate::domain::{AccountId, ApiKeyId, BriefId, CategoryId, CommentId, PostId};
+
 /// A bound value.
 #[derive(Debug, Clone)]
 pub enum Arg {
@@ -17,25 +20,25 @@ pub enum Arg {
 }
 
 #[derive(Debug, Default)]
-pub struct Sql {
+pub(super) struct Sql {
     text: String,
     args: Vec<Arg>,
 }
 
 impl Sql {
-    pub fn new(text: &str) -> Sql {
+    pub(super) fn new(text: &str) -> Sql {
         Sql { text: text.to_owned(), args: Vec::new() }
     }
 
     /// Appends trusted SQL text (never user input).
-    pub fn push(&mut self, text: &str) -> &mut Sql {
+    pub(super) fn push(&mut self, text: &str) -> &mut Sql {
         self.text.push_str(text);
         self
     }
 
     /// Appends a placeholder for `arg` and returns its name (`$n`), so it can
     /// be repeated in the text without binding it twice.
-    pub fn bind(&mut self, arg: Arg) -> String {
+    pub(super) fn bind(&mut self, arg: Arg) -> String {
         self.args.push(arg);
         let placeholder = format!("${}", self.args.len());
         self.text.push_str(&placeholder);
@@ -43,12 +46,12 @@ impl Sql {
     }
 
     /// A placeholder for `arg` without appending it to the text.
-    pub fn param(&mut self, arg: Arg) -> String {
+    pub(super) fn param(&mut self, arg: Arg) -> String {
         self.args.push(arg);
         format!("${}", self.args.len())
     }
 
-    pub fn into_parts(self) -> (String, Vec<Arg>) {
+    pub(super) fn into_parts(self) -> (String, Vec<Arg>) {
         (self.text, self.args)
     }
 }
@@ -72,3 +75,95 @@ macro_rules! bind_args {
     }};
 }
 pub(crate) use bind_args;
+
+/// Values that bind as one `Arg`; `args![a, b]` lists them for `exec`.
+pub(super) trait ToArg {
+    fn to_arg(&self) -> Arg;
+}
+
+impl<T: ToArg + ?Sized> ToArg for &T {
+    fn to_arg(&self) -> Arg {
+        (**self).to_arg()
+    }
+}
+
+impl ToArg for i64 {
+    fn to_arg(&self) -> Arg {
+        Arg::Int(*self)
+    }
+}
+
+impl ToArg for str {
+    fn to_arg(&self) -> Arg {
+        Arg::Text(self.to_owned())
+    }
+}
+
+impl ToArg for String {
+    fn to_arg(&self) -> Arg {
+        Arg::Text(self.clone())
+    }
+}
+
+impl ToArg for bool {
+    fn to_arg(&self) -> Arg {
+        Arg::Bool(*self)
+    }
+}
+
+impl ToArg for DateTime<Utc> {
+    fn to_arg(&self) -> Arg {
+        Arg::Time(*self)
+    }
+}
+
+impl ToArg for Option<DateTime<Utc>> {
+    fn to_arg(&self) -> Arg {
+        Arg::OptTime(*self)
+    }
+}
+
+impl ToArg for Option<i64> {
+    fn to_arg(&self) -> Arg {
+        Arg::OptInt(*self)
+    }
+}
+
+macro_rules! id_args {
+    ($($id:ty),+) => {
+        $(
+            impl ToArg for $id {
+                fn to_arg(&self) -> Arg {
+                    Arg::Int(self.get())
+                }
+            }
+
+            impl ToArg for Option<$id> {
+                fn to_arg(&self) -> Arg {
+                    Arg::OptInt(self.map(<$id>::get))
+                }
+            }
+        )+
+    };
+}
+
+id_args!(AccountId, PostId, CommentId, CategoryId, ApiKeyId, BriefId);
+
+/// The arguments of a statement, each through `ToArg`.
+macro_rules! args {
+    ($($value:expr),* $(,)?) => {
+        &[$($crate::store::query::ToArg::to_arg(&$value)),*]
+    };
+}
+pub(crate) use args;
+
+/// Runs one write statement inside `tx`; returns the rows it touched.
+pub(crate) async fn exec(tx: &mut Tx, sql: &'static str, args: &[Arg]) -> Result<u64, StoreError> {
+    Ok(on_tx!(tx, |conn| bind_args!(sqlx::query(sql), args).execute(conn).await?.rows_affected()))
+}
+
+/// Runs one write statement on its own (the write pool); returns the rows
+/// it touched.
+pub(crate) async fn exec_on(db: &Db, sql: &'static str, args: &[Arg]) -> Result<u64, StoreError> {
+    Ok(on_pool!(db, write, |pool| bind_args!(sqlx::query(sql), args).execute(pool).await?.rows_affected()))
+}

@@ -2,7 +2,7 @@
 
 use chrono::{DateTime, Utc};
 
-use super::{Db, StoreError, Tx};
+use super::{Db, StoreError, Tx, args, exec};
 use crate::domain::AccountId;
 
 pub async fn create(
@@ -11,15 +11,12 @@ pub async fn create(
     account_id: AccountId,
     now: DateTime<Utc>,
 ) -> Result<(), StoreError> {
-    on_tx!(tx, |conn| {
-        sqlx::query("INSERT INTO session (session_id, account_id, created_at) VALUES ($1, $2, $3)")
-            .bind(session_id)
-            .bind(account_id)
-            .bind(now)
-            .execute(conn)
-            .await
-            .map(|_| ())
-    })?;
+    exec(
+        tx,
+        "INSERT INTO session (session_id, account_id, created_at) VALUES ($1, $2, $3)",
+        args![session_id, account_id, now],
+    )
+    .await?;
     Ok(())
 }
 
@@ -30,18 +27,9 @@ pub async fn revoke(
     reason: &str,
     now: DateTime<Utc>,
 ) -> Result<bool, StoreError> {
-    let done = on_tx!(tx, |conn| {
-        sqlx::query(
-            "UPDATE session SET revoked_at = $2, revoke_reason = $3 WHERE session_id = $1 AND revoked_at IS NULL",
-        )
-        .bind(session_id)
-        .bind(now)
-        .bind(reason)
-        .execute(conn)
-        .await
-        .map(|r| r.rows_affected())
-    })?;
-    Ok(done > 0)
+    let sql =
+        "UPDATE session SET revoked_at = $2, revoke_reason = $3 WHERE session_id = $1 AND revoked_at IS NULL";
+    Ok(exec(tx, sql, args![session_id, now, reason]).await? > 0)
 }
 
 /// Revokes every live session of an account except `keep`; returns how many.
@@ -52,19 +40,9 @@ pub async fn revoke_all(
     reason: &str,
     now: DateTime<Utc>,
 ) -> Result<u64, StoreError> {
-    Ok(on_tx!(tx, |conn| {
-        sqlx::query(
-            "UPDATE session SET revoked_at = $2, revoke_reason = $3
-             WHERE account_id = $1 AND revoked_at IS NULL AND session_id <> $4",
-        )
-        .bind(account_id)
-        .bind(now)
-        .bind(reason)
-        .bind(keep.unwrap_or(""))
-        .execute(conn)
-        .await
-        .map(|r| r.rows_affected())
-    })?)
+    let sql = "UPDATE session SET revoked_at = $2, revoke_reason = $3
+               WHERE account_id = $1 AND revoked_at IS NULL AND session_id <> $4";
+    exec(tx, sql, args![account_id, now, reason, keep.unwrap_or("")]).await
 }
 
 /// What access-token authentication needs to know about a session's owner.
@@ -96,18 +74,12 @@ pub async fn insert_refresh_token(
     issued_at: DateTime<Utc>,
     expires_at: DateTime<Utc>,
 ) -> Result<(), StoreError> {
-    on_tx!(tx, |conn| {
-        sqlx::query(
-            "INSERT INTO refresh_token (token_hash, session_id, issued_at, expires_at) VALUES ($1, $2, $3, $4)",
-        )
-        .bind(token_hash)
-        .bind(session_id)
-        .bind(issued_at)
-        .bind(expires_at)
-        .execute(conn)
-        .await
-        .map(|_| ())
-    })?;
+    exec(
+        tx,
+        "INSERT INTO refresh_token (token_hash, session_id, issued_at, expires_at) VALUES ($1, $2, $3, $4)",
+        args![token_hash, session_id, issued_at, expires_at],
+    )
+    .await?;
     Ok(())
 }
 
@@ -137,13 +109,6 @@ pub async fn mark_refresh_token_used(
     token_hash: &str,
     now: DateTime<Utc>,
 ) -> Result<bool, StoreError> {
-    let done = on_tx!(tx, |conn| {
-        sqlx::query("UPDATE refresh_token SET used_at = $2 WHERE token_hash = $1 AND used_at IS NULL")
-            .bind(token_hash)
-            .bind(now)
-            .execute(conn)
-            .await
-            .map(|r| r.rows_affected())
-    })?;
-    Ok(done == 1)
+    let sql = "UPDATE refresh_token SET used_at = $2 WHERE token_hash = $1 AND used_at IS NULL";
+    Ok(exec(tx, sql, args![token_hash, now]).await? == 1)
 }

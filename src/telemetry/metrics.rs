@@ -68,7 +68,7 @@ pub async fn track(request: Request, next: Next) -> Response {
 }
 
 /// Gauges read at scrape time, then the rendered exposition.
-pub fn render(ctx: &Context, cache: &Cache, started_at: std::time::Instant) -> String {
+pub fn render(ctx: &Context, cache: &Cache, started_at: Instant) -> String {
     let stats = &cache.stats;
     for (level, hits, misses) in
         [("l1", &stats.l1_hits, &stats.l1_misses), ("l2", &stats.l2_hits, &stats.l2_misses)]

@@ -25,6 +25,7 @@ use crate::config::{OtlpProtocol, OtlpSettings};
 static ENABLED: AtomicBool = AtomicBool::new(false);
 
 /// Keeps the exporter alive; `shutdown` sends what is still buffered.
+#[derive(Debug)]
 pub struct Traces {
     provider: SdkTracerProvider,
 }

@@ -6,7 +6,7 @@ use std::path::Path;
 use std::process::{Child, Command, Stdio};
 use std::time::Duration;
 
-pub fn herald(dir: &Path) -> Command {
+pub(crate) fn herald(dir: &Path) -> Command {
     let mut cmd = Command::new(env!("CARGO_BIN_EXE_herald"));
     // A clean environment: only what each test sets counts.
     cmd.env_clear().env("PATH", std::env::var("PATH").unwrap_or_default()).current_dir(dir);
@@ -103,7 +103,7 @@ fn migrate_applies_pending_migrations_once_and_reports_them() {
 
 /// Waits for the "herald is serving" log line and returns the bound address;
 /// the remaining log lines keep being collected in the background.
-pub fn wait_until_serving(child: &mut Child) -> (String, std::sync::mpsc::Receiver<String>) {
+pub(crate) fn wait_until_serving(child: &mut Child) -> (String, std::sync::mpsc::Receiver<String>) {
     let stderr = child.stderr.take().unwrap();
     let (tx, rx) = std::sync::mpsc::channel();
     std::thread::spawn(move || {

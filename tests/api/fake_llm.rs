@@ -15,7 +15,7 @@ use axum::routing::post;
 
 /// One scripted answer.
 #[derive(Debug, Clone)]
-pub enum Reply {
+pub(crate) enum Reply {
     /// 200 with a chat completion whose message content is `content`.
     Content(String),
     /// 200 with a completion holding these variants as the JSON asked for.
@@ -29,7 +29,7 @@ pub enum Reply {
 }
 
 #[derive(Debug, Clone)]
-pub struct Received {
+pub(crate) struct Received {
     pub body: serde_json::Value,
     pub headers: HeaderMap,
 }
@@ -43,13 +43,13 @@ struct Script {
 }
 
 #[derive(Clone)]
-pub struct FakeLlm {
+pub(crate) struct FakeLlm {
     pub addr: SocketAddr,
     script: Arc<Mutex<Script>>,
 }
 
 impl FakeLlm {
-    pub async fn start() -> FakeLlm {
+    pub(crate) async fn start() -> FakeLlm {
         let script = Arc::new(Mutex::new(Script::default()));
         let app = Router::new().route("/v1/chat/completions", post(complete)).with_state(Arc::clone(&script));
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
@@ -58,26 +58,26 @@ impl FakeLlm {
         FakeLlm { addr, script }
     }
 
-    pub fn base_url(&self) -> String {
+    pub(crate) fn base_url(&self) -> String {
         format!("http://{}/v1", self.addr)
     }
 
     /// Queues replies, answered in order.
-    pub fn then(&self, reply: Reply) -> &Self {
+    pub(crate) fn then(&self, reply: Reply) -> &Self {
         self.script.lock().unwrap().queue.push_back(reply);
         self
     }
 
     /// The reply once the queue is empty (default: a 500).
-    pub fn always(&self, reply: Reply) {
+    pub(crate) fn always(&self, reply: Reply) {
         self.script.lock().unwrap().otherwise = Some(reply);
     }
 
-    pub fn received(&self) -> Vec<Received> {
+    pub(crate) fn received(&self) -> Vec<Received> {
         self.script.lock().unwrap().received.clone()
     }
 
-    pub fn calls(&self) -> usize {
+    pub(crate) fn calls(&self) -> usize {
         self.script.lock().unwrap().received.len()
     }
 }

@@ -14,12 +14,12 @@ use tokio::task::JoinHandle;
 use tokio_util::sync::CancellationToken;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Backend {
+pub(crate) enum Backend {
     Sqlite,
     Postgres,
 }
 
-pub const POSTGRES_URL_VAR: &str = "HERALD_TEST_POSTGRES_URL";
+pub(crate) const POSTGRES_URL_VAR: &str = "HERALD_TEST_POSTGRES_URL";
 
 /// Expands one test body into a `sqlite` and a `postgres` test. The PostgreSQL
 /// one is compiled as ignored ("skipped: set HERALD_TEST_POSTGRES_URL") unless
@@ -65,12 +65,12 @@ fn init_logs() {
 }
 
 /// An HTTP client for tests (with the TLS provider the crate uses installed).
-pub fn client_builder() -> reqwest::ClientBuilder {
+pub(crate) fn client_builder() -> reqwest::ClientBuilder {
     herald::tls::install_crypto_provider();
     reqwest::Client::builder()
 }
 
-pub struct TestApp {
+pub(crate) struct TestApp {
     pub base: String,
     pub client: reqwest::Client,
     pub state: AppState,
@@ -85,7 +85,7 @@ pub struct TestApp {
 }
 
 /// Builder for a test server: backend, extra env-style settings, extra routes.
-pub struct Spawn {
+pub(crate) struct Spawn {
     backend: Backend,
     settings: Vec<(&'static str, String)>,
     routes: Option<Router<AppState>>,
@@ -97,36 +97,36 @@ pub struct Spawn {
 impl Spawn {
     /// A server with cheap argon2 parameters (hashing cost is not under test
     /// here, and debug builds make the real ones slow).
-    pub fn new(backend: Backend) -> Spawn {
+    pub(crate) fn new(backend: Backend) -> Spawn {
         Spawn { backend, settings: Vec::new(), routes: None, clock: None, db_url_suffix: String::new() }
             .setting("argon2_memory_kib", 64)
             .setting("argon2_iterations", 1)
     }
 
     /// Uses a clock the test moves by hand.
-    pub fn clock(mut self, clock: Arc<ManualClock>) -> Spawn {
+    pub(crate) fn clock(mut self, clock: Arc<ManualClock>) -> Spawn {
         self.clock = Some(clock);
         self
     }
 
     /// Sets a configuration key as `herald.toml` would.
-    pub fn setting(mut self, key: &'static str, value: impl ToString) -> Spawn {
+    pub(crate) fn setting(mut self, key: &'static str, value: impl ToString) -> Spawn {
         self.settings.push((key, value.to_string()));
         self
     }
 
     /// Connects with extra URL parameters, e.g. `?sslmode=require`.
-    pub fn db_url_suffix(mut self, suffix: &str) -> Spawn {
+    pub(crate) fn db_url_suffix(mut self, suffix: &str) -> Spawn {
         self.db_url_suffix = suffix.to_owned();
         self
     }
 
-    pub fn routes(mut self, routes: Router<AppState>) -> Spawn {
+    pub(crate) fn routes(mut self, routes: Router<AppState>) -> Spawn {
         self.routes = Some(routes);
         self
     }
 
-    pub async fn start(self) -> TestApp {
+    pub(crate) async fn start(self) -> TestApp {
         init_logs();
         let db = TestDb::create(self.backend).await;
         let mut sources = Sources::default();
@@ -161,20 +161,20 @@ impl Spawn {
 }
 
 impl TestApp {
-    pub async fn spawn(backend: Backend) -> TestApp {
+    pub(crate) async fn spawn(backend: Backend) -> TestApp {
         Spawn::new(backend).start().await
     }
 
-    pub fn url(&self, path: &str) -> String {
+    pub(crate) fn url(&self, path: &str) -> String {
         format!("{}{path}", self.base)
     }
 
-    pub async fn get(&self, path: &str) -> reqwest::Response {
+    pub(crate) async fn get(&self, path: &str) -> reqwest::Response {
         self.client.get(self.url(path)).send().await.expect("request sent")
     }
 
     /// Stops the server and waits for it to finish draining.
-    pub async fn stop(&mut self) -> anyhow::Result<()> {
+    pub(crate) async fn stop(&mut self) -> anyhow::Result<()> {
         self.shutdown.cancel();
         match self.server.take() {
             Some(handle) => handle.await?,
@@ -268,7 +268,7 @@ fn with_database(url: &str, name: &str) -> String {
 }
 
 /// The JSON body of a problem response, after checking it is one.
-pub async fn problem(response: reqwest::Response) -> serde_json::Value {
+pub(crate) async fn problem(response: reqwest::Response) -> serde_json::Value {
     let content_type =
         response.headers().get("content-type").and_then(|v| v.to_str().ok()).unwrap_or_default().to_owned();
     assert_eq!(content_type, "application/problem+json", "not a problem response");
@@ -288,11 +288,11 @@ pub async fn problem(response: reqwest::Response) -> serde_json::Value {
 }
 
 /// The password every test user gets.
-pub const PASSWORD: &str = "correct horse battery staple";
+pub(crate) const PASSWORD: &str = "correct horse battery staple";
 
 /// A signed-in test user.
 #[derive(Debug, Clone)]
-pub struct Session {
+pub(crate) struct Session {
     pub access: String,
     pub refresh: String,
     pub user_id: i64,
@@ -309,16 +309,21 @@ impl Session {
 }
 
 impl TestApp {
-    pub fn request(&self, method: reqwest::Method, path: &str, token: &str) -> reqwest::RequestBuilder {
+    pub(crate) fn request(
+        &self,
+        method: reqwest::Method,
+        path: &str,
+        token: &str,
+    ) -> reqwest::RequestBuilder {
         self.client.request(method, self.url(path)).bearer_auth(token)
     }
 
-    pub async fn post_json(&self, path: &str, body: serde_json::Value) -> reqwest::Response {
+    pub(crate) async fn post_json(&self, path: &str, body: serde_json::Value) -> reqwest::Response {
         self.client.post(self.url(path)).json(&body).send().await.expect("request sent")
     }
 
     /// Registers `username` (e-mail `<username>@example.com`) through the API.
-    pub async fn register(&self, username: &str) -> Session {
+    pub(crate) async fn register(&self, username: &str) -> Session {
         let body = serde_json::json!({
             "email": format!("{username}@example.com"),
             "username": username,
@@ -329,11 +334,11 @@ impl TestApp {
         Session::from_body(&response.json().await.expect("session JSON"))
     }
 
-    pub async fn login(&self, login: &str, password: &str) -> reqwest::Response {
+    pub(crate) async fn login(&self, login: &str, password: &str) -> reqwest::Response {
         self.post_json("/api/v1/auth/login", serde_json::json!({"login": login, "password": password})).await
     }
 
-    pub async fn login_ok(&self, login: &str) -> Session {
+    pub(crate) async fn login_ok(&self, login: &str) -> Session {
         let response = self.login(login, PASSWORD).await;
         assert_eq!(response.status(), 200, "logging in as {login}");
         Session::from_body(&response.json().await.expect("session JSON"))
@@ -341,7 +346,7 @@ impl TestApp {
 
     /// Creates a user with `role` the way an operator would (CLI/admin path)
     /// and signs them in.
-    pub async fn user_with_role(&self, username: &str, role: herald::domain::Role) -> Session {
+    pub(crate) async fn user_with_role(&self, username: &str, role: herald::domain::Role) -> Session {
         let input = herald::service::accounts::Registration {
             email: Some(format!("{username}@example.com")),
             username: Some(username.to_owned()),
@@ -359,7 +364,7 @@ impl TestApp {
         self.login_ok(username).await
     }
 
-    pub async fn count(&self, table: &str) -> i64 {
+    pub(crate) async fn count(&self, table: &str) -> i64 {
         let sql = sqlx::AssertSqlSafe(format!("SELECT COUNT(*) FROM {table}"));
         match &self.state.services.db {
             herald::store::Db::Sqlite { read, .. } => sqlx::query_scalar(sql).fetch_one(read).await.unwrap(),
@@ -370,7 +375,7 @@ impl TestApp {
 
 impl TestApp {
     /// Creates a post through the API as `author`; returns its JSON.
-    pub async fn create_post(&self, author: &Session, body: serde_json::Value) -> serde_json::Value {
+    pub(crate) async fn create_post(&self, author: &Session, body: serde_json::Value) -> serde_json::Value {
         let response = self
             .request(reqwest::Method::POST, "/api/v1/posts", &author.access)
             .json(&body)
@@ -382,7 +387,12 @@ impl TestApp {
     }
 
     /// A published post titled `title` by `author`.
-    pub async fn publish_post(&self, author: &Session, title: &str, tags: &[&str]) -> serde_json::Value {
+    pub(crate) async fn publish_post(
+        &self,
+        author: &Session,
+        title: &str,
+        tags: &[&str],
+    ) -> serde_json::Value {
         self.create_post(
             author,
             serde_json::json!({"title": title, "body": format!("Body of {title}"), "tags": tags, "publish": true}),
@@ -391,7 +401,7 @@ impl TestApp {
     }
 
     /// GET as an optional user, returning status and JSON body.
-    pub async fn get_as(&self, path: &str, who: Option<&Session>) -> (u16, serde_json::Value) {
+    pub(crate) async fn get_as(&self, path: &str, who: Option<&Session>) -> (u16, serde_json::Value) {
         let mut request = self.client.get(self.url(path));
         if let Some(session) = who {
             request = request.bearer_auth(&session.access);

@@ -12,7 +12,7 @@ use std::ops::Range;
 
 /// A link, without the punctuation that usually follows one in prose.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Link {
+pub(super) struct Link {
     pub range: Range<usize>,
     /// `false` for `www.` links, which Mastodon does not shorten.
     pub has_scheme: bool,
@@ -20,7 +20,7 @@ pub struct Link {
 
 /// `@user`, `@user@instance.social` (Mastodon) or `@handle.bsky.social`.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Mention {
+pub(super) struct Mention {
     /// From the `@` to the end of the instance, if any.
     pub range: Range<usize>,
     /// End of the `@user` part: Mastodon counts only that much of a remote mention.
@@ -29,7 +29,7 @@ pub struct Mention {
 
 /// The entities of one text. Ranges are byte offsets into `text`; no two overlap.
 #[derive(Debug, Clone)]
-pub struct Scan<'a> {
+pub(super) struct Scan<'a> {
     pub text: &'a str,
     pub links: Vec<Link>,
     pub mentions: Vec<Mention>,
@@ -44,7 +44,7 @@ enum Kind {
     Hashtag,
 }
 
-pub fn scan(text: &str) -> Scan<'_> {
+pub(super) fn scan(text: &str) -> Scan<'_> {
     let links = find_links(text);
     let mut mentions = Vec::new();
     let mut hashtags = Vec::new();
@@ -72,19 +72,19 @@ pub fn scan(text: &str) -> Scan<'_> {
 
 impl<'a> Scan<'a> {
     /// Tags without `#`, first spelling kept, duplicates (ignoring case) dropped.
-    pub fn hashtag_names(&self) -> Vec<String> {
+    pub(super) fn hashtag_names(&self) -> Vec<String> {
         let text = self.text;
         unique_ignoring_case(self.hashtags.iter().map(|range| &text[range.start + 1..range.end]))
     }
 
     /// Mentions without the leading `@`, duplicates (ignoring case) dropped.
-    pub fn mention_names(&self) -> Vec<String> {
+    pub(super) fn mention_names(&self) -> Vec<String> {
         let text = self.text;
         unique_ignoring_case(self.mentions.iter().map(|m| &text[m.range.start + 1..m.range.end]))
     }
 
     /// Links as written, exact duplicates dropped.
-    pub fn link_urls(&self) -> Vec<String> {
+    pub(super) fn link_urls(&self) -> Vec<String> {
         let mut urls: Vec<String> = Vec::new();
         for link in &self.links {
             let url = &self.text[link.range.clone()];
@@ -97,19 +97,19 @@ impl<'a> Scan<'a> {
 
     /// The text with links blanked out: URLs carry no sentiment and no
     /// readable words.
-    pub fn without_links(&self) -> String {
+    pub(super) fn without_links(&self) -> String {
         self.rewrite(|kind, entity| if kind == Kind::Link { " " } else { entity })
     }
 
     /// The text with every entity blanked out: handles and tags are not
     /// sentences of any language and mislead the detector.
-    pub fn for_language(&self) -> String {
+    pub(super) fn for_language(&self) -> String {
         self.rewrite(|_, _| " ")
     }
 
     /// The text with links and mentions replaced by a comma (so that no
     /// key phrase spans the gap) and hashtags reduced to their word.
-    pub fn for_keywords(&self) -> String {
+    pub(super) fn for_keywords(&self) -> String {
         self.rewrite(|kind, entity| match kind {
             Kind::Hashtag => &entity[1..],
             Kind::Link | Kind::Mention => " , ",
@@ -141,7 +141,7 @@ impl<'a> Scan<'a> {
 /// Whether a grapheme cluster is an emoji or emoji sequence (ZWJ family,
 /// flag, skin tone, keycap). Approximates Extended_Pictographic with the
 /// blocks where emoji live; U+FE0F asks for emoji presentation of anything.
-pub fn is_emoji(grapheme: &str) -> bool {
+pub(super) fn is_emoji(grapheme: &str) -> bool {
     grapheme.chars().any(|c| {
         matches!(
             u32::from(c),

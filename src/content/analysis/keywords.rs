@@ -34,7 +34,7 @@ pub struct Keyword {
 
 /// Up to ten key phrases, most relevant first. `language` is an ISO 639-1
 /// code; English stop words are used when it is unknown or has no list.
-pub fn extract(text: &str, language: Option<&str>) -> Vec<Keyword> {
+pub(super) fn extract(text: &str, language: Option<&str>) -> Vec<Keyword> {
     let Some(stop_words) = stop_words(language.map_or("en", yake_code)).or_else(|| stop_words("en")) else {
         return Vec::new();
     };

@@ -26,7 +26,7 @@ pub struct Language {
 
 /// Detects the language of prose (entities such as links and hashtags
 /// should be removed first); `None` when the text is too short or has no letters.
-pub fn detect(text: &str) -> Option<Language> {
+pub(super) fn detect(text: &str) -> Option<Language> {
     if text.unicode_words().take(MIN_WORDS).count() < MIN_WORDS {
         return None;
     }
@@ -45,7 +45,7 @@ pub fn detect(text: &str) -> Option<Language> {
 
 /// whatlang speaks ISO 639-3; everyone else (HTML `lang`, the platforms'
 /// APIs) speaks ISO 639-1.
-pub fn iso639_1(lang: Lang) -> &'static str {
+pub(super) fn iso639_1(lang: Lang) -> &'static str {
     match lang.code() {
         "afr" => "af",
         "aka" => "ak",

@@ -95,7 +95,7 @@ fn rule(platform: Platform, mastodon_limit: usize) -> (Counting, Option<usize>) 
 }
 
 /// Checks the scanned text against one platform.
-pub fn check(scan: &Scan<'_>, platform: Platform, mastodon_limit: usize) -> PlatformCheck {
+pub(super) fn check(scan: &Scan<'_>, platform: Platform, mastodon_limit: usize) -> PlatformCheck {
     let (counting, limit) = rule(platform, mastodon_limit);
     let length = measure(scan, counting);
     let (fits, over_by, remaining) = match limit {
@@ -115,12 +115,12 @@ pub fn check(scan: &Scan<'_>, platform: Platform, mastodon_limit: usize) -> Plat
 }
 
 /// The platform's limit in its own counting rule (`None`: no limit).
-pub fn limit(platform: Platform, mastodon_limit: usize) -> Option<usize> {
+pub(super) fn limit(platform: Platform, mastodon_limit: usize) -> Option<usize> {
     rule(platform, mastodon_limit).1
 }
 
 /// `check(…).fits` without building the warnings.
-pub fn fits(scan: &Scan<'_>, platform: Platform, mastodon_limit: usize) -> bool {
+pub(super) fn fits(scan: &Scan<'_>, platform: Platform, mastodon_limit: usize) -> bool {
     let (counting, limit) = rule(platform, mastodon_limit);
     limit.is_none_or(|limit| measure(scan, counting) <= limit)
 }
@@ -259,7 +259,7 @@ fn warnings(scan: &Scan<'_>, platform: Platform) -> Vec<Warning> {
 /// when not even the first sentence fits is the text cut before a space and
 /// marked with "…". A single word longer than the limit (a CJK sentence, a
 /// huge URL) is cut at a word boundary, failing that at a grapheme boundary.
-pub fn trim(text: &str, fits: impl Fn(&str) -> bool) -> String {
+pub(super) fn trim(text: &str, fits: impl Fn(&str) -> bool) -> String {
     let text = text.trim();
     let (body, closing_tags) = split_closing_hashtags(text);
     let ends = sentence_ends(body);

@@ -37,7 +37,7 @@ pub struct Counts {
 }
 
 /// `text` is the whole text, `prose` the same without its `links` links.
-pub fn counts(text: &str, prose: &str, links: usize) -> Counts {
+pub(super) fn counts(text: &str, prose: &str, links: usize) -> Counts {
     let words = prose.unicode_words().count() + links;
     let sentences = if words == 0 { 0 } else { prose.unicode_sentences().count().max(1) };
     Counts {
@@ -49,7 +49,7 @@ pub fn counts(text: &str, prose: &str, links: usize) -> Counts {
 }
 
 /// Flesch scores of prose (links removed), or none when it is not English.
-pub fn readability(prose: &str, english: bool) -> Readability {
+pub(super) fn readability(prose: &str, english: bool) -> Readability {
     let words: Vec<&str> = prose.unicode_words().collect();
     let sentences = prose.unicode_sentences().count();
     if !english || words.is_empty() || sentences == 0 {
@@ -74,7 +74,7 @@ pub fn readability(prose: &str, english: bool) -> Readability {
 /// `e` (make), `es` (makes) or `ed` (jumped), but not the `le` of table or
 /// the `es`/`ed` heard after sibilants and t/d (boxes, wanted). A word
 /// without letters (a number) counts one.
-pub fn syllables(word: &str) -> usize {
+pub(super) fn syllables(word: &str) -> usize {
     let w: Vec<u8> = word.bytes().filter(u8::is_ascii_alphabetic).map(|b| b.to_ascii_lowercase()).collect();
     let n = w.len();
     if n <= 3 {

@@ -92,7 +92,7 @@ impl SentimentLabel {
 }
 
 /// Scores a text; links should already be removed (they only dilute).
-pub fn score(text: &str) -> Sentiment {
+pub(super) fn score(text: &str) -> Sentiment {
     let text = describe_emoji(text);
     let mut sentences = 0_usize;
     let [mut compound, mut positive, mut neutral, mut negative] = [0.0; 4];

@@ -107,7 +107,7 @@ pub enum ProviderHealth {
 }
 
 /// Something that writes post variants from a brief.
-pub trait Provider: Send + Sync {
+pub trait Provider: Send + Sync + std::fmt::Debug {
     /// Stable name shown in responses and metrics (`template`, `openai`).
     fn name(&self) -> &'static str;
     fn model(&self) -> &str;

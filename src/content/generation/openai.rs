@@ -22,6 +22,7 @@ const MAX_QUOTED: usize = 300;
 /// Largest upstream answer read; a chat completion is a few KiB.
 const MAX_RESPONSE_BYTES: usize = 4 << 20;
 
+#[derive(Debug)]
 pub struct OpenAiProvider {
     client: reqwest::Client,
     endpoint: String,
@@ -240,8 +241,7 @@ fn error_message(body: &[u8]) -> String {
         message: String,
     }
     let text = serde_json::from_slice::<Body>(body)
-        .map(|b| b.error.message)
-        .unwrap_or_else(|_| String::from_utf8_lossy(body).into_owned());
+        .map_or_else(|_| String::from_utf8_lossy(body).into_owned(), |b| b.error.message);
     let text = text.trim();
     if text.chars().count() > MAX_QUOTED {
         format!("{}…", text.chars().take(MAX_QUOTED).collect::<String>())

@@ -36,7 +36,7 @@ fn length_hint(length: LengthPreference) -> &'static str {
 }
 
 /// `[system, user]` messages asking for `variants` distinct posts as JSON.
-pub fn messages(request: &DraftRequest<'_>) -> [(&'static str, String); 2] {
+pub(super) fn messages(request: &DraftRequest<'_>) -> [(&'static str, String); 2] {
     let brief = request.brief;
     let system = format!(
         "You are a social media copywriter. Write {n} distinct variants of one post. \
@@ -70,7 +70,7 @@ pub fn messages(request: &DraftRequest<'_>) -> [(&'static str, String); 2] {
 
 /// The variants in a model's answer: the JSON asked for, tolerating code
 /// fences and a bare array; failing that, one variant per `---` block.
-pub fn variants_in(content: &str) -> Vec<String> {
+pub(super) fn variants_in(content: &str) -> Vec<String> {
     #[derive(serde::Deserialize)]
     struct Variants {
         variants: Vec<String>,

@@ -21,7 +21,7 @@ use crate::service::categories;
 use crate::service::posts::{self, PostInput};
 use crate::service::{Actor, Error};
 
-pub fn router() -> OpenApiRouter<AppState> {
+pub(super) fn router() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
         .routes(routes!(list_articles, create_article))
         .routes(routes!(feed))
@@ -32,7 +32,7 @@ pub fn router() -> OpenApiRouter<AppState> {
 
 #[derive(Debug, Serialize, ToSchema)]
 #[serde(rename_all = "camelCase")]
-pub struct Article {
+pub(super) struct Article {
     pub slug: String,
     pub title: String,
     pub description: String,
@@ -70,13 +70,13 @@ fn article(row: PostView, with_body: bool) -> Article {
 }
 
 #[derive(Debug, Serialize, ToSchema)]
-pub struct ArticleEnvelope {
+pub(super) struct ArticleEnvelope {
     pub article: Article,
 }
 
 #[derive(Debug, Serialize, ToSchema)]
 #[serde(rename_all = "camelCase")]
-pub struct ArticlesEnvelope {
+pub(super) struct ArticlesEnvelope {
     pub articles: Vec<Article>,
     pub articles_count: i64,
 }
@@ -86,7 +86,7 @@ fn one(row: PostView) -> Json<ArticleEnvelope> {
 }
 
 #[derive(Debug, Deserialize, IntoParams)]
-pub struct ListParams {
+pub(super) struct ListParams {
     /// Filter by tag.
     tag: Option<String>,
     /// Filter by author username.
@@ -142,7 +142,7 @@ async fn list_articles(
 }
 
 #[derive(Debug, Deserialize, IntoParams)]
-pub struct FeedParams {
+pub(super) struct FeedParams {
     /// 1–100, default 20.
     limit: Option<i64>,
     /// 0–1000, default 0.
@@ -175,7 +175,7 @@ async fn get_article(
 }
 
 #[derive(Debug, Deserialize, ToSchema)]
-pub struct ArticleRequest<T> {
+pub(super) struct ArticleRequest<T> {
     article: Option<T>,
 }
 
@@ -277,7 +277,7 @@ async fn unfavorite(
 }
 
 #[derive(Debug, Serialize, ToSchema)]
-pub struct TagsEnvelope {
+pub(super) struct TagsEnvelope {
     pub tags: Vec<String>,
 }
 

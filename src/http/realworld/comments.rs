@@ -16,13 +16,13 @@ use crate::http::cache_tags;
 use crate::service::Context;
 use crate::service::{Error, comments, posts};
 
-pub fn router() -> OpenApiRouter<AppState> {
+pub(super) fn router() -> OpenApiRouter<AppState> {
     OpenApiRouter::new().routes(routes!(list_comments, add_comment)).routes(routes!(delete_comment))
 }
 
 #[derive(Debug, Serialize, ToSchema)]
 #[serde(rename_all = "camelCase")]
-pub struct Comment {
+pub(super) struct Comment {
     pub id: i64,
     pub created_at: String,
     pub updated_at: String,
@@ -46,12 +46,12 @@ fn comment(c: domain::Comment) -> Comment {
 }
 
 #[derive(Debug, Serialize, ToSchema)]
-pub struct CommentEnvelope {
+pub(super) struct CommentEnvelope {
     pub comment: Comment,
 }
 
 #[derive(Debug, Serialize, ToSchema)]
-pub struct CommentsEnvelope {
+pub(super) struct CommentsEnvelope {
     pub comments: Vec<Comment>,
 }
 
@@ -85,12 +85,12 @@ async fn list_comments(
 }
 
 #[derive(Debug, Deserialize, ToSchema)]
-pub struct NewComment {
+pub(super) struct NewComment {
     body: Option<String>,
 }
 
 #[derive(Debug, Deserialize, ToSchema)]
-pub struct CommentRequest {
+pub(super) struct CommentRequest {
     comment: Option<NewComment>,
 }
 

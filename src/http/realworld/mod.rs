@@ -26,7 +26,7 @@ use super::problem::ApiError;
 use crate::http::AppState;
 use crate::service::Actor;
 
-pub fn router() -> OpenApiRouter<AppState> {
+pub(super) fn router() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
         .merge(users::router())
         .merge(profiles::router())
@@ -42,14 +42,14 @@ pub(super) fn timestamp(at: DateTime<Utc>) -> String {
 
 /// The spec's error body: `{"errors": {"field": ["message", …]}}`.
 #[derive(Debug, Serialize, ToSchema)]
-pub struct ErrorBody {
+pub(super) struct ErrorBody {
     pub errors: BTreeMap<String, Vec<String>>,
 }
 
 /// Any error, rendered the RealWorld way. Statuses come from the one mapping
 /// in `http::problem`, except that conflicts (taken e-mail, username, slug)
 /// are 422 as the spec has them.
-pub struct RwError(ApiError);
+pub(super) struct RwError(ApiError);
 
 impl<E: Into<ApiError>> From<E> for RwError {
     fn from(err: E) -> Self {
@@ -85,7 +85,7 @@ impl IntoResponse for RwError {
 }
 
 /// `Json<T>` with RealWorld-shaped rejections.
-pub struct RwJson<T>(pub T);
+pub(super) struct RwJson<T>(pub T);
 
 impl<S: Send + Sync, T: DeserializeOwned> FromRequest<S> for RwJson<T> {
     type Rejection = RwError;
@@ -97,7 +97,7 @@ impl<S: Send + Sync, T: DeserializeOwned> FromRequest<S> for RwJson<T> {
 }
 
 /// The signed-in user (`Authorization: Token <jwt>`, or any credential /api/v1 accepts).
-pub struct RwAuth(pub Actor);
+pub(super) struct RwAuth(pub Actor);
 
 impl FromRequestParts<AppState> for RwAuth {
     type Rejection = RwError;
@@ -108,7 +108,7 @@ impl FromRequestParts<AppState> for RwAuth {
     }
 }
 
-pub struct RwMaybeAuth(pub Option<Actor>);
+pub(super) struct RwMaybeAuth(pub Option<Actor>);
 
 impl FromRequestParts<AppState> for RwMaybeAuth {
     type Rejection = RwError;
@@ -121,7 +121,7 @@ impl FromRequestParts<AppState> for RwMaybeAuth {
 
 /// `{"profile": …}` and the `author` of articles and comments.
 #[derive(Debug, Serialize, ToSchema)]
-pub struct Profile {
+pub(super) struct Profile {
     pub username: String,
     pub bio: Option<String>,
     pub image: Option<String>,

@@ -15,12 +15,12 @@ use crate::http::cache_tags;
 use crate::service::Context;
 use crate::service::profiles;
 
-pub fn router() -> OpenApiRouter<AppState> {
+pub(super) fn router() -> OpenApiRouter<AppState> {
     OpenApiRouter::new().routes(routes!(get_profile)).routes(routes!(follow, unfollow))
 }
 
 #[derive(Debug, Serialize, ToSchema)]
-pub struct ProfileEnvelope {
+pub(super) struct ProfileEnvelope {
     pub profile: Profile,
 }
 

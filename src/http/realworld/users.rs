@@ -16,7 +16,7 @@ use crate::service::Context;
 use crate::service::accounts::{self, ProfileChanges, Registration};
 use crate::service::{Error, sessions};
 
-pub fn router() -> OpenApiRouter<AppState> {
+pub(super) fn router() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
         .routes(routes!(register))
         .routes(routes!(login))
@@ -24,7 +24,7 @@ pub fn router() -> OpenApiRouter<AppState> {
 }
 
 #[derive(Debug, Serialize, ToSchema)]
-pub struct User {
+pub(super) struct User {
     pub email: String,
     pub token: String,
     pub username: String,
@@ -33,7 +33,7 @@ pub struct User {
 }
 
 #[derive(Debug, Serialize, ToSchema)]
-pub struct UserEnvelope {
+pub(super) struct UserEnvelope {
     pub user: User,
 }
 
@@ -51,7 +51,7 @@ fn envelope(account: Account, token: String) -> Json<UserEnvelope> {
 
 /// The envelope every request body of the spec has: `{"user": {…}}`.
 #[derive(Debug, Deserialize, ToSchema)]
-pub struct UserRequest<T> {
+pub(super) struct UserRequest<T> {
     user: Option<T>,
 }
 
@@ -60,7 +60,7 @@ fn unwrap_envelope<T>(request: UserRequest<T>) -> Result<T, RwError> {
 }
 
 #[derive(Debug, Deserialize, ToSchema)]
-pub struct NewUser {
+pub(super) struct NewUser {
     username: Option<String>,
     email: Option<String>,
     password: Option<String>,
@@ -85,7 +85,7 @@ async fn register(
 }
 
 #[derive(Debug, Deserialize, ToSchema)]
-pub struct LoginUser {
+pub(super) struct LoginUser {
     email: Option<String>,
     password: Option<String>,
 }
@@ -135,7 +135,7 @@ async fn current_user(
 }
 
 #[derive(Debug, Deserialize, ToSchema)]
-pub struct UpdateUser {
+pub(super) struct UpdateUser {
     email: Option<String>,
     username: Option<String>,
     /// A new password; Herald also needs `current_password` for it (an

@@ -49,7 +49,7 @@ pub async fn backfill_analysis(ctx: &Context, after_id: PostId, batch: i64) -> R
             Ok(true) => filled += 1,
             Ok(false) => {}
             Err(err) => {
-                tracing::warn!(post_id = %post.post_id, error = %err, "could not analyse a stored post")
+                tracing::warn!(post_id = %post.post_id, error = %err, "could not analyse a stored post");
             }
         }
     }

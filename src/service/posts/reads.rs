@@ -46,6 +46,7 @@ pub async fn get(ctx: &Context, actor: Option<&Actor>, post_id: PostId) -> Resul
 }
 
 /// Where a slug leads: the post, or the slug it moved to.
+#[derive(Debug)]
 pub enum BySlug {
     Found(Box<PostView>),
     Moved(String),
@@ -68,9 +69,10 @@ pub async fn get_by_slug(ctx: &Context, actor: Option<&Actor>, slug: &str) -> Re
 /// API calls an article. Drafts and archived posts are not articles.
 #[tracing::instrument(level = "debug", name = "service.posts.published_by_slug", skip_all)]
 pub async fn published_by_slug(ctx: &Context, actor: Option<&Actor>, slug: &str) -> Result<PostView, Error> {
-    let post_id = match posts::resolve_slug(&ctx.db, slug).await? {
-        Some(SlugTarget::Current(id) | SlugTarget::Moved { post_id: id, .. }) => id,
-        None => return Err(Error::NotFound { what: "article" }),
+    let Some(SlugTarget::Current(post_id) | SlugTarget::Moved { post_id, .. }) =
+        posts::resolve_slug(&ctx.db, slug).await?
+    else {
+        return Err(Error::NotFound { what: "article" });
     };
     let row = get(ctx, actor, post_id).await?;
     if row.post.fields.status != PostStatus::Published {
