@@ -1,8 +1,9 @@
 //! Herald: a self-hosted backend for blog and social-media posts.
 //!
-//! Data flows one way: `http` (handlers) → `service` (rules, authorisation) →
-//! `store` (SQL on SQLite or PostgreSQL). `domain` holds pure types; `config`,
-//! `telemetry` and `app` wire it together; `cli` is what `main` runs.
+//! Data flows one way: `http` (handlers) and `jobs` (background loops) →
+//! `service` (rules, authorisation, on a `service::Context`) → `store` (SQL on
+//! SQLite or PostgreSQL). `domain` holds pure types; `config`, `telemetry`
+//! and `app` wire it together; `cli` is what `main` runs.
 
 pub mod app;
 pub mod auth;

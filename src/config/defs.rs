@@ -30,6 +30,7 @@ pub(super) const LOG_FORMAT: &str = "log_format";
 pub(super) const REQUEST_TIMEOUT_SECS: &str = "request_timeout_secs";
 pub(super) const BODY_LIMIT_BYTES: &str = "body_limit_bytes";
 pub(super) const SHUTDOWN_GRACE_SECS: &str = "shutdown_grace_secs";
+pub(super) const EVENT_RETENTION_DAYS: &str = "event_retention_days";
 pub(super) const JWT_SECRET: &str = "jwt_secret";
 pub(super) const ACCESS_TOKEN_TTL_SECS: &str = "access_token_ttl_secs";
 pub(super) const REFRESH_TOKEN_TTL_DAYS: &str = "refresh_token_ttl_days";
@@ -141,6 +142,13 @@ pub const SETTINGS: &[SettingDef] = &[
         default: Some("30"),
         secret: false,
         doc: "On SIGINT/SIGTERM, how long in-flight requests may take to finish before the process exits anyway.",
+    },
+    SettingDef {
+        key: EVENT_RETENTION_DAYS,
+        env: &["HERALD_EVENT_RETENTION_DAYS"],
+        default: Some("90"),
+        secret: false,
+        doc: "How long domain events (the audit log) are kept once dispatched; older ones are pruned hourly.",
     },
     SettingDef {
         key: JWT_SECRET,

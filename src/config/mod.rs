@@ -195,6 +195,8 @@ pub struct Settings {
     pub http: HttpSettings,
     pub auth: AuthSettings,
     pub content: ContentSettings,
+    /// Days dispatched events are kept.
+    pub event_retention_days: u32,
 }
 
 impl Settings {
@@ -240,6 +242,7 @@ impl Settings {
         let request_timeout = p.parse(defs::REQUEST_TIMEOUT_SECS, |s| int_in(s, 1, 3600));
         let body_limit = p.parse(defs::BODY_LIMIT_BYTES, |s| int_in(s, 1024, 1 << 30));
         let grace = p.parse(defs::SHUTDOWN_GRACE_SECS, |s| int_in(s, 0, 3600));
+        let event_retention = p.parse(defs::EVENT_RETENTION_DAYS, |s| int_in(s, 1, 36_500));
         let jwt_secret = p.parse_optional(defs::JWT_SECRET, |s| {
             if s.len() < 32 {
                 Err("must be at least 32 bytes long".to_owned())
@@ -318,6 +321,7 @@ impl Settings {
                     },
                 },
                 metrics_listen: metrics_listen?,
+                event_retention_days: u32::try_from(event_retention?).ok()?,
                 http: HttpSettings {
                     cors_origins: cors?,
                     max_in_flight: usize::try_from(max_in_flight?).ok()?,

@@ -8,6 +8,7 @@ mod cache_tags;
 mod caching;
 mod categories;
 mod comments;
+mod events;
 pub mod extract;
 mod health;
 mod intelligence;
@@ -209,6 +210,7 @@ fn v1_router() -> OpenApiRouter<AppState> {
         .merge(categories::router())
         .merge(profiles::router())
         .merge(intelligence::router())
+        .merge(events::router())
 }
 
 /// The root span of a request: every log line inside carries these fields.

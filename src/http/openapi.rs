@@ -32,6 +32,7 @@ use crate::domain::ValidationError;
          (name = "categories", description = "Categories and tags"),
          (name = "profiles", description = "Public profiles, following and the feed"),
          (name = "intelligence", description = "Text analysis and post generation from a brief"),
+         (name = "events", description = "The audit log: every change as a domain event"),
          (name = "realworld", description = "The RealWorld (Conduit) API under /api: the same data and rules as /api/v1"),
          (name = "meta", description = "This API's own description")),
 )]

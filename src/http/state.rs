@@ -26,6 +26,7 @@ impl AppState {
     /// Wraps `services`, subscribing the response cache to their changes.
     pub fn new(mut services: Context, cache: Cache) -> AppState {
         services.subscribe(std::sync::Arc::new(cache.clone()));
+        services.origin = crate::service::events::ORIGIN_API;
         AppState { services, cache, started_at: Instant::now() }
     }
 }

@@ -3,6 +3,7 @@
 //! They stop when the shutdown token fires.
 
 mod analysis_backfill;
+mod event_dispatch;
 mod scheduled_publishing;
 
 use tokio::task::JoinHandle;
@@ -22,6 +23,7 @@ impl Jobs {
         let handles = vec![
             ("scheduled publishing", tokio::spawn(scheduled_publishing::run(ctx.clone(), shutdown.clone()))),
             ("analysis backfill", tokio::spawn(analysis_backfill::run(ctx.clone(), shutdown.clone()))),
+            ("event dispatch", tokio::spawn(event_dispatch::run(ctx.clone(), shutdown.clone()))),
         ];
         Jobs { handles }
     }

@@ -4,13 +4,16 @@ use super::sessions::{self, SignedIn};
 use super::{Actor, Error};
 use crate::domain::Account;
 use crate::domain::change::Change;
+use crate::domain::event::{EventType, NewEvent, Subject};
 use crate::domain::{
     AccountId, AvatarUrl, Bio, DisplayName, Email, Password, Role, Scope, Username, ValidationError,
     Validator,
 };
 use crate::service::Context;
+use crate::service::events::{self, by};
 use crate::store::accounts::{self, NewAccount};
 use crate::store::{Tx, sessions as session_store};
+use serde_json::json;
 
 /// Registration input as received; every field is checked and all problems
 /// are reported together.
@@ -70,6 +73,14 @@ pub async fn register(ctx: &Context, input: &Registration) -> Result<SignedIn, E
     let mut tx = ctx.db.begin().await?;
     let account = insert_account(&mut tx, &valid, &hash, role, now).await?;
     let tokens = sessions::open_session(ctx, &mut tx, &account, now).await?;
+    let payload = json!({"user_id": account.account_id, "role": account.role.as_str()});
+    let subject = Subject::User(account.account_id);
+    events::record(
+        ctx,
+        &mut tx,
+        NewEvent::new(EventType::UserRegistered, Some(account.account_id), subject, payload),
+    )
+    .await?;
     tx.commit().await?;
     let name = account.username.clone();
     ctx.changes.publish(&[Change::Profile { old_username: name.clone(), new_username: name }]).await;
@@ -92,6 +103,10 @@ pub async fn create_account(
     let now = ctx.clock.now();
     let mut tx = ctx.db.begin().await?;
     let account = insert_account(&mut tx, &valid, &hash, role, now).await?;
+    let payload = json!({"user_id": account.account_id, "role": account.role.as_str()});
+    let subject = Subject::User(account.account_id);
+    events::record(ctx, &mut tx, NewEvent::new(EventType::UserRegistered, by(actor), subject, payload))
+        .await?;
     tx.commit().await?;
     let name = account.username.clone();
     ctx.changes.publish(&[Change::Profile { old_username: name.clone(), new_username: name }]).await;
@@ -230,6 +245,17 @@ pub async fn update_me(ctx: &Context, actor: &Actor, changes: &ProfileChanges) -
     let mut tx = ctx.db.begin().await?;
     check_unique(&mut tx, email.as_ref(), username.as_ref(), Some(actor.account_id)).await?;
     let mut account = accounts::lock(&mut tx, actor.account_id).await?;
+    let fields: Vec<&str> = [
+        ("display_name", display_name.is_some()),
+        ("bio", bio.is_some()),
+        ("avatar_url", avatar_url.is_some()),
+        ("username", username.is_some()),
+        ("email", email.is_some()),
+        ("password", new_hash.is_some()),
+    ]
+    .into_iter()
+    .filter_map(|(name, given)| given.then_some(name))
+    .collect();
     if let Some(value) = display_name {
         account.display_name = value;
     }
@@ -248,6 +274,9 @@ pub async fn update_me(ctx: &Context, actor: &Actor, changes: &ProfileChanges) -
     if let Some(hash) = &new_hash {
         account.password_hash = hash.clone();
     }
+    let payload = json!({"user_id": actor.account_id, "fields": fields});
+    let subject = Subject::User(actor.account_id);
+    events::record(ctx, &mut tx, NewEvent::new(EventType::UserUpdated, by(actor), subject, payload)).await?;
     let account = accounts::update(&mut tx, &account, now).await?;
     if new_hash.is_some() {
         session_store::revoke_all(&mut tx, account.account_id, actor.session_id(), "password change", now)
@@ -319,6 +348,7 @@ pub async fn administer(
         Err(crate::store::StoreError::NotFound) => return Err(Error::NotFound { what: "user" }),
         Err(other) => return Err(other.into()),
     };
+    let (role_before, disabled_before) = (account.role, account.disabled);
     if let Some(role) = role {
         account.role = role;
     }
@@ -328,6 +358,21 @@ pub async fn administer(
     let account = accounts::update(&mut tx, &account, now).await?;
     if changes.disabled == Some(true) {
         session_store::revoke_all(&mut tx, id, None, "account disabled", now).await?;
+    }
+    if let Some(role) = role.filter(|r| *r != role_before) {
+        let payload = json!({"user_id": id, "role": role.as_str(), "previous_role": role_before.as_str()});
+        events::record(
+            ctx,
+            &mut tx,
+            NewEvent::new(EventType::UserRoleChanged, by(actor), Subject::User(id), payload),
+        )
+        .await?;
+    }
+    if let Some(disabled) = changes.disabled.filter(|d| *d != disabled_before) {
+        let event_type = if disabled { EventType::UserDisabled } else { EventType::UserEnabled };
+        let payload = json!({"user_id": id});
+        events::record(ctx, &mut tx, NewEvent::new(event_type, by(actor), Subject::User(id), payload))
+            .await?;
     }
     tx.commit().await?;
     // A disabled author's posts leave every listing: too wide to enumerate.

@@ -6,9 +6,12 @@ use super::{Actor, Credential, Error};
 use crate::auth::secrets;
 use crate::domain::ApiKey;
 use crate::domain::ApiKeyId;
+use crate::domain::event::{EventType, NewEvent, Subject};
 use crate::domain::{Scope, ValidationError, Validator};
 use crate::service::Context;
+use crate::service::events::{self, by};
 use crate::store::api_keys::{self, NewApiKey};
+use serde_json::json;
 
 #[derive(Debug, Default, Clone)]
 pub struct NewKeyRequest {
@@ -64,6 +67,10 @@ pub async fn create(ctx: &Context, actor: &Actor, request: &NewKeyRequest) -> Re
     };
     let mut tx = ctx.db.begin().await?;
     let key = api_keys::insert(&mut tx, &new, now).await?;
+    let payload = json!({"api_key_id": key.api_key_id, "name": key.name, "scopes": scopes});
+    let subject = Subject::ApiKey(key.api_key_id);
+    events::record(ctx, &mut tx, NewEvent::new(EventType::ApiKeyCreated, by(actor), subject, payload))
+        .await?;
     tx.commit().await?;
     Ok(CreatedKey { key, secret })
 }
@@ -106,6 +113,10 @@ pub async fn revoke(ctx: &Context, actor: &Actor, api_key_id: ApiKeyId) -> Resul
         return Err(Error::NotFound { what: "API key" });
     }
     api_keys::revoke(&mut tx, api_key_id, ctx.clock.now()).await?;
+    let payload = json!({"api_key_id": api_key_id, "owner_id": key.account_id});
+    let subject = Subject::ApiKey(api_key_id);
+    events::record(ctx, &mut tx, NewEvent::new(EventType::ApiKeyRevoked, by(actor), subject, payload))
+        .await?;
     tx.commit().await?;
     Ok(())
 }

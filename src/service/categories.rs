@@ -2,10 +2,13 @@
 
 use super::{Actor, Error};
 use crate::domain::change::Change;
+use crate::domain::event::{EventType, NewEvent, Subject};
 use crate::domain::{Category, TagCount};
 use crate::domain::{Scope, Slug, ValidationError, Validator};
 use crate::service::Context;
+use crate::service::events::{self, by};
 use crate::store::categories;
+use serde_json::json;
 
 #[derive(Debug, Default, Clone)]
 pub struct CategoryInput {
@@ -72,6 +75,10 @@ pub async fn create(ctx: &Context, actor: &Actor, input: &CategoryInput) -> Resu
     let (slug, name, description) = parse(input, None)?;
     let mut tx = ctx.db.begin().await?;
     categories::insert(&mut tx, &slug, &name, &description, ctx.clock.now()).await.map_err(conflict)?;
+    let payload = json!({"slug": slug, "name": name});
+    let subject = Subject::Category(slug.clone());
+    events::record(ctx, &mut tx, NewEvent::new(EventType::CategoryCreated, by(actor), subject, payload))
+        .await?;
     tx.commit().await?;
     ctx.changes.publish(&[Change::Category { old_slug: None, new_slug: Some(slug.clone()) }]).await;
     get(ctx, &slug).await
@@ -100,6 +107,10 @@ pub async fn update(
     categories::update(&mut tx, current.category_id, &new_slug, &name, &description, ctx.clock.now())
         .await
         .map_err(conflict)?;
+    let payload = json!({"slug": new_slug, "previous_slug": current.slug});
+    let subject = Subject::Category(new_slug.clone());
+    events::record(ctx, &mut tx, NewEvent::new(EventType::CategoryUpdated, by(actor), subject, payload))
+        .await?;
     tx.commit().await?;
     let change = Change::Category { old_slug: Some(current.slug.clone()), new_slug: Some(new_slug.clone()) };
     ctx.changes.publish(&[change]).await;
@@ -113,6 +124,10 @@ pub async fn delete(ctx: &Context, actor: &Actor, slug: &str) -> Result<(), Erro
     let current = get(ctx, slug).await?;
     let mut tx = ctx.db.begin().await?;
     categories::delete(&mut tx, current.category_id).await?;
+    let payload = json!({"slug": current.slug});
+    let subject = Subject::Category(current.slug.clone());
+    events::record(ctx, &mut tx, NewEvent::new(EventType::CategoryDeleted, by(actor), subject, payload))
+        .await?;
     tx.commit().await?;
     ctx.changes.publish(&[Change::Category { old_slug: Some(current.slug), new_slug: None }]).await;
     Ok(())

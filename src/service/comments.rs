@@ -5,10 +5,13 @@ use super::posts::get as get_post;
 use super::{Actor, Error};
 use crate::domain::Comment;
 use crate::domain::change::Change;
+use crate::domain::event::{EventType, NewEvent, Subject};
 use crate::domain::{CommentId, PostId};
 use crate::domain::{Scope, ValidationError};
 use crate::service::Context;
+use crate::service::events::{self, by};
 use crate::store::comments::{self, CommentOwner};
+use serde_json::json;
 
 pub const MAX_COMMENT_CHARS: usize = 10_000;
 
@@ -84,6 +87,10 @@ pub async fn create(
     }
     let comment_id =
         comments::insert(&mut tx, post_id, actor.account_id, parent_id, &body, ctx.clock.now()).await?;
+    let subject = Subject::Comment { comment: comment_id, post: post_id };
+    let payload = json!({"comment_id": comment_id, "post_id": post_id, "parent_id": parent_id});
+    events::record(ctx, &mut tx, NewEvent::new(EventType::CommentCreated, by(actor), subject, payload))
+        .await?;
     tx.commit().await?;
     ctx.changes.publish(&[Change::Comments { post: post_id }]).await;
     find(ctx, Some(actor), comment_id).await
@@ -127,6 +134,10 @@ pub async fn edit(
     let mut tx = ctx.db.begin().await?;
     let comment = owned(ctx, &mut tx, actor, comment_id, false).await?;
     comments::update_body(&mut tx, comment_id, &body, ctx.clock.now()).await?;
+    let subject = Subject::Comment { comment: comment_id, post: comment.post_id };
+    let payload = json!({"comment_id": comment_id, "post_id": comment.post_id, "fields": ["body"]});
+    events::record(ctx, &mut tx, NewEvent::new(EventType::CommentUpdated, by(actor), subject, payload))
+        .await?;
     tx.commit().await?;
     ctx.changes.publish(&[Change::Comments { post: comment.post_id }]).await;
     find(ctx, Some(actor), comment_id).await
@@ -137,6 +148,10 @@ pub async fn delete(ctx: &Context, actor: &Actor, comment_id: CommentId) -> Resu
     let mut tx = ctx.db.begin().await?;
     let comment = owned(ctx, &mut tx, actor, comment_id, false).await?;
     comments::delete(&mut tx, comment_id).await?;
+    let subject = Subject::Comment { comment: comment_id, post: comment.post_id };
+    let payload = json!({"comment_id": comment_id, "post_id": comment.post_id});
+    events::record(ctx, &mut tx, NewEvent::new(EventType::CommentDeleted, by(actor), subject, payload))
+        .await?;
     tx.commit().await?;
     ctx.changes.publish(&[Change::Comments { post: comment.post_id }]).await;
     Ok(())
@@ -152,6 +167,10 @@ pub async fn set_hidden(
     let mut tx = ctx.db.begin().await?;
     let comment = owned(ctx, &mut tx, actor, comment_id, true).await?;
     comments::set_hidden(&mut tx, comment_id, hidden, ctx.clock.now()).await?;
+    let event_type = if hidden { EventType::CommentHidden } else { EventType::CommentUnhidden };
+    let subject = Subject::Comment { comment: comment_id, post: comment.post_id };
+    let payload = json!({"comment_id": comment_id, "post_id": comment.post_id});
+    events::record(ctx, &mut tx, NewEvent::new(event_type, by(actor), subject, payload)).await?;
     tx.commit().await?;
     ctx.changes.publish(&[Change::Comments { post: comment.post_id }]).await;
     find(ctx, Some(actor), comment_id).await

@@ -27,6 +27,9 @@ pub struct Context {
     pub changes: ChangeFeed,
     pub analyzer: Arc<Analyzer>,
     pub generator: Arc<Generator>,
+    /// What kind of process records events: `api` when a response cache
+    /// hears of changes as they commit, else `cli` (or `worker`).
+    pub origin: &'static str,
 }
 
 impl std::fmt::Debug for Context {
@@ -55,6 +58,7 @@ impl Context {
             changes: ChangeFeed::default(),
             analyzer,
             generator,
+            origin: "cli",
         })
     }
 

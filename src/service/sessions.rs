@@ -8,9 +8,12 @@ use chrono::{DateTime, Duration, Utc};
 use super::{Actor, AuthFailure, Error};
 use crate::auth::secrets;
 use crate::domain::Account;
+use crate::domain::event::{EventType, NewEvent, Subject};
 use crate::service::Context;
+use crate::service::events;
 use crate::store::accounts;
 use crate::store::{Tx, login_failures, sessions};
+use serde_json::json;
 
 /// The longest a client is made to wait after repeated failed logins.
 const MAX_LOCKOUT_SECS: i64 = 15 * 60;
@@ -136,6 +139,10 @@ pub async fn refresh(ctx: &Context, refresh_token: &str) -> Result<SignedIn, Err
     let first_use = token.used_at.is_none() && sessions::mark_refresh_token_used(&mut tx, &hash, now).await?;
     if !first_use {
         sessions::revoke(&mut tx, &token.session_id, "refresh token reuse", now).await?;
+        let payload = json!({"user_id": token.account_id, "session_id": token.session_id});
+        let subject = Subject::Session(token.session_id.clone());
+        let event = NewEvent::new(EventType::SessionReuseDetected, Some(token.account_id), subject, payload);
+        events::record(ctx, &mut tx, event).await?;
         tx.commit().await?;
         metrics::counter!("herald_refresh_token_reuse_total").increment(1);
         tracing::warn!(

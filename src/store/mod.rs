@@ -60,6 +60,7 @@ pub mod categories;
 pub mod comments;
 mod connect;
 mod dialect;
+pub mod events;
 pub mod generation_briefs;
 pub mod instance_settings;
 pub mod login_failures;

@@ -219,9 +219,8 @@ pub async fn resolve_slug(db: &Db, slug: &str) -> Result<Option<SlugTarget>, Sto
 
 /// Publishes every scheduled post whose time has come; returns their ids.
 /// Idempotent, so any number of instances may run it.
-pub async fn publish_due(db: &Db, now: DateTime<Utc>) -> Result<Vec<PostId>, StoreError> {
-    let mut tx = db.begin().await?;
-    let done = on_tx!(&mut tx, |conn| {
+pub async fn publish_due(tx: &mut Tx, now: DateTime<Utc>) -> Result<Vec<PostId>, StoreError> {
+    let done = on_tx!(tx, |conn| {
         sqlx::query_scalar(
             "UPDATE post SET status = 'published', published_at = publish_at, version = version + 1, updated_at = $1
              WHERE status = 'scheduled' AND publish_at <= $1
@@ -231,7 +230,6 @@ pub async fn publish_due(db: &Db, now: DateTime<Utc>) -> Result<Vec<PostId>, Sto
         .fetch_all(conn)
         .await?
     });
-    tx.commit().await?;
     Ok(done)
 }
 
@@ -362,21 +360,22 @@ pub async fn find_revision(
     }))
 }
 
-/// Likes are idempotent: liking twice is one like.
+/// Likes are idempotent: liking twice is one like. Returns whether anything
+/// changed.
 pub async fn set_like(
     tx: &mut Tx,
     post_id: PostId,
     account_id: AccountId,
     liked: bool,
     now: DateTime<Utc>,
-) -> Result<(), StoreError> {
-    if liked {
+) -> Result<bool, StoreError> {
+    let changed = if liked {
         let sql = "INSERT INTO post_like (post_id, account_id, created_at) VALUES ($1, $2, $3)
                    ON CONFLICT (post_id, account_id) DO NOTHING";
-        exec(tx, sql, args![post_id, account_id, now]).await?;
+        exec(tx, sql, args![post_id, account_id, now]).await?
     } else {
-        exec(tx, "DELETE FROM post_like WHERE post_id = $1 AND account_id = $2", args![post_id, account_id])
-            .await?;
-    }
-    Ok(())
+        let sql = "DELETE FROM post_like WHERE post_id = $1 AND account_id = $2";
+        exec(tx, sql, args![post_id, account_id]).await?
+    };
+    Ok(changed == 1)
 }

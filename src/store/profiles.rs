@@ -34,14 +34,14 @@ pub async fn set_follow(
     followee_id: AccountId,
     follow: bool,
     now: DateTime<Utc>,
-) -> Result<(), StoreError> {
-    if follow {
+) -> Result<bool, StoreError> {
+    let changed = if follow {
         let sql = "INSERT INTO follow (follower_id, followee_id, created_at) VALUES ($1, $2, $3)
                    ON CONFLICT (follower_id, followee_id) DO NOTHING";
-        exec(tx, sql, args![follower_id, followee_id, now]).await?;
+        exec(tx, sql, args![follower_id, followee_id, now]).await?
     } else {
         let sql = "DELETE FROM follow WHERE follower_id = $1 AND followee_id = $2";
-        exec(tx, sql, args![follower_id, followee_id]).await?;
-    }
-    Ok(())
+        exec(tx, sql, args![follower_id, followee_id]).await?
+    };
+    Ok(changed == 1)
 }

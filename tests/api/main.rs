@@ -12,6 +12,7 @@ mod cli;
 mod comments;
 mod counts;
 mod errors;
+mod events;
 mod fake_llm;
 mod generation;
 mod health;

@@ -88,7 +88,11 @@ both_backends!(a_scheduled_post_becomes_public_at_its_time_even_across_a_restart
     let (_, list) = restarted.get_as("/api/v1/posts?status=published", None).await;
     assert_eq!(list["items"][0]["id"], post["id"]);
 
-    herald::store::posts::publish_due(&restarted.state.services.db, clock.now()).await.unwrap();
+    herald::service::posts::publish_due(&restarted.state.services).await.unwrap();
+    herald::service::posts::publish_due(&restarted.state.services).await.unwrap();
+    let published_events =
+        restarted.count("event WHERE event_type = 'post.published' AND actor_id IS NULL").await;
+    assert_eq!(published_events, 1, "publishing a scheduled post records exactly one event, by the system");
     let stored: String = match &restarted.state.services.db {
         herald::store::Db::Sqlite { read, .. } => {
             sqlx::query_scalar("SELECT status FROM post").fetch_one(read).await.unwrap()

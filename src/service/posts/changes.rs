@@ -9,18 +9,32 @@ use crate::domain::PostId;
 use crate::domain::PostStatus;
 use crate::domain::PostView;
 use crate::domain::change::{Change, Listed};
+use crate::domain::event::{EventType, NewEvent, Subject};
 use crate::service::Context;
+use crate::service::events;
 use crate::store::Tx;
 use crate::store::posts::{self, ListingRow};
+use serde_json::json;
 
 /// Publishes every scheduled post whose time has come; returns how many.
 /// Idempotent, so every instance may run it.
 pub async fn publish_due(ctx: &Context) -> Result<usize, Error> {
     let now = ctx.clock.now();
-    let published = posts::publish_due(&ctx.db, now).await?;
+    let mut tx = ctx.db.begin().await?;
+    let published = posts::publish_due(&mut tx, now).await?;
     if published.is_empty() {
         return Ok(0);
     }
+    for post_id in &published {
+        let payload = json!({"post_id": post_id, "scheduled": true});
+        events::record(
+            ctx,
+            &mut tx,
+            NewEvent::new(EventType::PostPublished, None, Subject::Post(*post_id), payload),
+        )
+        .await?;
+    }
+    tx.commit().await?;
     let changes: Vec<Change> = match posts::listings(&ctx.db, &published).await {
         Ok(rows) => rows
             .into_iter()

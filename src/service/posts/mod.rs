@@ -12,6 +12,7 @@ mod reads;
 use super::{Actor, Error};
 use crate::content::markdown;
 use crate::domain::change::Change;
+use crate::domain::event::{EventType, NewEvent, Subject};
 use crate::domain::post::parse_list;
 use crate::domain::{BriefId, PostId};
 use crate::domain::{CategoryId, NewPost, Platforms, PostFields, PostRecord, PostView};
@@ -20,8 +21,10 @@ use crate::domain::{
     ValidationError, Validator,
 };
 use crate::service::Context;
+use crate::service::events::{self, by};
 use crate::store::posts;
 use crate::store::{Tx, categories};
+use serde_json::json;
 
 pub use analysis::{Backfilled, backfill_analysis};
 pub use changes::{publish_due, publish_due_before_counting};
@@ -161,8 +164,40 @@ pub async fn create(
     let post = NewPost { author_id: actor.account_id, fields, brief_id: input.brief_id, created_at: now };
     let post_id = posts::insert(&mut tx, &post).await?;
     posts::insert_revision(&mut tx, post_id, &post.fields, actor.account_id, now).await?;
+    let payload =
+        json!({"post_id": post_id, "slug": post.fields.slug, "status": post.fields.status.as_str()});
+    events::record(
+        ctx,
+        &mut tx,
+        NewEvent::new(EventType::PostCreated, by(actor), Subject::Post(post_id), payload),
+    )
+    .await?;
+    if publish {
+        let payload = json!({"post_id": post_id});
+        events::record(
+            ctx,
+            &mut tx,
+            NewEvent::new(EventType::PostPublished, by(actor), Subject::Post(post_id), payload),
+        )
+        .await?;
+    }
     tx.commit().await?;
     post_changed(ctx, actor, post_id, None).await
+}
+
+/// The names of the fields an update was given.
+fn changed_fields(valid: &ValidInput) -> Vec<&'static str> {
+    let given = [
+        ("title", valid.title.is_some()),
+        ("body", valid.body.is_some()),
+        ("excerpt", valid.excerpt.is_some()),
+        ("slug", valid.slug.is_some()),
+        ("tags", valid.tags.is_some()),
+        ("category", valid.category.is_some()),
+        ("platforms", valid.platforms.is_some()),
+        ("content_type", valid.content_type.is_some()),
+    ];
+    given.into_iter().filter(|(_, given)| *given).map(|(name, _)| name).collect()
 }
 
 fn excerpt_for(given: Option<&Excerpt>, body: &PostBody) -> (String, bool) {
@@ -304,6 +339,13 @@ pub async fn update(
     if text_changed {
         posts::insert_revision(&mut tx, post_id, &row.fields, actor.account_id, now).await?;
     }
+    let payload = json!({"post_id": post_id, "fields": changed_fields(&valid), "version": row.version});
+    events::record(
+        ctx,
+        &mut tx,
+        NewEvent::new(EventType::PostUpdated, by(actor), Subject::Post(post_id), payload),
+    )
+    .await?;
     tx.commit().await?;
     post_changed(ctx, actor, post_id, listed_was).await
 }
@@ -319,6 +361,13 @@ pub async fn delete(
     lock_for_change(ctx, &mut tx, actor, post_id, if_match).await?;
     let before = listed_before(&mut tx, post_id, ctx.clock.now()).await?;
     posts::delete(&mut tx, post_id).await?;
+    let payload = json!({"post_id": post_id});
+    events::record(
+        ctx,
+        &mut tx,
+        NewEvent::new(EventType::PostDeleted, by(actor), Subject::Post(post_id), payload),
+    )
+    .await?;
     tx.commit().await?;
     ctx.changes.publish(&[Change::Post { id: post_id, before, after: None }]).await;
     Ok(())
@@ -375,6 +424,15 @@ pub async fn transition(
     row.version += 1;
     row.updated_at = now;
     save(&mut tx, &row, previous).await?;
+    let (event_type, payload) = match transition {
+        Transition::Publish => (EventType::PostPublished, json!({"post_id": post_id})),
+        Transition::Schedule(at) => (EventType::PostScheduled, json!({"post_id": post_id, "publish_at": at})),
+        Transition::Unschedule => (EventType::PostUnscheduled, json!({"post_id": post_id})),
+        Transition::Archive => (EventType::PostArchived, json!({"post_id": post_id})),
+        Transition::Restore => (EventType::PostRestored, json!({"post_id": post_id})),
+    };
+    events::record(ctx, &mut tx, NewEvent::new(event_type, by(actor), Subject::Post(post_id), payload))
+        .await?;
     tx.commit().await?;
     post_changed(ctx, actor, post_id, listed_was).await
 }
@@ -385,7 +443,12 @@ pub async fn set_like(ctx: &Context, actor: &Actor, post_id: PostId, liked: bool
     actor.require_scope(Scope::Write)?;
     get(ctx, Some(actor), post_id).await?;
     let mut tx = ctx.db.begin().await?;
-    posts::set_like(&mut tx, post_id, actor.account_id, liked, ctx.clock.now()).await?;
+    if posts::set_like(&mut tx, post_id, actor.account_id, liked, ctx.clock.now()).await? {
+        let event_type = if liked { EventType::PostLiked } else { EventType::PostUnliked };
+        let payload = json!({"post_id": post_id});
+        events::record(ctx, &mut tx, NewEvent::new(event_type, by(actor), Subject::Post(post_id), payload))
+            .await?;
+    }
     tx.commit().await?;
     ctx.changes.publish(&[Change::Liked { post: post_id }]).await;
     get(ctx, Some(actor), post_id).await

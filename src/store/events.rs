@@ -1,0 +1,148 @@
+//! `event`: the outbox (undispatched events) and the audit log.
+
+use chrono::{DateTime, Utc};
+
+use super::query::{Arg, Sql, bind_args};
+use super::{Db, StoreError, Tx, args, exec, exec_on};
+use crate::domain::event::{Event, EventType, NewEvent};
+use crate::domain::{AccountId, PostId};
+
+const COLUMNS: &str = "event_id, event_type, occurred_at, actor_id, subject_type, subject_id, post_id, payload, \
+                       origin, dispatched_at";
+
+/// Writes `event` inside the transaction of the change it describes.
+pub async fn record(
+    tx: &mut Tx,
+    event_id: &str,
+    event: &NewEvent,
+    at: DateTime<Utc>,
+    origin: &str,
+) -> Result<(), StoreError> {
+    let sql =
+        "INSERT INTO event (event_id, event_type, occurred_at, actor_id, subject_type, subject_id, post_id,
+                                  payload, origin)
+               VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)";
+    let payload = event.payload.to_string();
+    let subject = &event.subject;
+    let values = args![
+        event_id,
+        event.event_type.as_str(),
+        at,
+        event.actor,
+        subject.kind(),
+        subject.id(),
+        subject.post(),
+        payload,
+        origin
+    ];
+    exec(tx, sql, values).await?;
+    Ok(())
+}
+
+/// Up to `limit` undispatched events, oldest first.
+pub async fn pending(db: &Db, limit: i64) -> Result<Vec<Event>, StoreError> {
+    let sql = format!("SELECT {COLUMNS} FROM event WHERE dispatched_at IS NULL ORDER BY event_id LIMIT $1");
+    Ok(on_pool!(db, read, |pool| {
+        sqlx::query_as::<_, Event>(sqlx::AssertSqlSafe(sql)).bind(limit).fetch_all(pool).await?
+    }))
+}
+
+/// When the oldest undispatched event happened (`None`: none is waiting).
+pub async fn oldest_pending(db: &Db) -> Result<Option<DateTime<Utc>>, StoreError> {
+    let sql = "SELECT occurred_at FROM event WHERE dispatched_at IS NULL ORDER BY event_id LIMIT 1";
+    Ok(on_pool!(db, read, |pool| sqlx::query_scalar(sql).fetch_optional(pool).await?))
+}
+
+pub async fn mark_dispatched(db: &Db, event_ids: &[String], now: DateTime<Utc>) -> Result<(), StoreError> {
+    for chunk in event_ids.chunks(200) {
+        let mut sql = Sql::new("UPDATE event SET dispatched_at = ");
+        sql.bind(Arg::Time(now));
+        sql.push(" WHERE event_id IN (");
+        for (i, id) in chunk.iter().enumerate() {
+            if i > 0 {
+                sql.push(", ");
+            }
+            sql.bind(Arg::Text(id.clone()));
+        }
+        sql.push(")");
+        let (text, values) = sql.into_parts();
+        on_pool!(db, write, |pool| {
+            bind_args!(sqlx::query(sqlx::AssertSqlSafe(text)), &values).execute(pool).await.map(|_| ())?;
+        });
+    }
+    Ok(())
+}
+
+/// Which events an audit query wants.
+#[derive(Debug, Clone, Default)]
+pub struct EventQuery {
+    pub types: Vec<EventType>,
+    pub actor: Option<AccountId>,
+    /// `(subject_type, subject_id)`.
+    pub subject: Option<(String, String)>,
+    pub post: Option<PostId>,
+    pub since: Option<DateTime<Utc>>,
+    pub until: Option<DateTime<Utc>>,
+    /// Only events older than this one (the cursor).
+    pub before: Option<String>,
+    pub limit: i64,
+}
+
+/// Events matching `q`, newest first.
+pub async fn list(db: &Db, q: &EventQuery) -> Result<Vec<Event>, StoreError> {
+    let mut sql = Sql::new(&format!("SELECT {COLUMNS} FROM event WHERE 1 = 1"));
+    if !q.types.is_empty() {
+        sql.push(" AND event_type IN (");
+        for (i, t) in q.types.iter().enumerate() {
+            if i > 0 {
+                sql.push(", ");
+            }
+            sql.bind(Arg::Text(t.as_str().to_owned()));
+        }
+        sql.push(")");
+    }
+    if let Some(actor) = q.actor {
+        sql.push(" AND actor_id = ");
+        sql.bind(Arg::Int(actor.get()));
+    }
+    if let Some((kind, id)) = &q.subject {
+        sql.push(" AND subject_type = ");
+        sql.bind(Arg::Text(kind.clone()));
+        sql.push(" AND subject_id = ");
+        sql.bind(Arg::Text(id.clone()));
+    }
+    if let Some(post) = q.post {
+        sql.push(" AND post_id = ");
+        sql.bind(Arg::Int(post.get()));
+    }
+    if let Some(since) = q.since {
+        sql.push(" AND occurred_at >= ");
+        sql.bind(Arg::Time(since));
+    }
+    if let Some(until) = q.until {
+        sql.push(" AND occurred_at < ");
+        sql.bind(Arg::Time(until));
+    }
+    if let Some(before) = &q.before {
+        sql.push(" AND event_id < ");
+        sql.bind(Arg::Text(before.clone()));
+    }
+    sql.push(" ORDER BY event_id DESC LIMIT ");
+    sql.bind(Arg::Int(q.limit));
+    let (text, values) = sql.into_parts();
+    Ok(on_pool!(db, read, |pool| {
+        bind_args!(sqlx::query_as::<_, Event>(sqlx::AssertSqlSafe(text)), &values).fetch_all(pool).await?
+    }))
+}
+
+pub async fn find(db: &Db, event_id: &str) -> Result<Option<Event>, StoreError> {
+    let sql = format!("SELECT {COLUMNS} FROM event WHERE event_id = $1");
+    Ok(on_pool!(db, read, |pool| {
+        sqlx::query_as::<_, Event>(sqlx::AssertSqlSafe(sql)).bind(event_id).fetch_optional(pool).await?
+    }))
+}
+
+/// Deletes dispatched events that happened before `before`; returns how many.
+pub async fn prune(db: &Db, before: DateTime<Utc>) -> Result<u64, StoreError> {
+    exec_on(db, "DELETE FROM event WHERE occurred_at < $1 AND dispatched_at IS NOT NULL", args![before]).await
+}
