@@ -26,13 +26,10 @@ echo "==> promtool test rules"
 
 echo "==> grafana dashboard"
 python3 - <<'PY'
-import json, re, subprocess
+import glob, json, re, subprocess
 dashboard = json.load(open("deploy/grafana/herald.json"))
 assert dashboard["panels"], "the dashboard has panels"
-source = open("src/telemetry/metrics.rs").read() + "".join(
-    open(p).read() for p in ["src/http/shed.rs", "src/http/rate_limit.rs", "src/cache/mod.rs",
-                             "src/store/mod.rs", "src/service/generation.rs",
-                             "src/content/generation/openai.rs"])
+source = "".join(open(p).read() for p in glob.glob("src/**/*.rs", recursive=True))
 for panel in dashboard["panels"]:
     for target in panel["targets"]:
         for metric in re.findall(r"\b((?:http|herald|process)_[a-z_]+?)(?:_bucket)?\{", target["expr"]):

@@ -58,6 +58,11 @@ enum Command {
     /// Manage accounts from the server's shell (creating the first admin, recovering access)
     #[command(subcommand)]
     Admin(AdminCommand),
+    /// Run queue workers only (no HTTP server), `workers` of them (at least one)
+    Worker,
+    /// Inspect and control the job queue
+    #[command(subcommand)]
+    Jobs(JobsCommand),
     /// Fill an EMPTY database with fake benchmark data in bulk (refuses a database that has posts);
     /// every account's password is `benchpassword`. An interrupted seed leaves the database
     /// without its count triggers: delete it and seed again
@@ -150,6 +155,24 @@ enum AdminCommand {
     },
 }
 
+#[derive(Debug, Subcommand)]
+enum JobsCommand {
+    /// Jobs, newest first
+    List {
+        /// queued, running, succeeded, failed, dead or cancelled (repeatable)
+        #[arg(long)]
+        state: Vec<String>,
+        #[arg(long)]
+        kind: Option<String>,
+        #[arg(long, default_value_t = 50)]
+        limit: i64,
+    },
+    /// Queue a dead or failed job again
+    Retry { id: i64 },
+    /// Cancel a job that has not started
+    Cancel { id: i64 },
+}
+
 /// Runs the command line and returns the process exit status.
 pub fn main() -> ExitCode {
     let cli = Cli::parse();
@@ -188,6 +211,16 @@ pub fn main() -> ExitCode {
             Command::Analyze { file, platforms } => crate::cli_content::analyze(&settings, file, platforms),
             Command::Generate(args) => crate::cli_content::generate(&settings, args.into()).await,
             Command::Admin(admin) => crate::cli_admin::run(settings, admin_request(admin)?).await,
+            Command::Worker => crate::cli_jobs::worker(settings).await,
+            Command::Jobs(command) => {
+                use crate::cli_jobs::Request;
+                let request = match command {
+                    JobsCommand::List { state, kind, limit } => Request::List { states: state, kind, limit },
+                    JobsCommand::Retry { id } => Request::Retry { job_id: id },
+                    JobsCommand::Cancel { id } => Request::Cancel { job_id: id },
+                };
+                crate::cli_jobs::run(settings, request).await
+            }
             Command::Seed(a) => {
                 let request = crate::cli_seed::SeedRequest {
                     posts: a.posts,

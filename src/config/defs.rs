@@ -31,6 +31,7 @@ pub(super) const REQUEST_TIMEOUT_SECS: &str = "request_timeout_secs";
 pub(super) const BODY_LIMIT_BYTES: &str = "body_limit_bytes";
 pub(super) const SHUTDOWN_GRACE_SECS: &str = "shutdown_grace_secs";
 pub(super) const EVENT_RETENTION_DAYS: &str = "event_retention_days";
+pub(super) const WORKERS: &str = "workers";
 pub(super) const JWT_SECRET: &str = "jwt_secret";
 pub(super) const ACCESS_TOKEN_TTL_SECS: &str = "access_token_ttl_secs";
 pub(super) const REFRESH_TOKEN_TTL_DAYS: &str = "refresh_token_ttl_days";
@@ -142,6 +143,13 @@ pub const SETTINGS: &[SettingDef] = &[
         default: Some("30"),
         secret: false,
         doc: "On SIGINT/SIGTERM, how long in-flight requests may take to finish before the process exits anyway.",
+    },
+    SettingDef {
+        key: WORKERS,
+        env: &["HERALD_WORKERS"],
+        default: Some("2"),
+        secret: false,
+        doc: "Queue workers inside `herald serve` (0: none; run `herald worker` processes instead).",
     },
     SettingDef {
         key: EVENT_RETENTION_DAYS,

@@ -197,6 +197,8 @@ pub struct Settings {
     pub content: ContentSettings,
     /// Days dispatched events are kept.
     pub event_retention_days: u32,
+    /// Queue workers inside `herald serve`.
+    pub workers: usize,
 }
 
 impl Settings {
@@ -243,6 +245,7 @@ impl Settings {
         let body_limit = p.parse(defs::BODY_LIMIT_BYTES, |s| int_in(s, 1024, 1 << 30));
         let grace = p.parse(defs::SHUTDOWN_GRACE_SECS, |s| int_in(s, 0, 3600));
         let event_retention = p.parse(defs::EVENT_RETENTION_DAYS, |s| int_in(s, 1, 36_500));
+        let workers = p.parse(defs::WORKERS, |s| int_in(s, 0, 64));
         let jwt_secret = p.parse_optional(defs::JWT_SECRET, |s| {
             if s.len() < 32 {
                 Err("must be at least 32 bytes long".to_owned())
@@ -322,6 +325,7 @@ impl Settings {
                 },
                 metrics_listen: metrics_listen?,
                 event_retention_days: u32::try_from(event_retention?).ok()?,
+                workers: usize::try_from(workers?).ok()?,
                 http: HttpSettings {
                     cors_origins: cors?,
                     max_in_flight: usize::try_from(max_in_flight?).ok()?,

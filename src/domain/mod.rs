@@ -7,6 +7,7 @@ pub mod change;
 mod common_passwords;
 pub mod event;
 pub mod ids;
+pub mod job;
 pub mod listing;
 pub mod post;
 pub mod post_record;

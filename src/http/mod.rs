@@ -12,6 +12,7 @@ mod events;
 pub mod extract;
 mod health;
 mod intelligence;
+mod jobs;
 mod me;
 pub mod openapi;
 mod post_actions;
@@ -211,6 +212,7 @@ fn v1_router() -> OpenApiRouter<AppState> {
         .merge(profiles::router())
         .merge(intelligence::router())
         .merge(events::router())
+        .merge(jobs::router())
 }
 
 /// The root span of a request: every log line inside carries these fields.

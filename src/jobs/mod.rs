@@ -1,10 +1,11 @@
-//! Background work that runs beside the HTTP server inside `herald serve`.
-//! Each job is a loop over a service call; none touches the store directly.
-//! They stop when the shutdown token fires.
+//! Background work: queue workers (inside `herald serve`, or alone with
+//! `herald worker`), the event dispatcher, the analysis backfill and the
+//! queue's gauges. Each is a loop over service calls; none touches the store
+//! directly. They stop when the shutdown token fires.
 
 mod analysis_backfill;
 mod event_dispatch;
-mod scheduled_publishing;
+mod worker;
 
 use tokio::task::JoinHandle;
 use tokio_util::sync::CancellationToken;
@@ -18,13 +19,31 @@ pub struct Jobs {
 }
 
 impl Jobs {
-    /// Starts every background job on `ctx` until `shutdown` is cancelled.
+    /// Starts what `herald serve` runs beside the HTTP server: `workers`
+    /// queue workers, the event dispatcher, the analysis backfill and the
+    /// queue gauges.
     pub fn start(ctx: &Context, shutdown: &CancellationToken) -> Jobs {
-        let handles = vec![
-            ("scheduled publishing", tokio::spawn(scheduled_publishing::run(ctx.clone(), shutdown.clone()))),
-            ("analysis backfill", tokio::spawn(analysis_backfill::run(ctx.clone(), shutdown.clone()))),
-            ("event dispatch", tokio::spawn(event_dispatch::run(ctx.clone(), shutdown.clone()))),
-        ];
+        let mut jobs = Jobs::workers(ctx, shutdown);
+        jobs.handles
+            .push(("event dispatch", tokio::spawn(event_dispatch::run(ctx.clone(), shutdown.clone()))));
+        jobs.handles
+            .push(("analysis backfill", tokio::spawn(analysis_backfill::run(ctx.clone(), shutdown.clone()))));
+        jobs
+    }
+
+    /// Only the queue workers and gauges (`herald worker`).
+    pub fn workers(ctx: &Context, shutdown: &CancellationToken) -> Jobs {
+        let grace = ctx.settings.http.shutdown_grace;
+        let instance = uuid::Uuid::now_v7().simple().to_string();
+        let mut handles =
+            vec![("queue gauges", tokio::spawn(worker::observe(ctx.clone(), shutdown.clone())))];
+        for n in 0..ctx.settings.workers {
+            let name = format!("{}-{n}", &instance[instance.len() - 8..]);
+            handles.push((
+                "queue worker",
+                tokio::spawn(worker::run(ctx.clone(), name, shutdown.clone(), grace)),
+            ));
+        }
         Jobs { handles }
     }
 

@@ -13,6 +13,7 @@ pub mod comments;
 pub mod context;
 pub mod events;
 pub mod generation;
+pub mod jobs;
 pub mod posts;
 pub mod profiles;
 pub mod sessions;

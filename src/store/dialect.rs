@@ -10,3 +10,13 @@ pub(super) fn for_update(tx: &Tx) -> &'static str {
         Tx::Postgres(_) => " FOR UPDATE",
     }
 }
+
+/// Claims rows other transactions have not locked, skipping the rest, so
+/// concurrent workers take different jobs. SQLite's single writer already
+/// serialises claims.
+pub(super) fn skip_locked(tx: &Tx) -> &'static str {
+    match tx {
+        Tx::Sqlite(_) => "",
+        Tx::Postgres(_) => " FOR UPDATE SKIP LOCKED",
+    }
+}

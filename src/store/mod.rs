@@ -63,6 +63,7 @@ mod dialect;
 pub mod events;
 pub mod generation_briefs;
 pub mod instance_settings;
+pub mod jobs;
 pub mod login_failures;
 pub mod migrate;
 pub mod post_views;

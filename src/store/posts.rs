@@ -233,6 +233,13 @@ pub async fn publish_due(tx: &mut Tx, now: DateTime<Utc>) -> Result<Vec<PostId>,
     Ok(done)
 }
 
+/// Publishes one scheduled post if its time has come; whether it did.
+pub async fn publish_one_due(tx: &mut Tx, post_id: PostId, now: DateTime<Utc>) -> Result<bool, StoreError> {
+    let sql = "UPDATE post SET status = 'published', published_at = publish_at, version = version + 1, updated_at = $2
+               WHERE post_id = $1 AND status = 'scheduled' AND publish_at <= $2";
+    Ok(exec(tx, sql, args![post_id, now]).await? == 1)
+}
+
 /// What listings need to know of a post: its state, author, tags,
 /// category and listing key.
 #[derive(Debug, Clone, sqlx::FromRow)]

@@ -17,6 +17,7 @@ pub enum Arg {
     /// NULLs are typed, since PostgreSQL checks the type of every parameter.
     OptInt(Option<i64>),
     OptTime(Option<DateTime<Utc>>),
+    OptText(Option<String>),
 }
 
 #[derive(Debug, Default)]
@@ -69,6 +70,7 @@ macro_rules! bind_args {
                 $crate::store::query::Arg::Bool(v) => query.bind(*v),
                 $crate::store::query::Arg::OptInt(v) => query.bind(*v),
                 $crate::store::query::Arg::OptTime(v) => query.bind(*v),
+                $crate::store::query::Arg::OptText(v) => query.bind(v.clone()),
             };
         }
         query
@@ -120,6 +122,12 @@ impl ToArg for DateTime<Utc> {
 impl ToArg for Option<DateTime<Utc>> {
     fn to_arg(&self) -> Arg {
         Arg::OptTime(*self)
+    }
+}
+
+impl ToArg for Option<String> {
+    fn to_arg(&self) -> Arg {
+        Arg::OptText(self.clone())
     }
 }
 

@@ -17,6 +17,7 @@ mod fake_llm;
 mod generation;
 mod health;
 mod invalidation;
+mod jobs;
 mod listing;
 mod migrations;
 mod observability;

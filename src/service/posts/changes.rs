@@ -16,6 +16,35 @@ use crate::store::Tx;
 use crate::store::posts::{self, ListingRow};
 use serde_json::json;
 
+/// Publishes one scheduled post whose time has come (its publication job),
+/// with its `post.published` event in the same transaction. Whether it
+/// published: a post unscheduled, published by hand or deleted meanwhile is
+/// left alone, so a job run twice publishes once.
+pub async fn publish_scheduled(ctx: &Context, post_id: PostId) -> Result<bool, Error> {
+    let now = ctx.clock.now();
+    let mut tx = ctx.db.begin().await?;
+    if !posts::publish_one_due(&mut tx, post_id, now).await? {
+        return Ok(false);
+    }
+    let payload = json!({"post_id": post_id, "scheduled": true});
+    events::record(
+        ctx,
+        &mut tx,
+        NewEvent::new(EventType::PostPublished, None, Subject::Post(post_id), payload),
+    )
+    .await?;
+    tx.commit().await?;
+    let changes: Vec<Change> = match posts::listings(&ctx.db, &[post_id]).await {
+        Ok(rows) => rows
+            .into_iter()
+            .map(|row| Change::Post { id: post_id, before: None, after: Some(listed(row, now)) })
+            .collect(),
+        Err(_) => vec![Change::Everything],
+    };
+    ctx.changes.publish(&changes).await;
+    Ok(true)
+}
+
 /// Publishes every scheduled post whose time has come; returns how many.
 /// Idempotent, so every instance may run it.
 pub async fn publish_due(ctx: &Context) -> Result<usize, Error> {

@@ -22,12 +22,13 @@ use crate::domain::{
 };
 use crate::service::Context;
 use crate::service::events::{self, by};
+use crate::service::jobs;
 use crate::store::posts;
 use crate::store::{Tx, categories};
 use serde_json::json;
 
 pub use analysis::{Backfilled, backfill_analysis};
-pub use changes::{publish_due, publish_due_before_counting};
+pub use changes::{publish_due, publish_due_before_counting, publish_scheduled};
 pub use listing::{MAX_FEED_OFFSET, MAX_OFFSET, Page, list};
 pub use reads::{BySlug, effective, get, get_by_slug, published_by_slug, revision, revisions};
 
@@ -361,6 +362,7 @@ pub async fn delete(
     lock_for_change(ctx, &mut tx, actor, post_id, if_match).await?;
     let before = listed_before(&mut tx, post_id, ctx.clock.now()).await?;
     posts::delete(&mut tx, post_id).await?;
+    jobs::cancel_publication(ctx, &mut tx, post_id).await?;
     let payload = json!({"post_id": post_id});
     events::record(
         ctx,
@@ -433,6 +435,10 @@ pub async fn transition(
     };
     events::record(ctx, &mut tx, NewEvent::new(event_type, by(actor), Subject::Post(post_id), payload))
         .await?;
+    match transition {
+        Transition::Schedule(at) => jobs::schedule_publication(ctx, &mut tx, post_id, at).await?,
+        _ => jobs::cancel_publication(ctx, &mut tx, post_id).await?,
+    }
     tx.commit().await?;
     post_changed(ctx, actor, post_id, listed_was).await
 }
