@@ -3,12 +3,13 @@
 # serve a fresh SQLite database side by side and bench.py drives each in
 # turn, round after round (ORDER sets who goes first in a round).
 #
-#   bench/ab.sh OLD_BINARY NEW_BINARY [rounds]
+#   bench/ab.sh OLD_BINARY NEW_BINARY [rounds]      (SCENARIOS=create,... picks bench.py scenarios)
 #   e.g. git worktree add /tmp/old <rev> && (cd /tmp/old && cargo build --release)
 #        bench/ab.sh /tmp/old/target/release/herald target/release/herald 3
 set -euo pipefail
 old_bin="$1" new_bin="$2" rounds="${3:-3}"
 ORDER="${ORDER:-new old}"
+SCENARIOS="${SCENARIOS:-list,article,tags}"
 work="$(mktemp -d)"
 start() { # binary port dir
     mkdir -p "$3"
@@ -28,6 +29,6 @@ for round in $(seq 1 "$rounds"); do
         port=$old_port; [[ $who == new ]] && port=$new_port
         echo "== round $round: $who"
         python3 "$(dirname "$0")/bench.py" --url "http://127.0.0.1:$port" --duration 5s \
-            --scenarios list,article,tags --out "$work/$who-$round" | grep -E '^  GET'
+            --scenarios "$SCENARIOS" --out "$work/$who-$round" | grep -E '^  (GET|POST)'
     done
 done

@@ -32,6 +32,11 @@ pub fn post(id: PostId) -> String {
     format!("post:{id}")
 }
 
+/// A post's text analysis, which only the v1 single-post view shows.
+pub fn analysis(post: PostId) -> String {
+    format!("analysis:{post}")
+}
+
 pub fn comments(post: PostId) -> String {
     format!("comments:{post}")
 }
@@ -85,6 +90,7 @@ pub fn invalidated_by(changes: &[Change]) -> Vec<String> {
                 }
             }
             Change::Liked { post: id } => out.extend([post(*id), LIKES.to_owned()]),
+            Change::Analysed { post: id } => out.push(analysis(*id)),
             Change::Comments { post: id } => out.extend([post(*id), comments(*id)]),
             Change::Profile { old_username, new_username } => {
                 out.push(USERS.to_owned());
@@ -152,6 +158,14 @@ mod tests {
         let tags = invalidated_by(&[change]);
         assert!(tags.contains(&"post:7".to_owned()) && tags.contains(&"edits".to_owned()));
         assert!(!tags.contains(&"list".to_owned()) && !tags.contains(&"list:tag:a".to_owned()));
+    }
+
+    #[test]
+    fn a_stored_analysis_reloads_only_the_views_that_show_it() {
+        assert_eq!(
+            invalidated_by(&[Change::Analysed { post: PostId::new(4) }]),
+            vec!["analysis:4", "writes"]
+        );
     }
 
     #[test]

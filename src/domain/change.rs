@@ -26,6 +26,8 @@ pub enum Change {
     /// A post was created (`before` is `None`), changed, or deleted (`after`
     /// is `None`); what it looked like to listings before and after.
     Post { id: PostId, before: Option<Listed>, after: Option<Listed> },
+    /// A post's derived data (its text analysis) was stored.
+    Analysed { post: PostId },
     /// Someone liked or unliked a post.
     Liked { post: PostId },
     /// A post's comments changed (added, edited, hidden, deleted).

@@ -17,8 +17,8 @@ closed_set!(
 
 closed_set!(
     /// The kinds of work the queue runs.
-    JobKind, "publish_post", {
-        PublishPost => "publish_post",
+    JobKind, "publish_post, analyse_post", {
+        PublishPost => "publish_post", AnalysePost => "analyse_post",
     }
 );
 
@@ -84,6 +84,20 @@ impl NewJob {
             run_at: at,
             max_attempts: 10,
             unique_key: Some(publication_key(post_id)),
+        }
+    }
+}
+
+impl NewJob {
+    /// Analyses a post's text (one live job per post).
+    pub fn analyse_post(post_id: PostId, now: DateTime<Utc>) -> NewJob {
+        NewJob {
+            kind: JobKind::AnalysePost,
+            payload: JobPayload::Post { post_id },
+            priority: Priority::Normal,
+            run_at: now,
+            max_attempts: 5,
+            unique_key: Some(format!("analyse_post:{post_id}")),
         }
     }
 }

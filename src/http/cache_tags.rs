@@ -24,10 +24,14 @@ fn with(mut base: Vec<String>, categories: bool) -> Vec<String> {
     base
 }
 
-/// One post: its own tag and the author's profile (and category names, for
-/// the v1 view, which embeds them).
-pub(super) fn post(row: &PostView, embeds_categories: bool) -> CacheTags {
-    CacheTags(with(vec![tags::post(row.post.post_id)], embeds_categories))
+/// One post: its own tag and the author's profile (and, for the v1 view,
+/// which embeds them, category names and the text analysis).
+pub(super) fn post(row: &PostView, v1_view: bool) -> CacheTags {
+    let mut own = vec![tags::post(row.post.post_id)];
+    if v1_view {
+        own.push(tags::analysis(row.post.post_id));
+    }
+    CacheTags(with(own, v1_view))
 }
 
 /// A page of posts: its scope (which posts, in which order, how many) and

@@ -174,6 +174,7 @@ async fn get_event(
     security(("bearer" = []), ("api_key" = [])),
     responses(
         (status = 200, body = EventPageView),
+        (status = 400, description = "Malformed cursor", body = Problem, content_type = PROBLEM),
         (status = 401, body = Problem, content_type = PROBLEM),
         (status = 403, body = Problem, content_type = PROBLEM),
         (status = 404, body = Problem, content_type = PROBLEM),

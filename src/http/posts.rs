@@ -86,6 +86,9 @@ pub(super) struct PostView {
     /// readability, entities) checked against the post's platforms;
     /// recomputed whenever the body or the platforms change.
     pub analysis: Option<crate::content::analysis::Analysis>,
+    /// `done`, or `pending` while the analysis of the current text is queued
+    /// (it is computed in the background after every save).
+    pub analysis_status: &'static str,
     /// The generation brief this post was drafted from, if any.
     pub brief_id: Option<i64>,
 }
@@ -159,7 +162,15 @@ impl From<Post> for PostView {
         let brief_id = row.post.brief_id.map(BriefId::get);
         let (summary, fields, _) = split_row(row);
         let analysis = fields.analysis.as_deref().and_then(|json| serde_json::from_str(json).ok());
-        PostView { summary, body: fields.body, body_html: fields.body_html, analysis, brief_id }
+        let analysis_status = if analysis.is_some() { "done" } else { "pending" };
+        PostView {
+            summary,
+            body: fields.body,
+            body_html: fields.body_html,
+            analysis,
+            analysis_status,
+            brief_id,
+        }
     }
 }
 

@@ -26,8 +26,7 @@ impl Jobs {
         let mut jobs = Jobs::workers(ctx, shutdown);
         jobs.handles
             .push(("event dispatch", tokio::spawn(event_dispatch::run(ctx.clone(), shutdown.clone()))));
-        jobs.handles
-            .push(("analysis backfill", tokio::spawn(analysis_backfill::run(ctx.clone(), shutdown.clone()))));
+        jobs.handles.push(("analysis backfill", tokio::spawn(analysis_backfill::run(ctx.clone()))));
         jobs
     }
 

@@ -64,6 +64,9 @@ pub async fn run(ctx: &Context, job: &Job) -> Result<(), Error> {
         (JobKind::PublishPost, JobPayload::Post { post_id }) => {
             super::posts::publish_scheduled(ctx, post_id).await?;
         }
+        (JobKind::AnalysePost, JobPayload::Post { post_id }) => {
+            super::posts::analyse_stored(ctx, post_id).await?;
+        }
     }
     Ok(())
 }

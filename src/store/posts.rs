@@ -292,6 +292,34 @@ pub async fn any_due(db: &Db, now: DateTime<Utc>) -> Result<bool, StoreError> {
     Ok(found.is_some())
 }
 
+/// What the analysis of a post reads: its text, platforms and version.
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct AnalysisText {
+    pub body: String,
+    pub platforms: Platforms,
+    pub version: i64,
+}
+
+pub async fn text_for_analysis(db: &Db, post_id: PostId) -> Result<Option<AnalysisText>, StoreError> {
+    let sql = "SELECT body, platforms, version FROM post WHERE post_id = $1";
+    Ok(on_pool!(db, read, |pool| {
+        sqlx::query_as::<_, AnalysisText>(sql).bind(post_id).fetch_optional(pool).await?
+    }))
+}
+
+/// Stores the analysis of version `version` of a post; `false` when the
+/// post changed (or went) meanwhile. The version is not bumped: the
+/// analysis is derived from the post, not a change of it.
+pub async fn store_analysis(
+    db: &Db,
+    post_id: PostId,
+    version: i64,
+    analysis: &str,
+) -> Result<bool, StoreError> {
+    let sql = "UPDATE post SET analysis = $3 WHERE post_id = $1 AND version = $2";
+    Ok(exec_on(db, sql, args![post_id, version, analysis]).await? == 1)
+}
+
 /// A post whose analysis is missing: stored before analysis existed.
 #[derive(Debug, Clone, sqlx::FromRow)]
 pub struct Unanalysed {
@@ -307,14 +335,6 @@ pub async fn missing_analysis(db: &Db, after_id: PostId, limit: i64) -> Result<V
     Ok(on_pool!(db, read, |pool| {
         sqlx::query_as::<_, Unanalysed>(sql).bind(after_id).bind(limit).fetch_all(pool).await?
     }))
-}
-
-/// Stores an analysis computed for a post that had none. A post changed
-/// meanwhile got its own analysis on save, so it is left as it is; the
-/// version is not bumped (the post's own fields did not change).
-pub async fn fill_analysis(db: &Db, post_id: PostId, analysis: &str) -> Result<bool, StoreError> {
-    let sql = "UPDATE post SET analysis = $2 WHERE post_id = $1 AND analysis IS NULL";
-    Ok(exec_on(db, sql, args![post_id, analysis]).await? == 1)
 }
 
 pub async fn insert_revision(

@@ -162,6 +162,9 @@ both_backends!(posts_carry_their_analysis_recomputed_when_the_text_changes, |bac
     let post = app
         .create_post(&author, json!({"title": "Launch", "body": "We **love** this launch! #Rust", "platforms": ["x", "linkedin"]}))
         .await;
+    assert_eq!(post["analysis_status"], "pending", "the create does not wait for the analysis");
+    assert!(post["analysis"].is_null());
+    let post = app.analysed_post(&post["id"], &author).await;
     let analysis = &post["analysis"];
     assert_eq!(analysis["sentiment"]["label"], "positive", "{post}");
     assert_eq!(analysis["hashtags"], json!(["Rust"]));
@@ -177,8 +180,11 @@ both_backends!(posts_carry_their_analysis_recomputed_when_the_text_changes, |bac
         .await
         .unwrap();
     assert_eq!(response.status(), 200);
-    let (_, stored) = app.get_as(&format!("/api/v1/posts/{id}"), Some(&author)).await;
+    let changed: serde_json::Value = response.json().await.unwrap();
+    assert_eq!(changed["analysis_status"], "pending", "a new body's analysis is queued: {changed}");
+    let stored = app.analysed_post(&json!(id), &author).await;
     assert_eq!(stored["analysis"]["sentiment"]["label"], "negative", "{stored}");
+    assert_eq!(stored["version"], changed["version"], "storing the analysis is not a change of the post");
     assert_eq!(stored["analysis"]["hashtags"], json!([]));
 });
 
@@ -214,7 +220,7 @@ fn the_cli_analyses_a_file_or_standard_input() {
     assert!(String::from_utf8_lossy(&output.stderr).contains("text: must not be empty"));
 }
 
-both_backends!(posts_stored_before_analysis_existed_are_analysed_in_the_background, |backend| {
+both_backends!(posts_stored_without_an_analysis_get_an_analysis_job, |backend| {
     use herald::domain::{
         AccountId, ContentType, NewPost, Platform, Platforms, PostFields, PostStatus, Tags,
     };
@@ -249,14 +255,16 @@ both_backends!(posts_stored_before_analysis_existed_are_analysed_in_the_backgrou
     let (_, before) = app.get_as(&format!("/api/v1/posts/{id}"), Some(&author)).await;
     assert!(before["analysis"].is_null());
 
-    // What the background task runs every round (it may have run already).
-    use herald::domain::PostId;
-    use herald::service::posts::{Backfilled, backfill_analysis};
-    let round = backfill_analysis(&app.state.services, PostId::new(0), 100).await.unwrap();
-    assert!(round.filled <= 1 && round.next_after.is_none_or(|last| last == id), "{round:?}");
-    let done = backfill_analysis(&app.state.services, PostId::new(0), 100).await.unwrap();
-    assert_eq!(done, Backfilled { filled: 0, next_after: None }, "nothing is left");
-    let (_, after) = app.get_as(&format!("/api/v1/posts/{id}"), Some(&author)).await;
+    // What Herald does at start: queue a job for each post without an analysis.
+    let queued = herald::service::posts::queue_missing_analyses(&app.state.services).await.unwrap();
+    // (The pass Herald ran at start may have found it first.)
+    assert!(queued <= 1, "one post lacked an analysis");
+    let after = app.analysed_post(&json!(id.get()), &author).await;
+    assert_eq!(
+        herald::service::posts::queue_missing_analyses(&app.state.services).await.unwrap(),
+        0,
+        "nothing is left"
+    );
     assert_eq!(after["analysis"]["hashtags"], json!(["Legacy"]), "{after}");
     assert_eq!(after["analysis"]["platforms"][0]["platform"], "x");
     assert_eq!(after["version"], before["version"], "the post itself did not change");

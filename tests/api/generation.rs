@@ -143,7 +143,8 @@ both_backends!(saved_drafts_belong_to_the_caller_and_link_to_their_brief, |backe
             g["platforms"].as_array().unwrap().iter().find(|p| p["platform"] == platform).unwrap()["variants"]
                 [0]["text"]
         );
-        assert!(post["analysis"]["sentiment"]["label"].is_string());
+        let analysed = app.analysed_post(&draft["post_id"], &user).await;
+        assert!(analysed["analysis"]["sentiment"]["label"].is_string());
         let (anonymous, _) = app.get_as(&format!("/api/v1/posts/{}", draft["post_id"]), None).await;
         assert_eq!(anonymous, 404, "drafts stay private");
     }

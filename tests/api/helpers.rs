@@ -400,6 +400,20 @@ impl TestApp {
         .await
     }
 
+    /// Reads post `id` as `who` until its analysis has been stored by the
+    /// background job (at most five seconds).
+    pub(crate) async fn analysed_post(&self, id: &serde_json::Value, who: &Session) -> serde_json::Value {
+        for _ in 0..100 {
+            let (status, post) = self.get_as(&format!("/api/v1/posts/{id}"), Some(who)).await;
+            assert_eq!(status, 200);
+            if post["analysis_status"] == "done" {
+                return post;
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+        }
+        panic!("post {id} was never analysed");
+    }
+
     /// GET as an optional user, returning status and JSON body.
     pub(crate) async fn get_as(&self, path: &str, who: Option<&Session>) -> (u16, serde_json::Value) {
         let mut request = self.client.get(self.url(path));

@@ -104,6 +104,9 @@ async fn across_instances(backend: Backend) {
     let fan = a.register("fan").await;
     let one = a.publish_post(&ada, "One", &[]).await;
     let two = a.publish_post(&ada, "Two", &[]).await;
+    // Their analyses land in the background and reload them once; wait for that first.
+    a.analysed_post(&one["id"], &ada).await;
+    a.analysed_post(&two["id"], &ada).await;
     let (one, two) = (
         format!("/api/articles/{}", one["slug"].as_str().unwrap()),
         format!("/api/articles/{}", two["slug"].as_str().unwrap()),

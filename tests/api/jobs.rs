@@ -56,8 +56,8 @@ both_backends!(a_scheduled_post_is_published_by_its_job_exactly_once, |backend| 
         app.request(Method::POST, &format!("{path}/unschedule"), &ada.access).send().await.unwrap();
     assert_eq!(response.status(), 200);
     assert_eq!(schedule(clock.now() + Duration::hours(2)).await.unwrap().status(), 200);
-    assert_eq!(job_list(&app, &admin.access, "state=queued").await.len(), 1);
-    assert_eq!(job_list(&app, &admin.access, "state=cancelled").await.len(), 1);
+    assert_eq!(job_list(&app, &admin.access, "kind=publish_post&state=queued").await.len(), 1);
+    assert_eq!(job_list(&app, &admin.access, "kind=publish_post&state=cancelled").await.len(), 1);
 
     // Another post is scheduled, then unscheduled: its job is cancelled.
     let other = app.create_post(&ada, json!({"title": "Never", "body": "Mind"})).await;
@@ -73,13 +73,13 @@ both_backends!(a_scheduled_post_is_published_by_its_job_exactly_once, |backend| 
     let response =
         app.request(Method::POST, &format!("{other_path}/unschedule"), &ada.access).send().await.unwrap();
     assert_eq!(response.status(), 200);
-    assert_eq!(job_list(&app, &admin.access, "state=cancelled").await.len(), 2);
+    assert_eq!(job_list(&app, &admin.access, "kind=publish_post&state=cancelled").await.len(), 2);
 
     clock.advance(Duration::hours(3));
     let admin = app.login_ok("root").await;
     let mut done = false;
     for _ in 0..50 {
-        if job_list(&app, &admin.access, "state=succeeded").await.len() == 1 {
+        if job_list(&app, &admin.access, "kind=publish_post&state=succeeded").await.len() == 1 {
             done = true;
             break;
         }
@@ -209,4 +209,44 @@ both_backends!(operators_list_retry_and_cancel_jobs_from_the_shell, |backend| {
     let unknown = cli(&["list", "--state", "stuck"]);
     assert_eq!(unknown.status.code(), Some(1));
     assert!(String::from_utf8_lossy(&unknown.stderr).contains("state:"));
+});
+
+both_backends!(posts_due_while_herald_was_down_are_published_once_by_several_instances, |backend| {
+    let clock = Arc::new(ManualClock::new(Utc::now()));
+    // No workers: scheduled posts wait, as they would while Herald is down.
+    let first = Spawn::new(backend).clock(Arc::clone(&clock)).setting("workers", 0).start().await;
+    let ada = first.register("ada").await;
+    for n in 0..5 {
+        let post = first.create_post(&ada, json!({"title": format!("Due {n}"), "body": "b"})).await;
+        let response = first
+            .request(Method::POST, &format!("/api/v1/posts/{}/schedule", post["id"]), &ada.access)
+            .json(&json!({"publish_at": clock.now() + Duration::minutes(10 + n)}))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(response.status(), 200);
+    }
+    clock.advance(Duration::hours(2));
+    // Two instances start together on the same database and catch up.
+    let (second, third) = tokio::join!(
+        Spawn::new(backend).clock(Arc::clone(&clock)).setting("database_url", &first.db_url).start(),
+        Spawn::new(backend).clock(Arc::clone(&clock)).setting("database_url", &first.db_url).start(),
+    );
+    let mut done = 0;
+    for _ in 0..100 {
+        done = first.count("job WHERE kind = 'publish_post' AND state = 'succeeded'").await;
+        if done == 5 {
+            break;
+        }
+        tokio::time::sleep(StdDuration::from_millis(50)).await;
+    }
+    assert_eq!(done, 5, "every publication job ran");
+    assert_eq!(first.count("post WHERE status = 'published'").await, 5);
+    assert_eq!(first.count("event WHERE event_type = 'post.published'").await, 5, "one event per post");
+    assert_eq!(
+        first.count("job WHERE kind = 'publish_post' AND attempts <> 1").await,
+        0,
+        "no job was claimed twice"
+    );
+    drop((second, third));
 });

@@ -1,21 +1,28 @@
-//! The text analysis stored with each post: computed on save, and filled in
-//! the background for posts stored before analysis existed.
+//! The text analysis stored with each post. It is derived data and takes
+//! milliseconds of CPU, so it is not computed in the request that saves a
+//! post: the save queues an `analyse_post` job (in its transaction) and the
+//! post reads as `analysis_status: pending` until the job has run. Posts
+//! stored without an analysis get their job when Herald starts.
 
 use super::super::Error;
 use crate::content::markdown;
-use crate::domain::{Platform, PostFields, PostId};
+use crate::domain::Platform;
+use crate::domain::PostId;
+use crate::domain::change::Change;
+use crate::domain::job::NewJob;
 use crate::service::Context;
-use crate::store::posts;
+use crate::store::Tx;
+use crate::store::{jobs, posts};
 
-/// Stores the analysis of the post's text checked against its platforms.
-pub(super) async fn analyse(ctx: &Context, fields: &mut PostFields) -> Result<(), Error> {
-    fields.analysis = Some(analysis_json(ctx, &fields.body, fields.platforms.as_slice()).await?);
+/// Queues the analysis of a post's current text (one live job per post).
+pub(super) async fn queue(ctx: &Context, tx: &mut Tx, post_id: PostId) -> Result<(), Error> {
+    let now = ctx.clock.now();
+    jobs::enqueue(tx, &NewJob::analyse_post(post_id, now), now).await?;
     Ok(())
 }
 
 /// The analysis of a body (as readers see it, without Markdown) against
-/// stored platforms, as JSON. Long bodies take milliseconds of CPU, so it
-/// runs on the blocking pool.
+/// stored platforms, as JSON, computed on the blocking pool.
 async fn analysis_json(ctx: &Context, body: &str, platforms: &[Platform]) -> Result<String, Error> {
     let platforms = platforms.to_vec();
     let analyzer = std::sync::Arc::clone(&ctx.analyzer);
@@ -26,32 +33,43 @@ async fn analysis_json(ctx: &Context, body: &str, platforms: &[Platform]) -> Res
     serde_json::to_string(&analysis).map_err(|err| Error::Internal(err.into()))
 }
 
-/// One round of the backfill: how many posts got their analysis, and the
-/// id to continue after (`None`: nothing was left).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Backfilled {
-    pub filled: usize,
-    pub next_after: Option<PostId>,
-}
-
-/// Analyses up to `batch` posts stored without an analysis (before the
-/// feature existed) with ids after `after_id`. A post that cannot be
-/// analysed is logged and skipped, so one bad row never stalls the rest.
-pub async fn backfill_analysis(ctx: &Context, after_id: PostId, batch: i64) -> Result<Backfilled, Error> {
-    let rows = posts::missing_analysis(&ctx.db, after_id, batch).await?;
-    let mut filled = 0;
-    for post in &rows {
-        let outcome = match analysis_json(ctx, &post.body, post.platforms.as_slice()).await {
-            Ok(json) => posts::fill_analysis(&ctx.db, post.post_id, &json).await.map_err(Error::from),
-            Err(err) => Err(err),
+/// The `analyse_post` job: analyses the post's current text and stores the
+/// result if the post did not change meanwhile (else it reads the new text
+/// and tries again). Whether an analysis was stored (`false`: the post is
+/// gone). Idempotent: running it twice stores the same analysis.
+pub async fn analyse_stored(ctx: &Context, post_id: PostId) -> Result<bool, Error> {
+    for _ in 0..5 {
+        let Some(text) = posts::text_for_analysis(&ctx.db, post_id).await? else {
+            return Ok(false);
         };
-        match outcome {
-            Ok(true) => filled += 1,
-            Ok(false) => {}
-            Err(err) => {
-                tracing::warn!(post_id = %post.post_id, error = %err, "could not analyse a stored post");
-            }
+        let json = analysis_json(ctx, &text.body, text.platforms.as_slice()).await?;
+        if posts::store_analysis(&ctx.db, post_id, text.version, &json).await? {
+            ctx.changes.publish(&[Change::Analysed { post: post_id }]).await;
+            return Ok(true);
         }
     }
-    Ok(Backfilled { filled, next_after: rows.last().map(|post| post.post_id) })
+    Err(Error::Conflict { detail: "the post kept changing while it was analysed".to_owned() })
+}
+
+/// Queues an analysis job for every post stored without an analysis and
+/// without a live job (posts stored before analysis existed, or whose job
+/// died); returns how many were queued.
+pub async fn queue_missing_analyses(ctx: &Context) -> Result<usize, Error> {
+    let mut queued = 0;
+    let mut after = PostId::new(0);
+    loop {
+        let batch = posts::missing_analysis(&ctx.db, after, 500).await?;
+        let Some(last) = batch.last() else {
+            return Ok(queued);
+        };
+        after = last.post_id;
+        let mut tx = ctx.db.begin().await?;
+        for post in &batch {
+            let now = ctx.clock.now();
+            if jobs::enqueue(&mut tx, &NewJob::analyse_post(post.post_id, now), now).await? {
+                queued += 1;
+            }
+        }
+        tx.commit().await?;
+    }
 }

@@ -27,12 +27,11 @@ use crate::store::posts;
 use crate::store::{Tx, categories};
 use serde_json::json;
 
-pub use analysis::{Backfilled, backfill_analysis};
+pub use analysis::{analyse_stored, queue_missing_analyses};
 pub use changes::{publish_due, publish_due_before_counting, publish_scheduled};
 pub use listing::{MAX_FEED_OFFSET, MAX_OFFSET, Page, list};
 pub use reads::{BySlug, effective, get, get_by_slug, published_by_slug, revision, revisions};
 
-use analysis::analyse;
 use changes::{listed_before, post_changed};
 
 /// What a client sent to create or change a post; `None` leaves a field as
@@ -155,7 +154,6 @@ pub async fn create(
         content_type: valid.content_type.unwrap_or(ContentType::Article),
         analysis: None,
     };
-    analyse(ctx, &mut fields).await?;
     let mut tx = ctx.db.begin().await?;
     if let Some(Some(category)) = &valid.category {
         fields.category_id = Some(category_id(&mut tx, category).await?);
@@ -164,6 +162,7 @@ pub async fn create(
     fields.slug = free_slug(&mut tx, &wanted, None, valid.slug.is_some()).await?;
     let post = NewPost { author_id: actor.account_id, fields, brief_id: input.brief_id, created_at: now };
     let post_id = posts::insert(&mut tx, &post).await?;
+    analysis::queue(ctx, &mut tx, post_id).await?;
     posts::insert_revision(&mut tx, post_id, &post.fields, actor.account_id, now).await?;
     let payload =
         json!({"post_id": post_id, "slug": post.fields.slug, "status": post.fields.status.as_str()});
@@ -330,13 +329,17 @@ pub async fn update(
         }
     }
     if valid.body.is_some() || valid.platforms.is_some() || f.analysis.is_none() {
-        analyse(ctx, f).await?;
+        f.analysis = None;
     }
+    let analysis_stale = f.analysis.is_none();
     let text_changed = before != (f.title.clone(), f.body.clone(), f.excerpt.clone());
     let previous = row.version;
     row.version += 1;
     row.updated_at = now;
     save(&mut tx, &row, previous).await?;
+    if analysis_stale {
+        analysis::queue(ctx, &mut tx, post_id).await?;
+    }
     if text_changed {
         posts::insert_revision(&mut tx, post_id, &row.fields, actor.account_id, now).await?;
     }
