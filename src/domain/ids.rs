@@ -45,9 +45,8 @@ typed_id!(
     BriefId
 );
 
-/// Stores a closed set of names as text: the column holds `as_str()`, and an
-/// unknown stored name is a decode error rather than a silent default.
-macro_rules! text_codec {
+/// A type stored in a text column.
+macro_rules! text_type {
     ($name:ident) => {
         impl<DB: sqlx::Database> sqlx::Type<DB> for $name
         where
@@ -61,6 +60,16 @@ macro_rules! text_codec {
                 <String as sqlx::Type<DB>>::compatible(ty)
             }
         }
+    };
+}
+
+pub(crate) use text_type;
+
+/// Stores a closed set of names as text: the column holds `as_str()`, and an
+/// unknown stored name is a decode error rather than a silent default.
+macro_rules! text_codec {
+    ($name:ident) => {
+        crate::domain::ids::text_type!($name);
 
         impl<'q, DB: sqlx::Database> sqlx::Encode<'q, DB> for $name
         where

@@ -52,7 +52,9 @@ pub struct PostInput {
     pub brief_id: Option<BriefId>,
 }
 
-struct ValidInput {
+/// A client's input, parsed: the patch a create or update applies (`None`
+/// leaves a field as it is; `category: Some(None)` removes the category).
+struct PostPatch {
     title: Option<PostTitle>,
     body: Option<PostBody>,
     excerpt: Option<Excerpt>,
@@ -63,7 +65,7 @@ struct ValidInput {
     content_type: Option<ContentType>,
 }
 
-fn parse_input(input: &PostInput, creating: bool) -> Result<ValidInput, Error> {
+fn parse_input(input: &PostInput, creating: bool) -> Result<PostPatch, Error> {
     let mut v = Validator::new();
     let title = match &input.title {
         Some(raw) => v.check(PostTitle::parse("title", raw)).map(Some),
@@ -101,7 +103,7 @@ fn parse_input(input: &PostInput, creating: bool) -> Result<ValidInput, Error> {
         None => Some(None),
     };
     Ok(v.finish(|| {
-        Some(ValidInput {
+        Some(PostPatch {
             title: title?,
             body: body?,
             excerpt: excerpt?,
@@ -186,7 +188,7 @@ pub async fn create(
 }
 
 /// The names of the fields an update was given.
-fn changed_fields(valid: &ValidInput) -> Vec<&'static str> {
+fn changed_fields(valid: &PostPatch) -> Vec<&'static str> {
     let given = [
         ("title", valid.title.is_some()),
         ("body", valid.body.is_some()),
