@@ -156,7 +156,7 @@ pub const SETTINGS: &[SettingDef] = &[
         env: &["HERALD_EVENT_RETENTION_DAYS"],
         default: Some("90"),
         secret: false,
-        doc: "How long domain events (the audit log) are kept once dispatched; older ones are pruned hourly.",
+        doc: "How long domain events (the audit log) and finished jobs are kept; older ones are pruned hourly.",
     },
     SettingDef {
         key: JWT_SECRET,

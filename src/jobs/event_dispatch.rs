@@ -28,8 +28,8 @@ pub(super) async fn run(ctx: Context, shutdown: CancellationToken) {
             last_prune = Some(tokio::time::Instant::now());
             match events::prune(&ctx).await {
                 Ok(0) => {}
-                Ok(n) => tracing::info!(count = n, "pruned events past their retention"),
-                Err(err) => tracing::warn!(error = %err, "could not prune events"),
+                Ok(n) => tracing::info!(count = n, "pruned events and finished jobs past their retention"),
+                Err(err) => tracing::warn!(error = %err, "could not prune events and finished jobs"),
             }
         }
         if busy {

@@ -187,10 +187,14 @@ impl Dispatcher {
 /// feed reported them to the caches as they were committed.
 pub const ORIGIN_API: &str = "api";
 
-/// Deletes dispatched events older than the retention period.
+/// Deletes dispatched events, and finished jobs, older than the retention
+/// period; returns how many rows went.
 pub async fn prune(ctx: &Context) -> Result<u64, Error> {
     let days = i64::from(ctx.settings.event_retention_days);
-    Ok(events::prune(&ctx.db, ctx.clock.now() - chrono::Duration::days(days)).await?)
+    let before = ctx.clock.now() - chrono::Duration::days(days);
+    let events = events::prune(&ctx.db, before).await?;
+    let jobs = crate::store::jobs::prune(&ctx.db, before).await?;
+    Ok(events + jobs)
 }
 
 /// Who an event names as its actor: `None` for the system.

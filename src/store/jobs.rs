@@ -211,3 +211,10 @@ pub async fn stats(db: &Db) -> Result<Vec<QueueStat>, StoreError> {
         .fetch_all(pool)
         .await?))
 }
+
+/// Deletes jobs that finished (succeeded or cancelled) before `before`;
+/// dead jobs stay until an admin retries or cancels them.
+pub async fn prune(db: &Db, before: DateTime<Utc>) -> Result<u64, StoreError> {
+    let sql = "DELETE FROM job WHERE state IN ('succeeded', 'cancelled') AND finished_at < $1";
+    exec_on(db, sql, args![before]).await
+}

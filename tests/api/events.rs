@@ -196,3 +196,27 @@ both_backends!(a_cli_write_reaches_the_serving_instances_cache_through_the_outbo
     let dispatched: i64 = app.count("event WHERE dispatched_at IS NOT NULL").await;
     assert_eq!(dispatched, app.count("event").await, "every event was dispatched");
 });
+
+both_backends!(events_and_finished_jobs_are_pruned_after_the_retention_period, |backend| {
+    let clock = std::sync::Arc::new(herald::clock::ManualClock::new(chrono::Utc::now()));
+    let app = crate::helpers::Spawn::new(backend).clock(std::sync::Arc::clone(&clock)).start().await;
+    let ada = app.register("ada").await;
+    let post = app.create_post(&ada, json!({"title": "Old news", "body": "b"})).await;
+    app.analysed_post(&post["id"], &ada).await;
+    // Wait until every event is dispatched and the analysis job has finished.
+    for _ in 0..40 {
+        let pending = app.count("event WHERE dispatched_at IS NULL").await;
+        if pending == 0 && app.count("job WHERE state = 'succeeded'").await == 1 {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    let ctx = &app.state.services;
+    assert_eq!(herald::service::events::prune(ctx).await.unwrap(), 0, "nothing is old yet");
+    clock.advance(chrono::Duration::days(91));
+    let pruned = herald::service::events::prune(ctx).await.unwrap();
+    assert_eq!(pruned, 3, "user.registered, post.created and the analysis job");
+    assert_eq!(app.count("event").await, 0);
+    assert_eq!(app.count("job").await, 0);
+    assert_eq!(app.count("post").await, 1, "the post itself stays");
+});
