@@ -53,7 +53,7 @@ async fn live(State(state): State<AppState>) -> Json<Live> {
         (status = 503, description = "A required dependency is down", body = Report),
     ))]
 async fn ready(State(state): State<AppState>) -> impl IntoResponse {
-    let report = health::readiness(&state.services.db, state.cache.redis(), &state.services.generator).await;
+    let report = health::readiness(&state.services, state.cache.redis()).await;
     let status = if report.is_ready() { StatusCode::OK } else { StatusCode::SERVICE_UNAVAILABLE };
     (status, Json(report))
 }

@@ -7,10 +7,11 @@ use serde::Serialize;
 
 use crate::cache::RedisTier;
 use crate::content::generation::ProviderHealth;
-use crate::service::generation::Generator;
-use crate::store::Db;
+use crate::service::{Context, jobs};
 
 const CHECK_TIMEOUT: Duration = Duration::from_secs(2);
+/// How long the oldest due job may wait before the queue counts as behind.
+const QUEUE_BEHIND_SECS: f64 = 300.0;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, utoipa::ToSchema)]
 #[serde(rename_all = "lowercase")]
@@ -51,7 +52,10 @@ impl Report {
 /// The generation provider is reported from its breaker, without calling
 /// the upstream (probes must stay cheap): `degraded` while the breaker is
 /// open, never `down`, since the template provider can still answer.
-pub async fn readiness(db: &Db, redis: Option<&RedisTier>, generator: &Generator) -> Report {
+/// The job queue is `degraded` when its oldest due job has waited more
+/// than five minutes (no or too few workers), never `down`.
+pub async fn readiness(ctx: &Context, redis: Option<&RedisTier>) -> Report {
+    let (db, generator) = (&ctx.db, &ctx.generator);
     let mut checks = BTreeMap::new();
 
     let started = Instant::now();
@@ -104,6 +108,22 @@ pub async fn readiness(db: &Db, redis: Option<&RedisTier>, generator: &Generator
         ),
     };
     checks.insert("generation", generation);
+
+    let started = Instant::now();
+    let queue = match tokio::time::timeout(CHECK_TIMEOUT, jobs::observe(ctx)).await {
+        Ok(Ok(age)) if age > QUEUE_BEHIND_SECS => check(
+            Status::Degraded,
+            started,
+            Some(format!("the oldest due job has waited {age:.0} s; are workers running?")),
+        ),
+        Ok(Ok(_)) => check(Status::Up, started, None),
+        Ok(Err(err)) => {
+            tracing::warn!(error = %err, "readiness: queue check failed");
+            check(Status::Degraded, started, Some("queue state unavailable".to_owned()))
+        }
+        Err(_) => check(Status::Degraded, started, Some("queue check did not answer in time".to_owned())),
+    };
+    checks.insert("queue", queue);
 
     let status = checks.values().map(|c| c.status).max_by_key(|s| severity(*s)).unwrap_or(Status::Up);
     Report { status, checks }

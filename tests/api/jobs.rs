@@ -250,3 +250,17 @@ both_backends!(posts_due_while_herald_was_down_are_published_once_by_several_ins
     );
     drop((second, third));
 });
+
+both_backends!(readiness_reports_a_queue_that_falls_behind, |backend| {
+    let app = Spawn::new(backend).setting("workers", 0).start().await;
+    let ready: Value = app.get("/health/ready").await.json().await.unwrap();
+    assert_eq!(ready["checks"]["queue"]["status"], "up", "{ready}");
+    // A job due a day ago that no worker takes.
+    jobs::enqueue(&app.state.services, &unpublishable(3)).await.unwrap();
+    let response = app.get("/health/ready").await;
+    assert_eq!(response.status(), 200, "a queue behind degrades, it does not take the instance out");
+    let ready: Value = response.json().await.unwrap();
+    assert_eq!(ready["checks"]["queue"]["status"], "degraded", "{ready}");
+    assert!(ready["checks"]["queue"]["detail"].as_str().unwrap().contains("workers"), "{ready}");
+    assert_eq!(ready["status"], "degraded");
+});
