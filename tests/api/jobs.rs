@@ -264,3 +264,52 @@ both_backends!(readiness_reports_a_queue_that_falls_behind, |backend| {
     assert!(ready["checks"]["queue"]["detail"].as_str().unwrap().contains("workers"), "{ready}");
     assert_eq!(ready["status"], "degraded");
 });
+
+both_backends!(a_job_whose_worker_died_is_taken_again_when_its_lease_runs_out, |backend| {
+    let clock = Arc::new(ManualClock::new(Utc::now()));
+    let first = Spawn::new(backend).clock(Arc::clone(&clock)).setting("workers", 0).start().await;
+    let ada = first.register("ada").await;
+    let post = first.create_post(&ada, json!({"title": "Orphan", "body": "b"})).await;
+    let response = first
+        .request(Method::POST, &format!("/api/v1/posts/{}/schedule", post["id"]), &ada.access)
+        .json(&json!({"publish_at": clock.now() + Duration::minutes(1)}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 200);
+    clock.advance(Duration::minutes(2));
+    // A worker claims the publication and dies before finishing: no renewal, no outcome.
+    let ctx = &first.state.services;
+    let claimed = jobs::claim(ctx, "dead-worker", 10).await.unwrap();
+    let orphan =
+        claimed.iter().find(|j| j.kind == JobKind::PublishPost).expect("the publication was claimed");
+    // A live instance does not take it while the lease holds...
+    let second =
+        Spawn::new(backend).clock(Arc::clone(&clock)).setting("database_url", &first.db_url).start().await;
+    tokio::time::sleep(StdDuration::from_millis(600)).await;
+    let system = Actor::system();
+    assert_eq!(jobs::get(ctx, &system, orphan.job_id).await.unwrap().state, JobState::Running);
+    // ...and does once it has run out.
+    clock.advance(jobs::LEASE + Duration::seconds(1));
+    let mut state = JobState::Running;
+    for _ in 0..60 {
+        state = jobs::get(ctx, &system, orphan.job_id).await.unwrap().state;
+        if state == JobState::Succeeded {
+            break;
+        }
+        tokio::time::sleep(StdDuration::from_millis(50)).await;
+    }
+    assert_eq!(state, JobState::Succeeded);
+    assert_eq!(
+        jobs::get(ctx, &system, orphan.job_id).await.unwrap().attempts,
+        2,
+        "claimed twice, run to the end once"
+    );
+    assert_eq!(first.count("event WHERE event_type = 'post.published'").await, 1, "published once");
+    // The dead worker's late outcome changes nothing: the job is the other worker's.
+    jobs::finish(ctx, orphan, "dead-worker", Err("late".to_owned())).await.unwrap();
+    let after = jobs::get(ctx, &system, orphan.job_id).await.unwrap();
+    assert_eq!((after.state, after.last_error), (JobState::Succeeded, None));
+    assert_ne!(after.worker.as_deref(), Some("dead-worker"));
+    drop(second);
+});
