@@ -57,14 +57,8 @@ pub async fn mark_dispatched(db: &Db, event_ids: &[String], now: DateTime<Utc>) 
     for chunk in event_ids.chunks(200) {
         let mut sql = Sql::new("UPDATE event SET dispatched_at = ");
         sql.bind(Arg::Time(now));
-        sql.push(" WHERE event_id IN (");
-        for (i, id) in chunk.iter().enumerate() {
-            if i > 0 {
-                sql.push(", ");
-            }
-            sql.bind(Arg::Text(id.clone()));
-        }
-        sql.push(")");
+        sql.push(" WHERE event_id IN ");
+        sql.push_in(chunk.iter().map(|id| Arg::Text(id.clone())));
         let (text, values) = sql.into_parts();
         on_pool!(db, write, |pool| {
             bind_args!(sqlx::query(sqlx::AssertSqlSafe(text)), &values).execute(pool).await.map(|_| ())?;
@@ -92,14 +86,8 @@ pub struct EventQuery {
 pub async fn list(db: &Db, q: &EventQuery) -> Result<Vec<Event>, StoreError> {
     let mut sql = Sql::new(&format!("SELECT {COLUMNS} FROM event WHERE 1 = 1"));
     if !q.types.is_empty() {
-        sql.push(" AND event_type IN (");
-        for (i, t) in q.types.iter().enumerate() {
-            if i > 0 {
-                sql.push(", ");
-            }
-            sql.bind(Arg::Text(t.as_str().to_owned()));
-        }
-        sql.push(")");
+        sql.push(" AND event_type IN ");
+        sql.push_in(q.types.iter().map(|t| Arg::Text(t.as_str().to_owned())));
     }
     if let Some(actor) = q.actor {
         sql.push(" AND actor_id = ");

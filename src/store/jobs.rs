@@ -135,14 +135,8 @@ pub struct JobQuery {
 pub async fn list(db: &Db, q: &JobQuery) -> Result<Vec<Job>, StoreError> {
     let mut sql = Sql::new(&format!("SELECT {COLUMNS} FROM job WHERE 1 = 1"));
     if !q.states.is_empty() {
-        sql.push(" AND state IN (");
-        for (i, state) in q.states.iter().enumerate() {
-            if i > 0 {
-                sql.push(", ");
-            }
-            sql.bind(Arg::Text(state.as_str().to_owned()));
-        }
-        sql.push(")");
+        sql.push(" AND state IN ");
+        sql.push_in(q.states.iter().map(|s| Arg::Text(s.as_str().to_owned())));
     }
     if let Some(kind) = q.kind {
         sql.push(" AND kind = ");

@@ -320,21 +320,11 @@ pub async fn store_analysis(
     Ok(exec_on(db, sql, args![post_id, version, analysis]).await? == 1)
 }
 
-/// A post whose analysis is missing: stored before analysis existed.
-#[derive(Debug, Clone, sqlx::FromRow)]
-pub struct Unanalysed {
-    pub post_id: PostId,
-    pub body: String,
-    pub platforms: Platforms,
-}
-
-/// Up to `limit` posts without an analysis after `after_id`, in id order.
-pub async fn missing_analysis(db: &Db, after_id: PostId, limit: i64) -> Result<Vec<Unanalysed>, StoreError> {
-    let sql = "SELECT post_id, body, platforms FROM post WHERE analysis IS NULL AND post_id > $1
-               ORDER BY post_id LIMIT $2";
-    Ok(on_pool!(db, read, |pool| {
-        sqlx::query_as::<_, Unanalysed>(sql).bind(after_id).bind(limit).fetch_all(pool).await?
-    }))
+/// Up to `limit` ids of posts without an analysis after `after_id`, in id
+/// order (the ids only: their jobs read the text when they run).
+pub async fn missing_analysis(db: &Db, after_id: PostId, limit: i64) -> Result<Vec<PostId>, StoreError> {
+    let sql = "SELECT post_id FROM post WHERE analysis IS NULL AND post_id > $1 ORDER BY post_id LIMIT $2";
+    Ok(on_pool!(db, read, |pool| sqlx::query_scalar(sql).bind(after_id).bind(limit).fetch_all(pool).await?))
 }
 
 pub async fn insert_revision(

@@ -46,6 +46,19 @@ impl Sql {
         placeholder
     }
 
+    /// Appends `(<p1>, <p2>, …)` binding each of `args` (non-empty).
+    pub(super) fn push_in(&mut self, args: impl IntoIterator<Item = Arg>) -> &mut Sql {
+        self.text.push('(');
+        for (i, arg) in args.into_iter().enumerate() {
+            if i > 0 {
+                self.text.push_str(", ");
+            }
+            self.bind(arg);
+        }
+        self.text.push(')');
+        self
+    }
+
     /// A placeholder for `arg` without appending it to the text.
     pub(super) fn param(&mut self, arg: Arg) -> String {
         self.args.push(arg);

@@ -59,14 +59,14 @@ pub async fn queue_missing_analyses(ctx: &Context) -> Result<usize, Error> {
     let mut after = PostId::new(0);
     loop {
         let batch = posts::missing_analysis(&ctx.db, after, 500).await?;
-        let Some(last) = batch.last() else {
+        let Some(&last) = batch.last() else {
             return Ok(queued);
         };
-        after = last.post_id;
+        after = last;
         let mut tx = ctx.db.begin().await?;
-        for post in &batch {
+        for post_id in batch {
             let now = ctx.clock.now();
-            if jobs::enqueue(&mut tx, &NewJob::analyse_post(post.post_id, now), now).await? {
+            if jobs::enqueue(&mut tx, &NewJob::analyse_post(post_id, now), now).await? {
                 queued += 1;
             }
         }

@@ -26,22 +26,7 @@ pub async fn publish_scheduled(ctx: &Context, post_id: PostId) -> Result<bool, E
     if !posts::publish_one_due(&mut tx, post_id, now).await? {
         return Ok(false);
     }
-    let payload = json!({"post_id": post_id, "scheduled": true});
-    events::record(
-        ctx,
-        &mut tx,
-        NewEvent::new(EventType::PostPublished, None, Subject::Post(post_id), payload),
-    )
-    .await?;
-    tx.commit().await?;
-    let changes: Vec<Change> = match posts::listings(&ctx.db, &[post_id]).await {
-        Ok(rows) => rows
-            .into_iter()
-            .map(|row| Change::Post { id: post_id, before: None, after: Some(listed(row, now)) })
-            .collect(),
-        Err(_) => vec![Change::Everything],
-    };
-    ctx.changes.publish(&changes).await;
+    commit_published(ctx, tx, &[post_id], now).await?;
     Ok(true)
 }
 
@@ -54,26 +39,35 @@ pub async fn publish_due(ctx: &Context) -> Result<usize, Error> {
     if published.is_empty() {
         return Ok(0);
     }
-    for post_id in &published {
+    commit_published(ctx, tx, &published, now).await?;
+    Ok(published.len())
+}
+
+/// Records one system `post.published` event per post the scheduler just
+/// published in `tx`, commits, and reports where the posts now stand.
+async fn commit_published(
+    ctx: &Context,
+    mut tx: Tx,
+    published: &[PostId],
+    now: DateTime<Utc>,
+) -> Result<(), Error> {
+    for post_id in published {
         let payload = json!({"post_id": post_id, "scheduled": true});
-        events::record(
-            ctx,
-            &mut tx,
-            NewEvent::new(EventType::PostPublished, None, Subject::Post(*post_id), payload),
-        )
-        .await?;
+        let event = NewEvent::new(EventType::PostPublished, None, Subject::Post(*post_id), payload);
+        events::record(ctx, &mut tx, event).await?;
     }
     tx.commit().await?;
-    let changes: Vec<Change> = match posts::listings(&ctx.db, &published).await {
+    let changes: Vec<Change> = match posts::listings(&ctx.db, published).await {
         Ok(rows) => rows
             .into_iter()
             .map(|row| Change::Post { id: row.post_id, before: None, after: Some(listed(row, now)) })
             .collect(),
-        // Published already: the next round finds nothing left to report.
+        // Published already: a read of the listing facts failing must not
+        // leave caches stale.
         Err(_) => vec![Change::Everything],
     };
     ctx.changes.publish(&changes).await;
-    Ok(published.len())
+    Ok(())
 }
 
 /// The maintained counts know published posts only, while a scheduled post
