@@ -32,6 +32,12 @@ pub(super) const BODY_LIMIT_BYTES: &str = "body_limit_bytes";
 pub(super) const SHUTDOWN_GRACE_SECS: &str = "shutdown_grace_secs";
 pub(super) const EVENT_RETENTION_DAYS: &str = "event_retention_days";
 pub(super) const WORKERS: &str = "workers";
+pub(super) const JOB_LEASE_SECS: &str = "job_lease_secs";
+pub(super) const WEBHOOK_TIMEOUT_SECS: &str = "webhook_timeout_secs";
+pub(super) const WEBHOOK_RETRY_SCHEDULE: &str = "webhook_retry_schedule";
+pub(super) const WEBHOOK_ALLOW_PRIVATE_TARGETS: &str = "webhook_allow_private_targets";
+pub(super) const WEBHOOK_SECRET_OVERLAP_SECS: &str = "webhook_secret_overlap_secs";
+pub(super) const WEBHOOK_DISABLE_AFTER_SECS: &str = "webhook_disable_after_secs";
 pub(super) const JWT_SECRET: &str = "jwt_secret";
 pub(super) const ACCESS_TOKEN_TTL_SECS: &str = "access_token_ttl_secs";
 pub(super) const REFRESH_TOKEN_TTL_DAYS: &str = "refresh_token_ttl_days";
@@ -150,6 +156,48 @@ pub const SETTINGS: &[SettingDef] = &[
         default: Some("2"),
         secret: false,
         doc: "Queue workers inside `herald serve` (0: none; run `herald worker` processes instead).",
+    },
+    SettingDef {
+        key: JOB_LEASE_SECS,
+        env: &["HERALD_JOB_LEASE_SECS"],
+        default: Some("30"),
+        secret: false,
+        doc: "How long a claimed job stays with its worker without a renewal (renewed every third of it); a job whose worker died runs again after this.",
+    },
+    SettingDef {
+        key: WEBHOOK_TIMEOUT_SECS,
+        env: &["HERALD_WEBHOOK_TIMEOUT_SECS"],
+        default: Some("10"),
+        secret: false,
+        doc: "How long a webhook receiver may take to answer a delivery before the attempt counts as failed.",
+    },
+    SettingDef {
+        key: WEBHOOK_RETRY_SCHEDULE,
+        env: &["HERALD_WEBHOOK_RETRY_SCHEDULE"],
+        default: Some("0,5,300,1800,7200,18000,36000,36000"),
+        secret: false,
+        doc: "Seconds to wait before each delivery attempt (the first, then each retry); as many attempts as entries.",
+    },
+    SettingDef {
+        key: WEBHOOK_ALLOW_PRIVATE_TARGETS,
+        env: &["HERALD_WEBHOOK_ALLOW_PRIVATE_TARGETS"],
+        default: Some("false"),
+        secret: false,
+        doc: "Deliver webhooks to loopback, private, link-local and metadata addresses too (private networks, tests).",
+    },
+    SettingDef {
+        key: WEBHOOK_SECRET_OVERLAP_SECS,
+        env: &["HERALD_WEBHOOK_SECRET_OVERLAP_SECS"],
+        default: Some("86400"),
+        secret: false,
+        doc: "After a webhook secret is rotated, how long the old secret keeps signing beside the new one.",
+    },
+    SettingDef {
+        key: WEBHOOK_DISABLE_AFTER_SECS,
+        env: &["HERALD_WEBHOOK_DISABLE_AFTER_SECS"],
+        default: Some("432000"),
+        secret: false,
+        doc: "A webhook subscription whose deliveries have all failed for this long is disabled (an event says so).",
     },
     SettingDef {
         key: EVENT_RETENTION_DAYS,

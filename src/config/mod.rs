@@ -2,6 +2,7 @@
 //! typed values and reports every problem at once; nothing starts before it
 //! succeeds. Settings are passed around in the service context, never kept in a global.
 
+mod background;
 mod defs;
 mod layers;
 mod parse;
@@ -12,6 +13,7 @@ use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::time::Duration;
 
+pub use background::WebhookSettings;
 pub use defs::{SETTINGS, SettingDef};
 pub use layers::{Origin, Resolved, Sources};
 pub use url::{DbBackend, RedisUrl};
@@ -199,6 +201,9 @@ pub struct Settings {
     pub event_retention_days: u32,
     /// Queue workers inside `herald serve`.
     pub workers: usize,
+    /// How long a claimed job is its worker's without a renewal.
+    pub job_lease: Duration,
+    pub webhooks: WebhookSettings,
 }
 
 impl Settings {
@@ -299,6 +304,7 @@ impl Settings {
                 .collect::<Result<Vec<_>, _>>()
         });
         let content = parse_content(&mut p);
+        let background = background::parse_background(&mut p);
 
         // Every `None` above has pushed a problem, so this only yields `Some`
         // when the whole configuration is valid.
@@ -326,6 +332,8 @@ impl Settings {
                 metrics_listen: metrics_listen?,
                 event_retention_days: u32::try_from(event_retention?).ok()?,
                 workers: usize::try_from(workers?).ok()?,
+                job_lease: background.as_ref()?.job_lease,
+                webhooks: background?.webhooks,
                 http: HttpSettings {
                     cors_origins: cors?,
                     max_in_flight: usize::try_from(max_in_flight?).ok()?,

@@ -7,7 +7,7 @@ use chrono::{DateTime, Utc};
 use serde_json::Value;
 
 use super::post::closed_set;
-use super::{AccountId, ApiKeyId, CommentId, PostId, ValidationError};
+use super::{AccountId, ApiKeyId, CommentId, PostId, ValidationError, WebhookId};
 
 closed_set!(
     /// Every kind of event Herald records.
@@ -42,6 +42,12 @@ closed_set!(
         CategoryCreated => "category.created",
         CategoryUpdated => "category.updated",
         CategoryDeleted => "category.deleted",
+        WebhookCreated => "webhook.created",
+        WebhookUpdated => "webhook.updated",
+        WebhookDeleted => "webhook.deleted",
+        WebhookSecretRotated => "webhook.secret_rotated",
+        WebhookDisabled => "webhook.disabled",
+        WebhookPing => "webhook.ping",
     }
 );
 
@@ -54,6 +60,7 @@ pub enum Subject {
     ApiKey(ApiKeyId),
     Session(String),
     Category(String),
+    Webhook(WebhookId),
 }
 
 impl Subject {
@@ -65,6 +72,7 @@ impl Subject {
             Subject::ApiKey(_) => "api_key",
             Subject::Session(_) => "session",
             Subject::Category(_) => "category",
+            Subject::Webhook(_) => "webhook",
         }
     }
 
@@ -74,6 +82,7 @@ impl Subject {
             Subject::Comment { comment, .. } => comment.to_string(),
             Subject::User(id) => id.to_string(),
             Subject::ApiKey(id) => id.to_string(),
+            Subject::Webhook(id) => id.to_string(),
             Subject::Session(id) | Subject::Category(id) => id.clone(),
         }
     }
@@ -88,7 +97,7 @@ impl Subject {
 
     /// Parses `kind:id` (as the audit filter takes it).
     pub fn parse_filter(field: &str, raw: &str) -> Result<(String, String), ValidationError> {
-        let known = ["post", "comment", "user", "api_key", "session", "category"];
+        let known = ["post", "comment", "user", "api_key", "session", "category", "webhook"];
         match raw.split_once(':') {
             Some((kind, id)) if known.contains(&kind) && !id.is_empty() => {
                 Ok((kind.to_owned(), id.to_owned()))

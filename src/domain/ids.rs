@@ -41,6 +41,14 @@ typed_id!(CommentId);
 typed_id!(CategoryId);
 typed_id!(ApiKeyId);
 typed_id!(
+    /// A webhook subscription.
+    WebhookId
+);
+typed_id!(
+    /// One event's delivery to one webhook subscription.
+    DeliveryId
+);
+typed_id!(
     /// A generation brief that drafts were made from.
     BriefId
 );

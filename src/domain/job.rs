@@ -5,7 +5,7 @@ use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
 use super::post::closed_set;
-use super::{PostId, ValidationError};
+use super::{DeliveryId, PostId, ValidationError};
 
 closed_set!(
     /// Where a job stands. `failed` will be retried; `dead` will not.
@@ -17,8 +17,8 @@ closed_set!(
 
 closed_set!(
     /// The kinds of work the queue runs.
-    JobKind, "publish_post, analyse_post", {
-        PublishPost => "publish_post", AnalysePost => "analyse_post",
+    JobKind, "publish_post, analyse_post, deliver_webhook", {
+        PublishPost => "publish_post", AnalysePost => "analyse_post", DeliverWebhook => "deliver_webhook",
     }
 );
 
@@ -60,6 +60,7 @@ impl Priority {
 #[serde(untagged)]
 pub enum JobPayload {
     Post { post_id: PostId },
+    Delivery { delivery_id: DeliveryId },
 }
 
 /// A job about to be queued.
@@ -98,6 +99,22 @@ impl NewJob {
             run_at: now,
             max_attempts: 5,
             unique_key: Some(format!("analyse_post:{post_id}")),
+        }
+    }
+}
+
+impl NewJob {
+    /// Sends one webhook delivery; `max_attempts` comes from the retry
+    /// schedule. One live job per delivery, so a replay cannot overlap a
+    /// retry.
+    pub fn deliver_webhook(delivery_id: DeliveryId, run_at: DateTime<Utc>, max_attempts: i64) -> NewJob {
+        NewJob {
+            kind: JobKind::DeliverWebhook,
+            payload: JobPayload::Delivery { delivery_id },
+            priority: Priority::High,
+            run_at,
+            max_attempts,
+            unique_key: Some(format!("deliver_webhook:{delivery_id}")),
         }
     }
 }

@@ -13,10 +13,11 @@ pub mod post;
 pub mod post_record;
 pub mod records;
 mod validation;
+pub mod webhook;
 
 pub use account::{AvatarUrl, Bio, DisplayName, Email, Password, Role, Scope, Username};
 pub use brief::{Brief, LengthPreference, Tone};
-pub use ids::{AccountId, ApiKeyId, BriefId, CategoryId, CommentId, PostId};
+pub use ids::{AccountId, ApiKeyId, BriefId, CategoryId, CommentId, DeliveryId, PostId, WebhookId};
 pub use listing::{PageRequest, PostFilter, PostList, PostListParams, PostOrder, PostSort};
 pub use post::{ContentType, Excerpt, Platform, PostBody, PostStatus, PostTitle, Slug, Tags, Transition};
 pub use post_record::{NewPost, Platforms, PostFields, PostRecord, PostView, Revision};

@@ -25,7 +25,7 @@ pub(super) fn router() -> OpenApiRouter<AppState> {
 
 #[derive(Debug, Serialize, ToSchema)]
 pub(super) struct SubjectView {
-    /// `post`, `comment`, `user`, `api_key`, `session` or `category`.
+    /// `post`, `comment`, `user`, `api_key`, `session`, `category` or `webhook`.
     #[serde(rename = "type")]
     kind: String,
     id: String,

@@ -248,7 +248,8 @@ from_path!(
     crate::domain::PostId,
     crate::domain::CommentId,
     crate::domain::AccountId,
-    crate::domain::ApiKeyId
+    crate::domain::ApiKeyId,
+    crate::domain::WebhookId
 );
 
 impl From<PositiveId> for i64 {

@@ -26,6 +26,7 @@ mod response_cache;
 mod shed;
 mod state;
 mod users;
+mod webhooks;
 
 use std::sync::Arc;
 
@@ -213,6 +214,7 @@ fn v1_router() -> OpenApiRouter<AppState> {
         .merge(intelligence::router())
         .merge(events::router())
         .merge(jobs::router())
+        .merge(webhooks::router())
 }
 
 /// The root span of a request: every log line inside carries these fields.

@@ -6,7 +6,7 @@ use std::time::Duration;
 
 use tokio_util::sync::CancellationToken;
 
-use crate::service::{Context, jobs};
+use crate::service::{Context, jobs, webhooks};
 
 /// How often an idle worker looks for due jobs.
 const POLL: Duration = Duration::from_millis(200);
@@ -29,7 +29,7 @@ pub(super) async fn run(ctx: Context, name: String, shutdown: CancellationToken,
         let started = std::time::Instant::now();
         let work = jobs::run(&ctx, &job);
         tokio::pin!(work);
-        let renew_every = (jobs::LEASE / 3).to_std().unwrap_or(Duration::from_secs(10));
+        let renew_every = (jobs::lease(&ctx) / 3).to_std().unwrap_or(Duration::from_secs(10));
         let mut renewal = tokio::time::interval_at(tokio::time::Instant::now() + renew_every, renew_every);
         let mut deadline: Option<tokio::time::Instant> = None;
         let outcome = loop {
@@ -72,6 +72,9 @@ pub(super) async fn observe(ctx: Context, shutdown: CancellationToken) {
     loop {
         if let Err(err) = jobs::observe(&ctx).await {
             tracing::debug!(error = %err, "could not read the queue's statistics");
+        }
+        if let Err(err) = webhooks::observe(&ctx).await {
+            tracing::debug!(error = %err, "could not read the webhooks' failure streaks");
         }
         tokio::select! {
             () = shutdown.cancelled() => return,

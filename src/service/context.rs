@@ -14,6 +14,7 @@ use crate::config::Settings;
 use crate::content::analysis::Analyzer;
 use crate::service::changes::{ChangeFeed, ChangeListener};
 use crate::service::generation::Generator;
+use crate::service::webhooks::sender::Sender;
 use crate::store::{self, Db};
 
 /// Cheaply cloned; every field is shared.
@@ -27,6 +28,8 @@ pub struct Context {
     pub changes: ChangeFeed,
     pub analyzer: Arc<Analyzer>,
     pub generator: Arc<Generator>,
+    /// The HTTP client webhook deliveries go through.
+    pub webhooks: Arc<Sender>,
     /// What kind of process records events: `api` when a response cache
     /// hears of changes as they commit, else `cli` (or `worker`).
     pub origin: &'static str,
@@ -50,6 +53,7 @@ impl Context {
         let auth = Auth::init(&settings.auth, &db, &clock).await?;
         let analyzer = Arc::new(Analyzer::new(settings.content.mastodon_max_chars));
         let generator = Arc::new(Generator::new(&settings.content, Arc::clone(&analyzer))?);
+        let webhooks = Arc::new(Sender::new(&settings.webhooks)?);
         Ok(Context {
             settings: Arc::new(settings),
             db,
@@ -58,6 +62,7 @@ impl Context {
             changes: ChangeFeed::default(),
             analyzer,
             generator,
+            webhooks,
             origin: "cli",
         })
     }

@@ -15,7 +15,17 @@ use crate::store::events::{self, EventQuery};
 /// Records `event` inside `tx`, the transaction of the change it describes.
 pub async fn record(ctx: &Context, tx: &mut Tx, event: NewEvent) -> Result<(), Error> {
     let event_id = uuid::Uuid::now_v7().to_string();
-    events::record(tx, &event_id, &event, ctx.clock.now(), ctx.origin).await?;
+    record_with_id(ctx, tx, &event_id, event).await
+}
+
+/// Like `record`, with an id the caller made (and already uses).
+pub async fn record_with_id(
+    ctx: &Context,
+    tx: &mut Tx,
+    event_id: &str,
+    event: NewEvent,
+) -> Result<(), Error> {
+    events::record(tx, event_id, &event, ctx.clock.now(), ctx.origin).await?;
     Ok(())
 }
 
@@ -134,10 +144,10 @@ const DISPATCH_BATCH: i64 = 200;
 /// Event ids remembered as handled, so a redelivery is not handled twice.
 const REMEMBERED: usize = 10_000;
 
-/// Hands undispatched events to the in-process handlers. Today that is the
-/// response cache: changes made by a process without one (the CLI, a
-/// standalone worker) are reported on this instance's change feed, so every
-/// instance's cache learns of them. Each event is handled once per process
+/// Hands undispatched events to the in-process handlers: the response cache
+/// (changes made by a process without one — the CLI, a standalone worker —
+/// are reported on this instance's change feed, so every instance's cache
+/// learns of them) and webhook subscriptions (one delivery job each). Each event is handled once per process
 /// (by id); delivery across processes is at least once.
 #[derive(Debug, Default)]
 pub struct Dispatcher {
@@ -166,8 +176,15 @@ impl Dispatcher {
                 .increment(1);
             self.remember(event.event_id.clone());
         }
+        // Deliveries are made in the transaction that marks their events
+        // dispatched, so an event is handed on completely or not at all; the
+        // database, not this process's memory, knows which exist already.
         let ids: Vec<String> = pending.iter().map(|e| e.event_id.clone()).collect();
-        events::mark_dispatched(&ctx.db, &ids, ctx.clock.now()).await?;
+        let all: Vec<&Event> = pending.iter().collect();
+        let mut tx = ctx.db.begin().await?;
+        super::webhooks::fan_out(ctx, &mut tx, &all).await?;
+        events::mark_dispatched(&mut tx, &ids, ctx.clock.now()).await?;
+        tx.commit().await?;
         Ok(pending.len() as i64 == DISPATCH_BATCH)
     }
 
@@ -194,7 +211,8 @@ pub async fn prune(ctx: &Context) -> Result<u64, Error> {
     let before = ctx.clock.now() - chrono::Duration::days(days);
     let events = events::prune(&ctx.db, before).await?;
     let jobs = crate::store::jobs::prune(&ctx.db, before).await?;
-    Ok(events + jobs)
+    let deliveries = crate::store::webhooks::prune(&ctx.db, before).await?;
+    Ok(events + jobs + deliveries)
 }
 
 /// Who an event names as its actor: `None` for the system.

@@ -12,8 +12,10 @@ use crate::store::Tx;
 use crate::store::jobs::{self, JobQuery};
 
 /// How long a claimed job is a worker's before others may take it; the
-/// worker renews it while the job runs.
-pub const LEASE: Duration = Duration::seconds(30);
+/// worker renews it every third of that while the job runs.
+pub fn lease(ctx: &Context) -> Duration {
+    Duration::from_std(ctx.settings.job_lease).unwrap_or(Duration::seconds(30))
+}
 
 /// Queues the publication of a scheduled post at `at`, replacing any
 /// earlier one (rescheduling).
@@ -47,12 +49,12 @@ pub async fn enqueue(ctx: &Context, job: &NewJob) -> Result<bool, Error> {
 /// Claims up to `limit` due jobs for `worker`.
 pub async fn claim(ctx: &Context, worker: &str, limit: i64) -> Result<Vec<Job>, Error> {
     let now = ctx.clock.now();
-    Ok(jobs::claim(&ctx.db, worker, now, now + LEASE, limit).await?)
+    Ok(jobs::claim(&ctx.db, worker, now, now + lease(ctx), limit).await?)
 }
 
 /// Extends `worker`'s lease on a running job; `false` if it was lost.
 pub async fn renew(ctx: &Context, job: &Job, worker: &str) -> Result<bool, Error> {
-    Ok(jobs::renew(&ctx.db, job.job_id, worker, ctx.clock.now() + LEASE).await?)
+    Ok(jobs::renew(&ctx.db, job.job_id, worker, ctx.clock.now() + lease(ctx)).await?)
 }
 
 /// Does the work of a claimed job. Handlers are idempotent: a job run twice
@@ -66,6 +68,13 @@ pub async fn run(ctx: &Context, job: &Job) -> Result<(), Error> {
         }
         (JobKind::AnalysePost, JobPayload::Post { post_id }) => {
             super::posts::analyse_stored(ctx, post_id).await?;
+        }
+        (JobKind::DeliverWebhook, JobPayload::Delivery { delivery_id }) => {
+            let last_attempt = job.attempts >= job.max_attempts;
+            super::webhooks::deliver(ctx, delivery_id, last_attempt).await?;
+        }
+        (kind, payload) => {
+            return Err(Error::Internal(anyhow::anyhow!("a {kind} job cannot carry {payload:?}")));
         }
     }
     Ok(())
@@ -94,7 +103,7 @@ pub async fn finish(
             Ok(JobState::Dead)
         }
         Err(error) => {
-            let retry_at = now + backoff(job.attempts, 0.5 + rand::random::<f64>());
+            let retry_at = now + retry_delay(ctx, job);
             jobs::fail(&ctx.db, job.job_id, worker, &error, Some(retry_at), now).await?;
             metrics::counter!("herald_jobs_total", "kind" => kind, "outcome" => "failed").increment(1);
             metrics::counter!("herald_job_retries_total", "kind" => kind).increment(1);
@@ -102,6 +111,19 @@ pub async fn finish(
             Ok(JobState::Failed)
         }
     }
+}
+
+/// The wait before a failed job's next attempt: webhook deliveries follow
+/// their configured schedule, everything else backs off exponentially.
+fn retry_delay(ctx: &Context, job: &Job) -> Duration {
+    if job.kind == JobKind::DeliverWebhook {
+        let schedule = &ctx.settings.webhooks.retry_schedule;
+        let next = usize::try_from(job.attempts).unwrap_or(usize::MAX);
+        if let Some(wait) = schedule.get(next).and_then(|w| Duration::from_std(*w).ok()) {
+            return wait;
+        }
+    }
+    backoff(job.attempts, 0.5 + rand::random::<f64>())
 }
 
 /// Hands a running job back unfinished (shutdown before it completed).

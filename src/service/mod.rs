@@ -17,6 +17,7 @@ pub mod jobs;
 pub mod posts;
 pub mod profiles;
 pub mod sessions;
+pub mod webhooks;
 
 use crate::domain::ValidationError;
 use crate::store::StoreError;

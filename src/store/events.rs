@@ -53,15 +53,19 @@ pub async fn oldest_pending(db: &Db) -> Result<Option<DateTime<Utc>>, StoreError
     Ok(on_pool!(db, read, |pool| sqlx::query_scalar(sql).fetch_optional(pool).await?))
 }
 
-pub async fn mark_dispatched(db: &Db, event_ids: &[String], now: DateTime<Utc>) -> Result<(), StoreError> {
+pub async fn mark_dispatched(
+    tx: &mut Tx,
+    event_ids: &[String],
+    now: DateTime<Utc>,
+) -> Result<(), StoreError> {
     for chunk in event_ids.chunks(200) {
         let mut sql = Sql::new("UPDATE event SET dispatched_at = ");
         sql.bind(Arg::Time(now));
         sql.push(" WHERE event_id IN ");
         sql.push_in(chunk.iter().map(|id| Arg::Text(id.clone())));
         let (text, values) = sql.into_parts();
-        on_pool!(db, write, |pool| {
-            bind_args!(sqlx::query(sqlx::AssertSqlSafe(text)), &values).execute(pool).await.map(|_| ())?;
+        on_tx!(tx, |conn| {
+            bind_args!(sqlx::query(sqlx::AssertSqlSafe(text)), &values).execute(conn).await.map(|_| ())?;
         });
     }
     Ok(())

@@ -71,6 +71,7 @@ pub mod posts;
 pub mod profiles;
 mod query;
 pub mod sessions;
+pub mod webhooks;
 
 use std::time::Duration;
 

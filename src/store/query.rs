@@ -5,7 +5,7 @@
 use chrono::{DateTime, Utc};
 
 use super::{Db, StoreError, Tx};
-use crate::domain::{AccountId, ApiKeyId, BriefId, CategoryId, CommentId, PostId};
+use crate::domain::{AccountId, ApiKeyId, BriefId, CategoryId, CommentId, DeliveryId, PostId, WebhookId};
 
 /// A bound value.
 #[derive(Debug, Clone)]
@@ -168,7 +168,7 @@ macro_rules! id_args {
     };
 }
 
-id_args!(AccountId, PostId, CommentId, CategoryId, ApiKeyId, BriefId);
+id_args!(AccountId, PostId, CommentId, CategoryId, ApiKeyId, BriefId, WebhookId, DeliveryId);
 
 /// The arguments of a statement, each through `ToArg`.
 macro_rules! args {

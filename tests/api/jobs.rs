@@ -290,7 +290,7 @@ both_backends!(a_job_whose_worker_died_is_taken_again_when_its_lease_runs_out, |
     let system = Actor::system();
     assert_eq!(jobs::get(ctx, &system, orphan.job_id).await.unwrap().state, JobState::Running);
     // ...and does once it has run out.
-    clock.advance(jobs::LEASE + Duration::seconds(1));
+    clock.advance(jobs::lease(ctx) + Duration::seconds(1));
     let mut state = JobState::Running;
     for _ in 0..60 {
         state = jobs::get(ctx, &system, orphan.job_id).await.unwrap().state;
