@@ -146,4 +146,6 @@ pub struct Event {
     /// `cli` or `worker`.
     pub origin: String,
     pub dispatched_at: Option<DateTime<Utc>>,
+    /// Its place in the stream of dispatched events (none before dispatch).
+    pub seq: Option<i64>,
 }

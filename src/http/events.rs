@@ -48,6 +48,9 @@ pub(super) struct EventView {
     /// Ids and the names of changed fields.
     #[schema(value_type = Object)]
     payload: serde_json::Value,
+    /// Its place in the live stream (`GET /api/v1/events/stream`); absent
+    /// until the event is dispatched.
+    seq: Option<i64>,
 }
 
 impl From<Event> for EventView {
@@ -60,6 +63,7 @@ impl From<Event> for EventView {
             subject: SubjectView { kind: e.subject_type, id: e.subject_id },
             post_id: e.post_id.map(PostId::get),
             payload: serde_json::from_str(&e.payload).unwrap_or(serde_json::Value::Null),
+            seq: e.seq,
         }
     }
 }

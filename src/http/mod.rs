@@ -8,6 +8,7 @@ mod cache_tags;
 mod caching;
 mod categories;
 mod comments;
+mod event_stream;
 mod events;
 pub mod extract;
 mod health;
@@ -213,6 +214,7 @@ fn v1_router() -> OpenApiRouter<AppState> {
         .merge(profiles::router())
         .merge(intelligence::router())
         .merge(events::router())
+        .merge(event_stream::router())
         .merge(jobs::router())
         .merge(webhooks::router())
 }

@@ -5,6 +5,7 @@
 
 mod analysis_backfill;
 mod event_dispatch;
+mod event_stream;
 mod worker;
 
 use tokio::task::JoinHandle;
@@ -20,12 +21,13 @@ pub struct Jobs {
 
 impl Jobs {
     /// Starts what `herald serve` runs beside the HTTP server: `workers`
-    /// queue workers, the event dispatcher, the analysis backfill and the
-    /// queue gauges.
+    /// queue workers, the event dispatcher, the follower of the event
+    /// stream (for live streams), the analysis backfill and the queue gauges.
     pub fn start(ctx: &Context, shutdown: &CancellationToken) -> Jobs {
         let mut jobs = Jobs::workers(ctx, shutdown);
         jobs.handles
             .push(("event dispatch", tokio::spawn(event_dispatch::run(ctx.clone(), shutdown.clone()))));
+        jobs.handles.push(("event stream", tokio::spawn(event_stream::run(ctx.clone(), shutdown.clone()))));
         jobs.handles.push(("analysis backfill", tokio::spawn(analysis_backfill::run(ctx.clone()))));
         jobs
     }

@@ -13,6 +13,7 @@ use crate::clock::Clock;
 use crate::config::Settings;
 use crate::content::analysis::Analyzer;
 use crate::service::changes::{ChangeFeed, ChangeListener};
+use crate::service::event_stream::Hub;
 use crate::service::generation::Generator;
 use crate::service::webhooks::sender::Sender;
 use crate::store::{self, Db};
@@ -28,6 +29,8 @@ pub struct Context {
     pub changes: ChangeFeed,
     pub analyzer: Arc<Analyzer>,
     pub generator: Arc<Generator>,
+    /// Newly dispatched events, for this instance's live streams.
+    pub stream: Hub,
     /// The HTTP client webhook deliveries go through.
     pub webhooks: Arc<Sender>,
     /// What kind of process records events: `api` when a response cache
@@ -63,6 +66,7 @@ impl Context {
             analyzer,
             generator,
             webhooks,
+            stream: Hub::default(),
             origin: "cli",
         })
     }

@@ -20,3 +20,13 @@ pub(super) fn skip_locked(tx: &Tx) -> &'static str {
         Tx::Postgres(_) => " FOR UPDATE SKIP LOCKED",
     }
 }
+
+/// A statement that serialises the transactions running it until they end
+/// (a transaction-scoped advisory lock on PostgreSQL); SQLite's single
+/// writer already does.
+pub(super) fn serialise(tx: &Tx, key: i64) -> Option<String> {
+    match tx {
+        Tx::Sqlite(_) => None,
+        Tx::Postgres(_) => Some(format!("SELECT pg_advisory_xact_lock({key})")),
+    }
+}

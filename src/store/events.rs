@@ -3,12 +3,15 @@
 use chrono::{DateTime, Utc};
 
 use super::query::{Arg, Sql, bind_args};
-use super::{Db, StoreError, Tx, args, exec, exec_on};
+use super::{Db, StoreError, Tx, args, dialect, exec, exec_on};
 use crate::domain::event::{Event, EventType, NewEvent};
 use crate::domain::{AccountId, PostId};
 
 const COLUMNS: &str = "event_id, event_type, occurred_at, actor_id, subject_type, subject_id, post_id, payload, \
-                       origin, dispatched_at";
+                       origin, dispatched_at, seq";
+
+/// The advisory lock that orders dispatches across instances.
+const DISPATCH_LOCK: i64 = 0x6865_7261_6c64;
 
 /// Writes `event` inside the transaction of the change it describes.
 pub async fn record(
@@ -53,22 +56,61 @@ pub async fn oldest_pending(db: &Db) -> Result<Option<DateTime<Utc>>, StoreError
     Ok(on_pool!(db, read, |pool| sqlx::query_scalar(sql).fetch_optional(pool).await?))
 }
 
+/// Marks `event_ids` dispatched and numbers them (`seq`) in that order,
+/// after every event numbered before. Dispatchers of all instances take
+/// turns here, so numbers are gap-free and only ever grow. An event another
+/// dispatcher already numbered keeps its number.
 pub async fn mark_dispatched(
     tx: &mut Tx,
     event_ids: &[String],
     now: DateTime<Utc>,
 ) -> Result<(), StoreError> {
-    for chunk in event_ids.chunks(200) {
-        let mut sql = Sql::new("UPDATE event SET dispatched_at = ");
-        sql.bind(Arg::Time(now));
-        sql.push(" WHERE event_id IN ");
-        sql.push_in(chunk.iter().map(|id| Arg::Text(id.clone())));
-        let (text, values) = sql.into_parts();
-        on_tx!(tx, |conn| {
-            bind_args!(sqlx::query(sqlx::AssertSqlSafe(text)), &values).execute(conn).await.map(|_| ())?;
-        });
+    if let Some(lock) = dialect::serialise(tx, DISPATCH_LOCK) {
+        on_tx!(&mut *tx, |conn| sqlx::query(sqlx::AssertSqlSafe(lock)).execute(conn).await.map(|_| ())?);
+    }
+    let sql = "SELECT COALESCE(MAX(seq), 0) FROM event";
+    let mut seq: i64 = on_tx!(&mut *tx, |conn| sqlx::query_scalar(sql).fetch_one(conn).await?);
+    for event_id in event_ids {
+        let sql = "UPDATE event SET dispatched_at = $1, seq = $2 WHERE event_id = $3 AND seq IS NULL";
+        if exec(tx, sql, args![now, seq + 1, event_id]).await? == 1 {
+            seq += 1;
+        }
     }
     Ok(())
+}
+
+/// Dispatched events after `seq`, in stream order.
+pub async fn after(db: &Db, seq: i64, limit: i64) -> Result<Vec<Event>, StoreError> {
+    let sql = format!("SELECT {COLUMNS} FROM event WHERE seq > $1 ORDER BY seq LIMIT $2");
+    Ok(on_pool!(db, read, |pool| {
+        sqlx::query_as::<_, Event>(sqlx::AssertSqlSafe(sql)).bind(seq).bind(limit).fetch_all(pool).await?
+    }))
+}
+
+/// The stream position of the latest dispatched event (0: none yet).
+pub async fn last_seq(db: &Db) -> Result<i64, StoreError> {
+    let sql = "SELECT COALESCE(MAX(seq), 0) FROM event";
+    Ok(on_pool!(db, read, |pool| sqlx::query_scalar(sql).fetch_one(pool).await?))
+}
+
+/// How far the consumer `name` has got (0: not started).
+pub async fn cursor(db: &Db, name: &str) -> Result<i64, StoreError> {
+    let sql = "SELECT position FROM stream_cursor WHERE name = $1";
+    let found: Option<i64> =
+        on_pool!(db, read, |pool| sqlx::query_scalar(sql).bind(name).fetch_optional(pool).await?);
+    Ok(found.unwrap_or(0))
+}
+
+/// Moves consumer `name` from `from` to `to`; `false` when another
+/// process moved it first.
+pub async fn advance_cursor(db: &Db, name: &str, from: i64, to: i64) -> Result<bool, StoreError> {
+    let sql = if from == 0 {
+        "INSERT INTO stream_cursor (name, position) VALUES ($1, $3)
+         ON CONFLICT (name) DO UPDATE SET position = $3 WHERE stream_cursor.position = $2"
+    } else {
+        "UPDATE stream_cursor SET position = $3 WHERE name = $1 AND position = $2"
+    };
+    Ok(exec_on(db, sql, args![name, from, to]).await? == 1)
 }
 
 /// Which events an audit query wants.

@@ -188,7 +188,11 @@ impl Db {
     pub async fn begin(&self) -> Result<Tx, StoreError> {
         let started = std::time::Instant::now();
         let tx = match self {
-            Db::Sqlite { write, .. } => Tx::Sqlite(write.begin().await?),
+            // IMMEDIATE takes the write lock at BEGIN (waiting up to the busy
+            // timeout), so a transaction that reads before it writes cannot
+            // fail with SQLITE_BUSY when another process (the CLI, a
+            // worker) wrote in between.
+            Db::Sqlite { write, .. } => Tx::Sqlite(write.begin_with("BEGIN IMMEDIATE").await?),
             Db::Postgres(pool) => Tx::Postgres(pool.begin().await?),
         };
         metrics::histogram!("herald_db_pool_wait_seconds", "pool" => "write")

@@ -112,6 +112,7 @@ async fn the_openapi_document_describes_every_route_with_its_security() {
         ("post", "/api/v1/comments/{id}/unhide"),
         ("get", "/api/v1/events"),
         ("get", "/api/v1/events/{id}"),
+        ("get", "/api/v1/events/stream"),
         ("get", "/api/v1/feed"),
         ("get", "/api/v1/jobs"),
         ("get", "/api/v1/jobs/{id}"),

@@ -12,6 +12,7 @@ mod cli;
 mod comments;
 mod counts;
 mod errors;
+mod event_stream;
 mod events;
 mod fake_llm;
 mod generation;
