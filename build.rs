@@ -21,7 +21,13 @@ fn main() {
 
     println!("cargo::rustc-check-cfg=cfg(herald_test_postgres)");
     println!("cargo::rustc-check-cfg=cfg(herald_test_redis)");
-    for var in ["HERALD_TEST_POSTGRES_URL", "HERALD_TEST_REDIS_URL", "HERALD_TEST_REQUIRE_SERVICES"] {
+    println!("cargo::rustc-check-cfg=cfg(herald_test_nats)");
+    for var in [
+        "HERALD_TEST_POSTGRES_URL",
+        "HERALD_TEST_REDIS_URL",
+        "HERALD_TEST_NATS_URL",
+        "HERALD_TEST_REQUIRE_SERVICES",
+    ] {
         println!("cargo::rerun-if-env-changed={var}");
     }
     let required = std::env::var("HERALD_TEST_REQUIRE_SERVICES").is_ok_and(|v| v == "1");
@@ -31,5 +37,8 @@ fn main() {
     }
     if required || set("HERALD_TEST_REDIS_URL") {
         println!("cargo::rustc-cfg=herald_test_redis");
+    }
+    if required || set("HERALD_TEST_NATS_URL") {
+        println!("cargo::rustc-cfg=herald_test_nats");
     }
 }

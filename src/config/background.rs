@@ -1,4 +1,5 @@
-//! Settings of background work: the job queue's lease and webhook delivery.
+//! Settings of background work: the job queue's lease, webhook delivery and
+//! the NATS fan-out.
 
 use std::time::Duration;
 
@@ -21,9 +22,47 @@ pub struct WebhookSettings {
     pub disable_after: Duration,
 }
 
+/// Where events are fanned out to NATS JetStream.
+#[derive(Clone)]
+pub struct NatsSettings {
+    /// May carry credentials (`nats://user:pass@host`): never printed.
+    pub url: String,
+    pub stream: String,
+}
+
+impl std::fmt::Debug for NatsSettings {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("NatsSettings")
+            .field("url", &super::url::redact(&self.url))
+            .field("stream", &self.stream)
+            .finish()
+    }
+}
+
 pub(super) struct Background {
     pub job_lease: Duration,
     pub webhooks: WebhookSettings,
+    pub nats: Option<NatsSettings>,
+}
+
+fn nats_url(s: &str) -> Result<String, String> {
+    let scheme_ok = ["nats://", "tls://", "ws://", "wss://"].iter().any(|p| s.starts_with(p));
+    if scheme_ok && s.len() > 7 {
+        Ok(s.to_owned())
+    } else {
+        Err("must be a nats:// (or tls://) URL, e.g. nats://127.0.0.1:4222".to_owned())
+    }
+}
+
+fn stream_name(s: &str) -> Result<String, String> {
+    if !s.is_empty()
+        && s.len() <= 64
+        && s.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
+    {
+        Ok(s.to_owned())
+    } else {
+        Err("must be 1 to 64 letters, digits, '-' or '_'".to_owned())
+    }
 }
 
 /// `0,5,300` → waits of 0 s, 5 s and 5 min.
@@ -47,7 +86,10 @@ pub(super) fn parse_background(p: &mut Parser<'_>) -> Option<Background> {
     let private = p.parse(defs::WEBHOOK_ALLOW_PRIVATE_TARGETS, boolean);
     let overlap = p.parse(defs::WEBHOOK_SECRET_OVERLAP_SECS, |s| int_in(s, 0, 30 * 86_400));
     let disable_after = p.parse(defs::WEBHOOK_DISABLE_AFTER_SECS, |s| int_in(s, 60, 365 * 86_400));
+    let nats = p.parse_optional(defs::NATS_URL, nats_url);
+    let stream = p.parse(defs::NATS_STREAM, stream_name);
     Some(Background {
+        nats: nats?.and_then(|url| Some(NatsSettings { url, stream: stream? })),
         job_lease: Duration::from_secs(lease?),
         webhooks: WebhookSettings {
             timeout: Duration::from_secs(timeout?),

@@ -33,6 +33,8 @@ pub(super) const SHUTDOWN_GRACE_SECS: &str = "shutdown_grace_secs";
 pub(super) const EVENT_RETENTION_DAYS: &str = "event_retention_days";
 pub(super) const WORKERS: &str = "workers";
 pub(super) const JOB_LEASE_SECS: &str = "job_lease_secs";
+pub(super) const NATS_URL: &str = "nats_url";
+pub(super) const NATS_STREAM: &str = "nats_stream";
 pub(super) const WEBHOOK_TIMEOUT_SECS: &str = "webhook_timeout_secs";
 pub(super) const WEBHOOK_RETRY_SCHEDULE: &str = "webhook_retry_schedule";
 pub(super) const WEBHOOK_ALLOW_PRIVATE_TARGETS: &str = "webhook_allow_private_targets";
@@ -163,6 +165,20 @@ pub const SETTINGS: &[SettingDef] = &[
         default: Some("30"),
         secret: false,
         doc: "How long a claimed job stays with its worker without a renewal (renewed every third of it); a job whose worker died runs again after this.",
+    },
+    SettingDef {
+        key: NATS_URL,
+        env: &["HERALD_NATS_URL"],
+        default: None,
+        secret: true,
+        doc: "NATS server (nats://host:4222) to fan every event out to over JetStream, on subjects herald.events.<type>. Unset: no fan-out.",
+    },
+    SettingDef {
+        key: NATS_STREAM,
+        env: &["HERALD_NATS_STREAM"],
+        default: Some("HERALD_EVENTS"),
+        secret: false,
+        doc: "The JetStream stream events are published to (created if missing, subjects herald.events.>).",
     },
     SettingDef {
         key: WEBHOOK_TIMEOUT_SECS,

@@ -13,7 +13,7 @@ use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::time::Duration;
 
-pub use background::WebhookSettings;
+pub use background::{NatsSettings, WebhookSettings};
 pub use defs::{SETTINGS, SettingDef};
 pub use layers::{Origin, Resolved, Sources};
 pub use url::{DbBackend, RedisUrl};
@@ -204,6 +204,8 @@ pub struct Settings {
     /// How long a claimed job is its worker's without a renewal.
     pub job_lease: Duration,
     pub webhooks: WebhookSettings,
+    /// Fan-out of events to NATS JetStream, when configured.
+    pub nats: Option<NatsSettings>,
 }
 
 impl Settings {
@@ -333,6 +335,7 @@ impl Settings {
                 event_retention_days: u32::try_from(event_retention?).ok()?,
                 workers: usize::try_from(workers?).ok()?,
                 job_lease: background.as_ref()?.job_lease,
+                nats: background.as_ref()?.nats.clone(),
                 webhooks: background?.webhooks,
                 http: HttpSettings {
                     cors_origins: cors?,

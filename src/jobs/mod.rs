@@ -6,6 +6,7 @@
 mod analysis_backfill;
 mod event_dispatch;
 mod event_stream;
+mod nats_fanout;
 mod worker;
 
 use tokio::task::JoinHandle;
@@ -28,6 +29,10 @@ impl Jobs {
         jobs.handles
             .push(("event dispatch", tokio::spawn(event_dispatch::run(ctx.clone(), shutdown.clone()))));
         jobs.handles.push(("event stream", tokio::spawn(event_stream::run(ctx.clone(), shutdown.clone()))));
+        if ctx.nats.is_some() {
+            jobs.handles
+                .push(("nats fan-out", tokio::spawn(nats_fanout::run(ctx.clone(), shutdown.clone()))));
+        }
         jobs.handles.push(("analysis backfill", tokio::spawn(analysis_backfill::run(ctx.clone()))));
         jobs
     }

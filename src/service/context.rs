@@ -15,6 +15,7 @@ use crate::content::analysis::Analyzer;
 use crate::service::changes::{ChangeFeed, ChangeListener};
 use crate::service::event_stream::Hub;
 use crate::service::generation::Generator;
+use crate::service::nats_fanout::NatsFanout;
 use crate::service::webhooks::sender::Sender;
 use crate::store::{self, Db};
 
@@ -31,6 +32,8 @@ pub struct Context {
     pub generator: Arc<Generator>,
     /// Newly dispatched events, for this instance's live streams.
     pub stream: Hub,
+    /// The fan-out of events to NATS JetStream, when configured.
+    pub nats: Option<Arc<NatsFanout>>,
     /// The HTTP client webhook deliveries go through.
     pub webhooks: Arc<Sender>,
     /// What kind of process records events: `api` when a response cache
@@ -57,6 +60,10 @@ impl Context {
         let analyzer = Arc::new(Analyzer::new(settings.content.mastodon_max_chars));
         let generator = Arc::new(Generator::new(&settings.content, Arc::clone(&analyzer))?);
         let webhooks = Arc::new(Sender::new(&settings.webhooks)?);
+        let nats = match &settings.nats {
+            Some(nats) => Some(Arc::new(NatsFanout::connect(&nats.url, &nats.stream).await?)),
+            None => None,
+        };
         Ok(Context {
             settings: Arc::new(settings),
             db,
@@ -67,6 +74,7 @@ impl Context {
             generator,
             webhooks,
             stream: Hub::default(),
+            nats,
             origin: "cli",
         })
     }

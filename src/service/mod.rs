@@ -15,6 +15,7 @@ pub mod event_stream;
 pub mod events;
 pub mod generation;
 pub mod jobs;
+pub mod nats_fanout;
 pub mod posts;
 pub mod profiles;
 pub mod sessions;

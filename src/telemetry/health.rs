@@ -7,11 +7,13 @@ use serde::Serialize;
 
 use crate::cache::RedisTier;
 use crate::content::generation::ProviderHealth;
-use crate::service::{Context, jobs};
+use crate::service::{Context, jobs, nats_fanout};
 
 const CHECK_TIMEOUT: Duration = Duration::from_secs(2);
 /// How long the oldest due job may wait before the queue counts as behind.
 const QUEUE_BEHIND_SECS: f64 = 300.0;
+/// Readiness calls the NATS fan-out degraded past this lag (seconds).
+const NATS_BEHIND_SECS: f64 = 60.0;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, utoipa::ToSchema)]
 #[serde(rename_all = "lowercase")]
@@ -124,6 +126,28 @@ pub async fn readiness(ctx: &Context, redis: Option<&RedisTier>) -> Report {
         Err(_) => check(Status::Degraded, started, Some("queue check did not answer in time".to_owned())),
     };
     checks.insert("queue", queue);
+
+    let started = Instant::now();
+    match tokio::time::timeout(CHECK_TIMEOUT, nats_fanout::health(ctx)).await {
+        Ok(Ok(None)) => {}
+        Ok(Ok(Some((false, _)))) => {
+            let detail = "disconnected; events wait in the outbox until it is back".to_owned();
+            checks.insert("nats", check(Status::Degraded, started, Some(detail)));
+        }
+        Ok(Ok(Some((true, lag)))) if lag > NATS_BEHIND_SECS => {
+            let detail = format!("the oldest unpublished event has waited {lag:.0} s");
+            checks.insert("nats", check(Status::Degraded, started, Some(detail)));
+        }
+        Ok(Ok(Some(_))) => {
+            checks.insert("nats", check(Status::Up, started, None));
+        }
+        Ok(Err(_)) | Err(_) => {
+            checks.insert(
+                "nats",
+                check(Status::Degraded, started, Some("fan-out state unavailable".to_owned())),
+            );
+        }
+    }
 
     let status = checks.values().map(|c| c.status).max_by_key(|s| severity(*s)).unwrap_or(Status::Up);
     Report { status, checks }

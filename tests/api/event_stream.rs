@@ -158,7 +158,7 @@ both_backends!(a_write_on_one_instance_reaches_a_stream_on_another, |backend| {
     let ada = first.register("ada").await;
     let mut on_second = Stream::open(&second, &admin, "?types=post.created", None).await;
     let post = draft(&first, &ada, "Written on the first").await;
-    let message = on_second.next(Duration::from_secs(10)).await.expect("the event crossed instances");
+    let message = on_second.next(Duration::from_secs(20)).await.expect("the event crossed instances");
     assert_eq!(message.data["post_id"], post["id"]);
 });
 

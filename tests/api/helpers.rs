@@ -364,6 +364,18 @@ impl TestApp {
         self.login_ok(username).await
     }
 
+    /// Runs one statement on the test's database behind the server's back
+    /// (to stage what a crash would leave).
+    pub(crate) async fn execute(&self, sql: &str) {
+        let sql = sqlx::AssertSqlSafe(sql.to_owned());
+        match &self.state.services.db {
+            herald::store::Db::Sqlite { write, .. } => {
+                sqlx::query(sql).execute(write).await.map(|_| ()).unwrap();
+            }
+            herald::store::Db::Postgres(pool) => sqlx::query(sql).execute(pool).await.map(|_| ()).unwrap(),
+        }
+    }
+
     pub(crate) async fn count(&self, table: &str) -> i64 {
         let sql = sqlx::AssertSqlSafe(format!("SELECT COUNT(*) FROM {table}"));
         match &self.state.services.db {

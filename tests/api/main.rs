@@ -21,6 +21,7 @@ mod invalidation;
 mod jobs;
 mod listing;
 mod migrations;
+mod nats;
 mod observability;
 mod posts;
 mod protection;

@@ -64,6 +64,21 @@ fn render(e: &Envelope<'_>) -> String {
     .to_string()
 }
 
+/// The JSON a stored event is sent as, to webhooks and to NATS.
+pub fn event_body(event: &Event) -> String {
+    let payload: Value = serde_json::from_str(&event.payload).unwrap_or(Value::Null);
+    render(&Envelope {
+        event_id: &event.event_id,
+        event_type: event.event_type.as_str(),
+        at: event.occurred_at,
+        subject_type: &event.subject_type,
+        subject_id: &event.subject_id,
+        actor: event.actor_id.map(AccountId::get),
+        post: event.post_id.map(PostId::get),
+        payload: &payload,
+    })
+}
+
 /// Queues the first attempt of a delivery, after the schedule's first wait.
 pub(super) async fn queue(ctx: &Context, tx: &mut Tx, delivery_id: DeliveryId) -> Result<(), Error> {
     let schedule = &ctx.settings.webhooks.retry_schedule;
@@ -92,19 +107,7 @@ pub async fn fan_out(ctx: &Context, tx: &mut Tx, events: &[&Event]) -> Result<us
             if !filter.matches(event.event_type) {
                 continue;
             }
-            let payload: Value = serde_json::from_str(&event.payload).unwrap_or(Value::Null);
-            let body = body.get_or_insert_with(|| {
-                render(&Envelope {
-                    event_id: &event.event_id,
-                    event_type: event.event_type.as_str(),
-                    at: event.occurred_at,
-                    subject_type: &event.subject_type,
-                    subject_id: &event.subject_id,
-                    actor: event.actor_id.map(AccountId::get),
-                    post: event.post_id.map(PostId::get),
-                    payload: &payload,
-                })
-            });
+            let body = body.get_or_insert_with(|| event_body(event));
             let new = NewDelivery {
                 webhook_id: *webhook_id,
                 event_id: &event.event_id,

@@ -22,7 +22,7 @@ use crate::store::webhooks::{self as store, NewDelivery, WebhookFields};
 use crate::store::{Tx, jobs};
 
 pub use delivery::{deliver, observe};
-pub use fanout::fan_out;
+pub use fanout::{event_body, fan_out};
 
 /// A subscription as asked for (create) or changed (update: absent fields stay).
 #[derive(Debug, Clone, Default)]
