@@ -16,7 +16,7 @@ use std::time::Duration;
 pub use background::{NatsSettings, WebhookSettings};
 pub use defs::{SETTINGS, SettingDef};
 pub use layers::{Origin, Resolved, Sources};
-pub use url::{DbBackend, RedisUrl};
+pub use url::{DbBackend, RedisUrl, redact};
 
 use crate::auth::password::HashParams;
 use crate::domain::Role;

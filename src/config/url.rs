@@ -76,7 +76,7 @@ impl fmt::Debug for RedisUrl {
 
 /// Replaces the password of `scheme://user:password@host…` with `***`; strings
 /// that are not such URLs are returned unchanged.
-pub(super) fn redact(raw: &str) -> String {
+pub fn redact(raw: &str) -> String {
     let Some((scheme, rest)) = raw.split_once("://") else {
         return raw.to_owned();
     };

@@ -138,8 +138,9 @@ closed_set!(
     }
 );
 
-/// A stored subscription (its secrets stay inside the service layer).
-#[derive(Debug, Clone, sqlx::FromRow)]
+/// A stored subscription (its secrets stay inside the service layer, and
+/// out of `Debug`).
+#[derive(Clone, sqlx::FromRow)]
 pub struct Webhook {
     pub webhook_id: WebhookId,
     pub url: String,
@@ -155,6 +156,17 @@ pub struct Webhook {
     pub created_by: Option<AccountId>,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
+}
+
+impl std::fmt::Debug for Webhook {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Webhook")
+            .field("webhook_id", &self.webhook_id)
+            .field("events", &self.events)
+            .field("active", &self.active)
+            .field("disabled_reason", &self.disabled_reason)
+            .finish_non_exhaustive()
+    }
 }
 
 impl Webhook {

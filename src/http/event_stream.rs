@@ -72,9 +72,12 @@ fn stream_params(raw: Option<&str>, headers: &HeaderMap) -> Result<(StreamFilter
 }
 
 /// The live change feed (Server-Sent Events). Admins see every event;
-/// others what they did, what was done to them and the events of posts
-/// they may read. Resumable with `Last-Event-ID`; a heartbeat comment every
-/// 15 s; at most five streams per user.
+/// others what they did, what was done to their account, every event of
+/// posts they write or edit and the public events (created, published,
+/// updated, liked, comments) of posts they may read. Resumable with
+/// `Last-Event-ID`; a heartbeat comment every 15 s; at most five streams
+/// per user; a stream ends after the access-token lifetime (reconnect and
+/// resume).
 #[utoipa::path(get, path = "/api/v1/events/stream", tag = "events", params(StreamParams,
         ("Last-Event-ID" = Option<i64>, Header, description = "Resume after this event")),
     security(("bearer" = []), ("api_key" = [])),
@@ -101,7 +104,11 @@ async fn stream_events(
         None => event_stream::head(&ctx).await?,
     };
     let (sender, receiver) = mpsc::channel(CLIENT_BUFFER);
-    tokio::spawn(pump(Pump { ctx, actor, filter, _slot: slot, sender }, start, live));
+    // The credential was checked once, here: the stream ends when an access
+    // token would have expired, so a revoked key, a disabled account or a
+    // lost role stops receiving within that time (the client resumes).
+    let ends = tokio::time::Instant::now() + ctx.settings.auth.access_token_ttl;
+    tokio::spawn(pump(Pump { ctx, actor, filter, _slot: slot, sender }, start, live, ends));
     let events = futures_util::stream::unfold(receiver, |mut receiver| async move {
         receiver.recv().await.map(|event| (Ok::<_, Infallible>(event), receiver))
     });
@@ -142,11 +149,23 @@ impl Pump {
     }
 }
 
-async fn pump(client: Pump, mut seq: i64, mut live: broadcast::Receiver<Arc<Event>>) {
+async fn pump(
+    client: Pump,
+    mut seq: i64,
+    mut live: broadcast::Receiver<Arc<Event>>,
+    ends: tokio::time::Instant,
+) {
     // Catch up from the table, then follow the hub; `seq` only grows, so an
     // event seen in both is sent once.
     loop {
-        let Ok(missed) = event_stream::after(&client.ctx, seq).await else { return };
+        let missed = match event_stream::after(&client.ctx, seq).await {
+            Ok(missed) => missed,
+            Err(err) => {
+                // The client resumes from `seq` when it reconnects.
+                tracing::warn!(error = %err, "could not read a stream's missed events; closing it");
+                return;
+            }
+        };
         let more = missed.len() as i64 >= event_stream::PAGE;
         for event in &missed {
             if !client.offer(event).await {
@@ -162,6 +181,8 @@ async fn pump(client: Pump, mut seq: i64, mut live: broadcast::Receiver<Arc<Even
         let event = tokio::select! {
             received = live.recv() => received,
             () = client.sender.closed() => return,
+            () = client.ctx.stream.closed() => return,
+            () = tokio::time::sleep_until(ends) => return,
         };
         match event {
             Ok(event) if event.seq.is_some_and(|s| s > seq) => {

@@ -27,7 +27,10 @@ pub(super) async fn run(ctx: Context, shutdown: CancellationToken) {
             Err(err) => tracing::warn!(error = %err, "could not follow the event stream"),
         }
         tokio::select! {
-            () = shutdown.cancelled() => return,
+            () = shutdown.cancelled() => {
+                ctx.stream.close();
+                return;
+            }
             () = tokio::time::sleep(IDLE) => {}
         }
     }

@@ -9,6 +9,7 @@ use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 
 use tokio::sync::broadcast;
+use tokio_util::sync::CancellationToken;
 
 use super::{Actor, Error};
 use crate::domain::event::{Event, EventType};
@@ -31,11 +32,17 @@ pub const STREAMS_PER_USER: usize = 5;
 pub struct Hub {
     sender: broadcast::Sender<Arc<Event>>,
     open: Arc<Mutex<HashMap<AccountId, usize>>>,
+    /// Fired when the instance shuts down: every stream ends.
+    closing: CancellationToken,
 }
 
 impl Default for Hub {
     fn default() -> Hub {
-        Hub { sender: broadcast::channel(HUB_CAPACITY).0, open: Arc::default() }
+        Hub {
+            sender: broadcast::channel(HUB_CAPACITY).0,
+            open: Arc::default(),
+            closing: CancellationToken::new(),
+        }
     }
 }
 
@@ -62,6 +69,16 @@ impl Drop for Slot {
 impl Hub {
     pub fn subscribe(&self) -> broadcast::Receiver<Arc<Event>> {
         self.sender.subscribe()
+    }
+
+    /// Ends every stream (shutdown): clients reconnect to another instance
+    /// and resume with `Last-Event-ID`.
+    pub fn close(&self) {
+        self.closing.cancel();
+    }
+
+    pub async fn closed(&self) {
+        self.closing.cancelled().await;
     }
 
     /// A slot for one more stream of `actor`'s, unless they hold the most
@@ -135,9 +152,23 @@ impl StreamFilter {
     }
 }
 
+/// What anyone who may read a post may also see happen to it; the rest of
+/// a post's history (moderation, archiving, …) is its author's and
+/// editors', as in the audit log.
+const PUBLIC_POST_EVENTS: &[EventType] = &[
+    EventType::PostCreated,
+    EventType::PostPublished,
+    EventType::PostUpdated,
+    EventType::PostLiked,
+    EventType::PostUnliked,
+    EventType::CommentCreated,
+    EventType::CommentUpdated,
+    EventType::CommentDeleted,
+];
+
 /// Whether `actor` may see `event` on the stream: admins see everything;
-/// others see what they did, what was done to them, and the events of
-/// posts they may read (their own drafts, anyone's published posts).
+/// others see what they did, what was done to their account, every event of
+/// posts they write or edit, and the public events of posts they may read.
 pub async fn visible(ctx: &Context, actor: &Actor, filter: &StreamFilter, event: &Event) -> bool {
     if !filter.wants(event.event_type) {
         return false;
@@ -148,8 +179,12 @@ pub async fn visible(ctx: &Context, actor: &Actor, filter: &StreamFilter, event:
     if event.subject_type == "user" && event.subject_id == actor.account_id.to_string() {
         return true;
     }
-    match event.post_id {
-        Some(post_id) => super::posts::get(ctx, Some(actor), post_id).await.is_ok(),
-        None => false,
+    let Some(post_id) = event.post_id else {
+        return false;
+    };
+    match super::posts::get(ctx, Some(actor), post_id).await {
+        Ok(post) if post.post.author_id == actor.account_id || actor.role.can_manage_others_content() => true,
+        Ok(_) => PUBLIC_POST_EVENTS.contains(&event.event_type),
+        Err(_) => false,
     }
 }

@@ -1,9 +1,11 @@
 //! Fan-out of every dispatched event to NATS JetStream, on subject
 //! `herald.events.<type>` of a stream Herald creates if missing. Events go
-//! out in stream order (`seq`) from a cursor kept in the database, each with
-//! its event id as `Nats-Msg-Id`, so JetStream drops the copies a restart
-//! (published, cursor not yet moved) or a second instance sends: at least
-//! once from here, once in the stream. NATS being down only delays it.
+//! out in stream order (`seq`) from a cursor kept in the database (moved
+//! every few acknowledged messages), each with its event id as
+//! `Nats-Msg-Id`, so JetStream drops the copies a restart (published,
+//! cursor not yet moved) or a second instance sends within its duplicate
+//! window: at least once from here, once in the stream. NATS being down only
+//! delays it; events are not pruned before the fan-out has passed them.
 
 use std::sync::atomic::{AtomicBool, Ordering};
 
@@ -18,6 +20,11 @@ use crate::store::events;
 const CURSOR: &str = "nats";
 /// Events published per round.
 const BATCH: i64 = 200;
+/// The cursor moves after this many acknowledged messages, so a crash sends
+/// at most this many again.
+const CHECKPOINT: usize = 20;
+/// How long JetStream remembers message ids to drop repeats.
+const DUPLICATE_WINDOW: std::time::Duration = std::time::Duration::from_secs(600);
 
 /// A connection to NATS and the stream events go to.
 #[derive(Debug)]
@@ -39,7 +46,7 @@ impl NatsFanout {
             .name("herald")
             .connect(url)
             .await
-            .with_context(|| format!("cannot use the NATS server at {url}"))?;
+            .with_context(|| format!("cannot use the NATS server at {}", crate::config::redact(url)))?;
         let jetstream = jetstream::new(client.clone());
         Ok(NatsFanout { client, jetstream, stream: stream.to_owned(), stream_ready: AtomicBool::new(false) })
     }
@@ -55,6 +62,7 @@ impl NatsFanout {
         let config = jetstream::stream::Config {
             name: self.stream.clone(),
             subjects: vec!["herald.events.>".to_owned()],
+            duplicate_window: DUPLICATE_WINDOW,
             ..Default::default()
         };
         self.jetstream.get_or_create_stream(config).await.map_err(|err| unavailable(&err))?;
@@ -73,23 +81,41 @@ impl NatsFanout {
             return Ok(0);
         };
         self.ensure_stream().await?;
-        for event in &batch {
-            let subject = format!("herald.events.{}", event.event_type.as_str());
-            let mut headers = async_nats::HeaderMap::new();
-            headers.insert("Nats-Msg-Id", event.event_id.as_str());
-            let body = super::webhooks::event_body(event);
-            let ack = self
-                .jetstream
-                .publish_with_headers(subject, headers, body.into())
-                .await
-                .map_err(|err| unavailable(&err))?;
-            ack.await.map_err(|err| unavailable(&err))?;
-            metrics::counter!("herald_nats_published_total").increment(1);
+        let mut position = from;
+        for chunk in batch.chunks(CHECKPOINT) {
+            for event in chunk {
+                if let Err(err) = self.publish_one(event).await {
+                    // The stream may have been deleted: look again next time.
+                    self.stream_ready.store(false, Ordering::Relaxed);
+                    return Err(err);
+                }
+            }
+            let reached = chunk.last().and_then(|e| e.seq).unwrap_or(last);
+            // `false`: another instance moved it first; what both sent,
+            // JetStream has de-duplicated. Follow it from the next round.
+            if !events::advance_cursor(&ctx.db, CURSOR, position, reached).await? {
+                break;
+            }
+            position = reached;
         }
-        // Another instance may have moved it first; what it sent, JetStream
-        // has de-duplicated.
-        events::advance_cursor(&ctx.db, CURSOR, from, last).await?;
         Ok(batch.len())
+    }
+}
+
+impl NatsFanout {
+    async fn publish_one(&self, event: &crate::domain::event::Event) -> Result<(), Error> {
+        let subject = format!("herald.events.{}", event.event_type.as_str());
+        let mut headers = async_nats::HeaderMap::new();
+        headers.insert("Nats-Msg-Id", event.event_id.as_str());
+        let body = super::webhooks::event_body(event);
+        let ack = self
+            .jetstream
+            .publish_with_headers(subject, headers, body.into())
+            .await
+            .map_err(|err| unavailable(&err))?;
+        ack.await.map_err(|err| unavailable(&err))?;
+        metrics::counter!("herald_nats_published_total").increment(1);
+        Ok(())
     }
 }
 

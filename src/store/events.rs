@@ -68,13 +68,25 @@ pub async fn mark_dispatched(
     if let Some(lock) = dialect::serialise(tx, DISPATCH_LOCK) {
         on_tx!(&mut *tx, |conn| sqlx::query(sqlx::AssertSqlSafe(lock)).execute(conn).await.map(|_| ())?);
     }
-    let sql = "SELECT COALESCE(MAX(seq), 0) FROM event";
-    let mut seq: i64 = on_tx!(&mut *tx, |conn| sqlx::query_scalar(sql).fetch_one(conn).await?);
-    for event_id in event_ids {
-        let sql = "UPDATE event SET dispatched_at = $1, seq = $2 WHERE event_id = $3 AND seq IS NULL";
-        if exec(tx, sql, args![now, seq + 1, event_id]).await? == 1 {
-            seq += 1;
-        }
+    for chunk in event_ids.chunks(200) {
+        let sql = "SELECT COALESCE(MAX(seq), 0) FROM event";
+        let last: i64 = on_tx!(&mut *tx, |conn| sqlx::query_scalar(sql).fetch_one(conn).await?);
+        // One statement per chunk: the still unnumbered events of it,
+        // numbered in id order after `last`.
+        let mut sql = Sql::new("UPDATE event SET dispatched_at = ");
+        sql.bind(Arg::Time(now));
+        sql.push(", seq = ");
+        sql.bind(Arg::Int(last));
+        sql.push(
+            " + numbered.n FROM (SELECT event_id, ROW_NUMBER() OVER (ORDER BY event_id) AS n FROM event \
+             WHERE seq IS NULL AND event_id IN ",
+        );
+        sql.push_in(chunk.iter().map(|id| Arg::Text(id.clone())));
+        sql.push(") AS numbered WHERE event.event_id = numbered.event_id");
+        let (text, values) = sql.into_parts();
+        on_tx!(&mut *tx, |conn| {
+            bind_args!(sqlx::query(sqlx::AssertSqlSafe(text)), &values).execute(conn).await.map(|_| ())?;
+        });
     }
     Ok(())
 }
@@ -177,6 +189,13 @@ pub async fn find(db: &Db, event_id: &str) -> Result<Option<Event>, StoreError> 
 }
 
 /// Deletes dispatched events that happened before `before`; returns how many.
+/// Two kinds stay whatever their age: the latest dispatched event, whose
+/// `seq` the next one is numbered after (so positions never restart), and
+/// events a stream consumer (the NATS fan-out) has not passed yet.
 pub async fn prune(db: &Db, before: DateTime<Utc>) -> Result<u64, StoreError> {
-    exec_on(db, "DELETE FROM event WHERE occurred_at < $1 AND dispatched_at IS NOT NULL", args![before]).await
+    let sql = "DELETE FROM event
+               WHERE occurred_at < $1 AND dispatched_at IS NOT NULL
+                 AND seq < (SELECT MAX(seq) FROM event)
+                 AND seq <= COALESCE((SELECT MIN(position) FROM stream_cursor), seq)";
+    exec_on(db, sql, args![before]).await
 }

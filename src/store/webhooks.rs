@@ -54,12 +54,13 @@ pub async fn list(db: &Db, active_only: bool) -> Result<Vec<Webhook>, StoreError
     let filter = if active_only { " WHERE active = $1" } else { " WHERE active OR NOT $1" };
     let sql = format!("SELECT {COLUMNS} FROM webhook{filter} ORDER BY webhook_id");
     Ok(on_pool!(db, read, |pool| {
-        sqlx::query_as::<_, Webhook>(sqlx::AssertSqlSafe(sql)).bind(true).fetch_all(pool).await?
+        sqlx::query_as::<_, Webhook>(sqlx::AssertSqlSafe(sql)).bind(active_only).fetch_all(pool).await?
     }))
 }
 
-/// Replaces the editable fields. Turning a subscription (back) on clears
-/// why it was disabled and its failure streak.
+/// Replaces the editable fields. Turning a disabled subscription back on
+/// clears why it was disabled and its failure streak (other edits keep the
+/// streak, so they do not restart the time to disabling).
 pub async fn update(
     tx: &mut Tx,
     id: WebhookId,
@@ -68,7 +69,7 @@ pub async fn update(
 ) -> Result<u64, StoreError> {
     let sql = "UPDATE webhook SET url = $2, events = $3, description = $4, active = $5, updated_at = $6,
                    disabled_reason = CASE WHEN $5 THEN NULL ELSE disabled_reason END,
-                   failing_since = CASE WHEN $5 THEN NULL ELSE failing_since END
+                   failing_since = CASE WHEN $5 AND NOT active THEN NULL ELSE failing_since END
                WHERE webhook_id = $1";
     let values = args![id, fields.url, fields.events, fields.description, fields.active, now];
     exec(tx, sql, values).await

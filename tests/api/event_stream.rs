@@ -65,6 +65,21 @@ impl Stream {
         }
     }
 
+    /// Every event up to and including the first of type `last` (which must
+    /// come within 20 s).
+    async fn until(&mut self, last: &str) -> Vec<Message> {
+        let mut all = Vec::new();
+        loop {
+            let message = self.next(Duration::from_secs(20)).await;
+            let message = message.unwrap_or_else(|| panic!("no {last} event came; got {all:?}"));
+            let done = message.event == last;
+            all.push(message);
+            if done {
+                return all;
+            }
+        }
+    }
+
     /// Every event until none arrives for `quiet`.
     async fn drain(&mut self, quiet: Duration) -> Vec<Message> {
         let mut all = Vec::new();
@@ -91,7 +106,7 @@ both_backends!(a_stream_resumes_with_last_event_id_with_no_gap_and_no_duplicate,
     }
     let mut live = Vec::new();
     while live.len() < 3 {
-        live.push(stream.next(Duration::from_secs(10)).await.expect("a live event"));
+        live.push(stream.next(Duration::from_secs(20)).await.expect("a live event"));
     }
     assert!(live.iter().all(|m| m.event == "post.created"), "{live:?}");
     assert_eq!(live[0].data["type"], "post.created");
@@ -102,8 +117,16 @@ both_backends!(a_stream_resumes_with_last_event_id_with_no_gap_and_no_duplicate,
     // Missed while away: the third event above and everything after it.
     draft(&app, &ada, "While away").await;
     app.register("bob").await;
+    // Every write above is dispatched before the client comes back.
+    for _ in 0..400 {
+        if app.count("event WHERE seq IS NULL").await == 0 {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
     let mut resumed = Stream::open(&app, &admin, "", Some(last_seen)).await;
-    let missed = resumed.drain(Duration::from_millis(1500)).await;
+    let mut missed = resumed.until("user.registered").await;
+    missed.extend(resumed.drain(Duration::from_millis(300)).await);
     let ids: Vec<i64> = missed.iter().map(|m| m.id).collect();
     let expected: Vec<i64> = (last_seen + 1..=last_seen + 3).collect();
     assert_eq!(ids, expected, "exactly the missed events, in order: {missed:?}");
@@ -113,7 +136,7 @@ both_backends!(a_stream_resumes_with_last_event_id_with_no_gap_and_no_duplicate,
 
     // And it goes on live after the catch-up.
     draft(&app, &ada, "After").await;
-    let next = resumed.next(Duration::from_secs(10)).await.expect("live again");
+    let next = resumed.next(Duration::from_secs(20)).await.expect("live again");
     assert_eq!(next.id, last_seen + 4);
 });
 
@@ -133,11 +156,13 @@ both_backends!(users_see_only_what_they_may_read_and_the_types_they_ask_for, |ba
         .unwrap();
     assert_eq!(response.status(), 200);
 
-    let seen = everything.drain(Duration::from_millis(1500)).await;
+    // Bob's like came last: everything before it has been streamed by then.
+    let seen = everything.until("post.liked").await;
     assert!(seen.iter().all(|m| m.data["post_id"] != hidden["id"]), "another's draft stays hidden: {seen:?}");
     let types: Vec<&str> = seen.iter().map(|m| m.event.as_str()).collect();
     assert!(types.contains(&"post.published") && types.contains(&"post.liked"), "{types:?}");
-    let filtered = published_only.drain(Duration::from_millis(500)).await;
+    let mut filtered = vec![published_only.next(Duration::from_secs(20)).await.expect("post.published")];
+    filtered.extend(published_only.drain(Duration::from_millis(300)).await);
     assert_eq!(filtered.len(), 1, "{filtered:?}");
     assert_eq!(filtered[0].data["post_id"], public["id"]);
 
@@ -156,9 +181,19 @@ both_backends!(a_write_on_one_instance_reaches_a_stream_on_another, |backend| {
     let second = Spawn::new(backend).setting("database_url", &first.db_url).start().await;
     let admin = first.user_with_role("root", Role::Admin).await;
     let ada = first.register("ada").await;
+    let head_before = herald::store::events::last_seq(&second.state.services.db).await.unwrap();
     let mut on_second = Stream::open(&second, &admin, "?types=post.created", None).await;
     let post = draft(&first, &ada, "Written on the first").await;
-    let message = on_second.next(Duration::from_secs(20)).await.expect("the event crossed instances");
+    let Some(message) = on_second.next(Duration::from_secs(20)).await else {
+        let ctx = &second.state.services;
+        let last = herald::store::events::last_seq(&ctx.db).await.unwrap();
+        let undispatched = second.count("event WHERE seq IS NULL").await;
+        let all = herald::store::events::after(&ctx.db, 0, 100).await.unwrap();
+        let seqs: Vec<_> = all.iter().map(|e| (e.seq, e.event_type.as_str(), e.origin.clone())).collect();
+        panic!(
+            "the event did not cross instances: head before {head_before}, last seq {last}, {undispatched} undispatched: {seqs:?}"
+        );
+    };
     assert_eq!(message.data["post_id"], post["id"]);
 });
 

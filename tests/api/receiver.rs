@@ -11,6 +11,7 @@ use axum::Router;
 use axum::body::Bytes;
 use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode};
+use axum::response::{IntoResponse, Response};
 use axum::routing::post;
 use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD as BASE64;
@@ -23,6 +24,8 @@ pub(crate) enum Answer {
     Status(u16),
     /// Waits before answering with the status.
     After(Duration, u16),
+    /// A redirect back to this receiver (followed, it would arrive twice).
+    Redirect(u16),
 }
 
 #[derive(Debug, Clone)]
@@ -103,7 +106,7 @@ impl Receiver {
     }
 }
 
-async fn receive(State(script): State<Arc<Mutex<Script>>>, headers: HeaderMap, body: Bytes) -> StatusCode {
+async fn receive(State(script): State<Arc<Mutex<Script>>>, headers: HeaderMap, body: Bytes) -> Response {
     let answer = {
         let mut script = script.lock().unwrap();
         script.received.push(Received {
@@ -113,12 +116,13 @@ async fn receive(State(script): State<Arc<Mutex<Script>>>, headers: HeaderMap, b
         });
         script.answers.pop_front().unwrap_or(Answer::Status(200))
     };
-    let status = match answer {
-        Answer::Status(status) => status,
-        Answer::After(wait, status) => {
+    let status = |code: u16| StatusCode::from_u16(code).unwrap();
+    match answer {
+        Answer::Status(code) => status(code).into_response(),
+        Answer::After(wait, code) => {
             tokio::time::sleep(wait).await;
-            status
+            status(code).into_response()
         }
-    };
-    StatusCode::from_u16(status).unwrap()
+        Answer::Redirect(code) => (status(code), [("location", "/hook")]).into_response(),
+    }
 }

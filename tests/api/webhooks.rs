@@ -335,6 +335,9 @@ both_backends!(bad_subscriptions_are_refused_by_field_and_secrets_never_show_aga
     let patched: Value = response.json().await.unwrap();
     assert_eq!(patched["events"], json!(["comment.created"]));
     assert_eq!(patched["active"], false);
+    let (_, listed) = app.get_as("/api/v1/webhooks", Some(&admin)).await;
+    assert_eq!(listed.as_array().unwrap().len(), 1, "disabled subscriptions are listed too: {listed}");
+    assert_eq!(listed[0]["active"], false);
     for path in [
         "/api/v1/webhooks".to_owned(),
         format!("/api/v1/webhooks/{}", hook["id"]),
@@ -354,4 +357,71 @@ both_backends!(bad_subscriptions_are_refused_by_field_and_secrets_never_show_aga
     let (_, events) =
         app.get_as("/api/v1/events?type=webhook.created,webhook.updated,webhook.deleted", Some(&admin)).await;
     assert_eq!(events["items"].as_array().unwrap().len(), 3, "{events}");
+});
+
+both_backends!(a_subscription_failing_for_the_whole_period_is_disabled_with_an_event, |backend| {
+    let receiver = Receiver::start().await;
+    receiver.answer(&[Answer::Status(500), Answer::Status(502)]);
+    let clock = Arc::new(ManualClock::new(chrono::Utc::now()));
+    let app = spawn(backend)
+        .clock(Arc::clone(&clock))
+        .setting("webhook_retry_schedule", "0")
+        .setting("webhook_disable_after_secs", 60)
+        .start()
+        .await;
+    let admin = app.user_with_role("root", Role::Admin).await;
+    let hook = subscribe(&app, &admin, &receiver.url(), &["post.deleted"]).await;
+    let path = format!("/api/v1/webhooks/{}", hook["id"]);
+    ping(&app, &admin, &hook).await;
+    settled(&app, &admin, &hook, 1).await;
+    let (_, failing) = app.get_as(&path, Some(&admin)).await;
+    assert_eq!(failing["active"], true, "one failure is not enough");
+    assert!(failing["failing_since"].as_str().is_some());
+
+    clock.advance(chrono::Duration::seconds(61));
+    ping(&app, &admin, &hook).await;
+    settled(&app, &admin, &hook, 2).await;
+    let (_, disabled) = app.get_as(&path, Some(&admin)).await;
+    assert_eq!(disabled["active"], false, "{disabled}");
+    assert_eq!(disabled["disabled_reason"], "every delivery failed for over 60 seconds");
+    let (_, events) = app.get_as("/api/v1/events?type=webhook.disabled", Some(&admin)).await;
+    assert_eq!(events["items"][0]["payload"]["reason"], "every delivery failed for over 60 seconds");
+
+    // Turned on again by an admin, it starts afresh.
+    let response =
+        app.request(Method::PATCH, &path, &admin.access).json(&json!({"active": true})).send().await.unwrap();
+    let revived: Value = response.json().await.unwrap();
+    assert_eq!(revived["active"], true);
+    assert_eq!(revived["disabled_reason"], Value::Null);
+    assert_eq!(revived["failing_since"], Value::Null);
+});
+
+both_backends!(redirects_are_not_followed, |backend| {
+    let receiver = Receiver::start().await;
+    receiver.answer(&[Answer::Redirect(307)]);
+    let app = spawn(backend).setting("webhook_retry_schedule", "0").start().await;
+    let admin = app.user_with_role("root", Role::Admin).await;
+    let hook = subscribe(&app, &admin, &receiver.url(), &["post.deleted"]).await;
+    ping(&app, &admin, &hook).await;
+    let log = settled(&app, &admin, &hook, 1).await;
+    assert_eq!(log[0]["status"], "failed");
+    assert_eq!(log[0]["attempts"][0]["status_code"], 307);
+    assert_eq!(receiver.received().len(), 1, "the redirect was not followed");
+});
+
+both_backends!(an_event_dispatched_twice_is_delivered_once, |backend| {
+    let receiver = Receiver::start().await;
+    let app = spawn(backend).start().await;
+    let admin = app.user_with_role("root", Role::Admin).await;
+    subscribe(&app, &admin, &receiver.url(), &["post.published"]).await;
+    let ada = app.register("ada").await;
+    app.publish_post(&ada, "Once", &[]).await;
+    assert_eq!(receiver.wait_for(1, Duration::from_secs(10)).await.len(), 1);
+    // At-least-once dispatch: the outbox hands every event on again (as after
+    // a crash between handling and marking); the deliveries exist already.
+    app.execute("UPDATE event SET dispatched_at = NULL, seq = NULL").await;
+    tokio::time::sleep(Duration::from_millis(1500)).await;
+    assert_eq!(app.count("event WHERE dispatched_at IS NULL").await, 0, "dispatched again");
+    assert_eq!(receiver.received().len(), 1, "but delivered once");
+    assert_eq!(app.count("webhook_delivery").await, 1);
 });

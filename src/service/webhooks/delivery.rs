@@ -85,7 +85,7 @@ async fn record(
     } else if sent.refused {
         (DeliveryState::Failed, Next::Done, None)
     } else if webhook.active && now - webhook.failing_since.unwrap_or(now) >= disable_after {
-        let reason = format!("every delivery failed for {} hours", disable_after.num_hours());
+        let reason = format!("every delivery failed for over {}", span(disable_after));
         (DeliveryState::Failed, Next::Done, Some(reason))
     } else if last_attempt {
         (DeliveryState::Failed, Next::Done, None)
@@ -118,6 +118,20 @@ async fn record(
     }
     tx.commit().await?;
     Ok(next)
+}
+
+/// `5 days`, `3 hours`, `90 seconds`: a period as an operator reads it.
+fn span(period: Duration) -> String {
+    let (n, unit) = if period.num_days() >= 2 {
+        (period.num_days(), "days")
+    } else if period.num_hours() >= 2 {
+        (period.num_hours(), "hours")
+    } else if period.num_minutes() >= 2 {
+        (period.num_minutes(), "minutes")
+    } else {
+        (period.num_seconds(), "seconds")
+    };
+    format!("{n} {unit}")
 }
 
 /// Publishes how long the longest-failing active subscription has failed.

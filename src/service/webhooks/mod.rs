@@ -93,7 +93,9 @@ pub async fn create(ctx: &Context, actor: &Actor, input: &WebhookInput) -> Resul
     };
     let mut tx = ctx.db.begin().await?;
     let webhook = store::insert(&mut tx, &fields, secret.expose(), actor.account_id, ctx.clock.now()).await?;
-    let payload = json!({"webhook_id": webhook.webhook_id, "url": webhook.url, "events": filter.patterns()});
+    // The host only: receivers' URLs often carry a token in their path.
+    let host = reqwest::Url::parse(&webhook.url).ok().and_then(|u| u.host_str().map(str::to_owned));
+    let payload = json!({"webhook_id": webhook.webhook_id, "host": host, "events": filter.patterns()});
     record(ctx, &mut tx, actor, EventType::WebhookCreated, webhook.webhook_id, payload).await?;
     tx.commit().await?;
     Ok(WithSecret { webhook, secret })

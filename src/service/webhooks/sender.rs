@@ -102,7 +102,7 @@ impl Sender {
                 let error = match &refused {
                     Some(refused) => refused.clone(),
                     None if err.is_timeout() => "no answer within the timeout".to_owned(),
-                    None => format!("could not connect: {}", error_chain(&err)),
+                    None => format!("could not connect: {}", error_chain(err)),
                 };
                 return failed(error, refused.is_some());
             }
@@ -118,14 +118,15 @@ impl Sender {
                     error = Some(if err.is_timeout() {
                         "the answer did not finish within the timeout".to_owned()
                     } else {
-                        format!("the answer broke off: {}", error_chain(&err))
+                        format!("the answer broke off: {}", error_chain(err))
                     });
                     break;
                 }
             }
         }
         body.truncate(KEEP);
-        let text = String::from_utf8_lossy(&body).into_owned();
+        // PostgreSQL text cannot hold NUL; a receiver's answer may.
+        let text = String::from_utf8_lossy(&body).replace('\0', "");
         let error = error
             .or_else(|| (!(200..300).contains(&status)).then(|| format!("the receiver answered {status}")));
         Sent {
@@ -155,13 +156,16 @@ fn refusal(err: &reqwest::Error) -> Option<String> {
     None
 }
 
-fn error_chain(err: &(dyn std::error::Error + 'static)) -> String {
+/// The error and its causes, without the URL (which may carry a token in
+/// its path) and without NUL characters.
+fn error_chain(err: reqwest::Error) -> String {
+    let err = err.without_url();
     let mut text = err.to_string();
-    let mut source = err.source();
+    let mut source = std::error::Error::source(&err);
     while let Some(current) = source {
         text.push_str(": ");
         text.push_str(&current.to_string());
         source = current.source();
     }
-    text
+    text.replace('\0', "")
 }

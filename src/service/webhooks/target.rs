@@ -24,11 +24,22 @@ fn forbidden_v4(ip: Ipv4Addr) -> Option<&'static str> {
         Some("link-local or metadata")
     } else if ip.is_multicast() || ip.is_broadcast() {
         Some("multicast or broadcast")
-    } else if ip.is_unspecified() || a == 0 || a >= 240 {
+    } else if ip.is_unspecified() || a == 0 || a >= 240 || special_v4(ip) {
         Some("reserved")
     } else {
         None
     }
+}
+
+/// IETF protocol assignments (192.0.0.0/24), documentation ranges and
+/// benchmarking (198.18.0.0/15): never a real receiver.
+fn special_v4(ip: Ipv4Addr) -> bool {
+    let [a, b, c, _] = ip.octets();
+    matches!((a, b, c), (192, 0, 0 | 2) | (198, 51, 100) | (203, 0, 113)) || (a == 198 && (b & 0xfe) == 18)
+}
+
+fn v4_at(hi: u16, lo: u16) -> Ipv4Addr {
+    Ipv4Addr::from((u32::from(hi) << 16) | u32::from(lo))
 }
 
 fn forbidden_v6(ip: Ipv6Addr) -> Option<&'static str> {
@@ -38,8 +49,23 @@ fn forbidden_v6(ip: Ipv6Addr) -> Option<&'static str> {
     let segments = ip.segments();
     // NAT64 (64:ff9b::/96) reaches the IPv4 address in its last 32 bits.
     if segments[..6] == [0x64, 0xff9b, 0, 0, 0, 0] {
-        let [.., hi, lo] = segments;
-        return forbidden_v4(Ipv4Addr::from((u32::from(hi) << 16) | u32::from(lo)));
+        return forbidden_v4(v4_at(segments[6], segments[7]));
+    }
+    // 6to4 (2002::/16) reaches the IPv4 address in its second and third groups.
+    if segments[0] == 0x2002 {
+        return forbidden_v4(v4_at(segments[1], segments[2]));
+    }
+    // IPv4-compatible (::a.b.c.d, deprecated), Teredo (2001::/32) and
+    // local-use NAT64 (64:ff9b:1::/48) tunnel to addresses we cannot judge.
+    let compatible = segments[..6] == [0; 6] && !ip.is_loopback() && !ip.is_unspecified();
+    let teredo = segments[..2] == [0x2001, 0];
+    let local_nat64 = segments[..3] == [0x64, 0xff9b, 1];
+    if compatible || teredo || local_nat64 {
+        return Some("tunnelled");
+    }
+    // Site-local (fec0::/10, deprecated) is private addressing.
+    if segments[0] & 0xffc0 == 0xfec0 {
+        return Some("private");
     }
     if ip.is_loopback() {
         Some("loopback")
@@ -119,6 +145,13 @@ mod tests {
             "::ffff:127.0.0.1",
             "::ffff:10.1.2.3",
             "64:ff9b::a9fe:a9fe",
+            "::7f00:1",
+            "2002:a00:1::1",
+            "2001:0:4136:e378::1",
+            "64:ff9b:1::1",
+            "fec0::1",
+            "198.18.0.1",
+            "192.0.0.8",
         ] {
             assert!(refused(ip), "{ip} must be refused");
         }
@@ -126,7 +159,14 @@ mod tests {
 
     #[test]
     fn public_addresses_are_allowed() {
-        for ip in ["93.184.216.34", "8.8.8.8", "2606:4700:4700::1111", "::ffff:8.8.8.8", "172.32.0.1"] {
+        for ip in [
+            "93.184.216.34",
+            "8.8.8.8",
+            "2606:4700:4700::1111",
+            "::ffff:8.8.8.8",
+            "172.32.0.1",
+            "2002:808:808::1",
+        ] {
             assert!(!refused(ip), "{ip} must be allowed");
         }
     }
