@@ -376,6 +376,17 @@ impl TestApp {
         }
     }
 
+    /// Waits (up to 20 s) until the outbox holds no undispatched event.
+    pub(crate) async fn all_dispatched(&self) {
+        for _ in 0..400 {
+            if self.count("event WHERE dispatched_at IS NULL").await == 0 {
+                return;
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+        }
+        panic!("events stayed undispatched");
+    }
+
     pub(crate) async fn count(&self, table: &str) -> i64 {
         let sql = sqlx::AssertSqlSafe(format!("SELECT COUNT(*) FROM {table}"));
         match &self.state.services.db {

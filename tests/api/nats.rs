@@ -96,7 +96,7 @@ async fn every_event_reaches_its_subject_once_across_a_restart(backend: Backend)
     for n in 0..3 {
         first.publish_post(&ada, &format!("Fanned out {n}"), &["nats"]).await;
     }
-    tokio::time::sleep(Duration::from_millis(800)).await;
+    first.all_dispatched().await;
     let before = dispatched(&first).await;
     check_once_each_in_order(&wait_for_messages(&url, &stream, before.len()).await, &before);
     first.stop().await.unwrap();
@@ -114,10 +114,9 @@ async fn every_event_reaches_its_subject_once_across_a_restart(backend: Backend)
         .await;
     let bob = second.register("bob").await;
     second.publish_post(&bob, "After the restart", &[]).await;
-    tokio::time::sleep(Duration::from_millis(800)).await;
+    second.all_dispatched().await;
     let after = dispatched(&second).await;
     assert!(after.len() > before.len());
-    tokio::time::sleep(Duration::from_millis(1000)).await;
     check_once_each_in_order(&wait_for_messages(&url, &stream, after.len()).await, &after);
     delete_stream(&url, &stream).await;
 }
@@ -155,7 +154,7 @@ async fn nats_down_delays_the_fan_out_and_loses_nothing(backend: Backend) {
     let app = Spawn::new(backend).setting("nats_url", &url).setting("nats_stream", &stream).start().await;
     let ada = app.register("ada").await;
     app.publish_post(&ada, "Written while NATS is down", &[]).await;
-    tokio::time::sleep(Duration::from_millis(800)).await;
+    app.all_dispatched().await;
     let ready: Value = app.get("/health/ready").await.json().await.unwrap();
     assert_eq!(ready["checks"]["nats"]["status"], "degraded", "{ready}");
     assert_eq!(ready["status"], "degraded");
