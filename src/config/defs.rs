@@ -5,6 +5,8 @@
 //! `herald config` and for the README's configuration section, so the three
 //! cannot drift apart.
 
+pub(super) use super::keys::*;
+
 /// One configurable value.
 #[derive(Debug)]
 pub struct SettingDef {
@@ -19,67 +21,6 @@ pub struct SettingDef {
     /// One-line meaning, shown by `herald config --describe` and in the README.
     pub doc: &'static str,
 }
-
-pub(super) const LISTEN: &str = "listen";
-pub(super) const DATABASE_URL: &str = "database_url";
-pub(super) const DATABASE_MAX_CONNECTIONS: &str = "database_max_connections";
-pub(super) const DATABASE_TIMEOUT_SECS: &str = "database_timeout_secs";
-pub(super) const REDIS_URL: &str = "redis_url";
-pub(super) const LOG: &str = "log";
-pub(super) const LOG_FORMAT: &str = "log_format";
-pub(super) const REQUEST_TIMEOUT_SECS: &str = "request_timeout_secs";
-pub(super) const BODY_LIMIT_BYTES: &str = "body_limit_bytes";
-pub(super) const SHUTDOWN_GRACE_SECS: &str = "shutdown_grace_secs";
-pub(super) const EVENT_RETENTION_DAYS: &str = "event_retention_days";
-pub(super) const WORKERS: &str = "workers";
-pub(super) const JOB_LEASE_SECS: &str = "job_lease_secs";
-pub(super) const NATS_URL: &str = "nats_url";
-pub(super) const NATS_STREAM: &str = "nats_stream";
-pub(super) const WEBHOOK_TIMEOUT_SECS: &str = "webhook_timeout_secs";
-pub(super) const WEBHOOK_RETRY_SCHEDULE: &str = "webhook_retry_schedule";
-pub(super) const WEBHOOK_ALLOW_PRIVATE_TARGETS: &str = "webhook_allow_private_targets";
-pub(super) const WEBHOOK_SECRET_OVERLAP_SECS: &str = "webhook_secret_overlap_secs";
-pub(super) const WEBHOOK_DISABLE_AFTER_SECS: &str = "webhook_disable_after_secs";
-pub(super) const JWT_SECRET: &str = "jwt_secret";
-pub(super) const ACCESS_TOKEN_TTL_SECS: &str = "access_token_ttl_secs";
-pub(super) const REFRESH_TOKEN_TTL_DAYS: &str = "refresh_token_ttl_days";
-pub(super) const OPEN_REGISTRATION: &str = "open_registration";
-pub(super) const DEFAULT_ROLE: &str = "default_role";
-pub(super) const ARGON2_MEMORY_KIB: &str = "argon2_memory_kib";
-pub(super) const ARGON2_ITERATIONS: &str = "argon2_iterations";
-pub(super) const ARGON2_PARALLELISM: &str = "argon2_parallelism";
-pub(super) const LOGIN_FREE_FAILURES: &str = "login_free_failures";
-pub(super) const CORS_ORIGINS: &str = "cors_origins";
-pub(super) const MAX_IN_FLIGHT: &str = "max_in_flight";
-pub(super) const CACHE_MAX_AGE_SECS: &str = "cache_max_age_secs";
-pub(super) const HSTS: &str = "hsts";
-pub(super) const RATE_LIMIT_AUTH: &str = "rate_limit_auth_per_minute";
-pub(super) const RATE_LIMIT_WRITE: &str = "rate_limit_write_per_minute";
-pub(super) const RATE_LIMIT_READ: &str = "rate_limit_read_per_minute";
-pub(super) const TRUSTED_PROXIES: &str = "trusted_proxies";
-pub(super) const CACHE_MAX_BYTES: &str = "cache_max_bytes";
-pub(super) const CACHE_TTL_SECS: &str = "cache_ttl_secs";
-pub(super) const CACHE_NAMESPACE: &str = "cache_namespace";
-pub(super) const METRICS_TOKEN: &str = "metrics_token";
-pub(super) const MASTODON_MAX_CHARS: &str = "mastodon_max_chars";
-pub(super) const OTLP_ENDPOINT: &str = "otlp_endpoint";
-pub(super) const OTLP_PROTOCOL: &str = "otlp_protocol";
-pub(super) const OTLP_SERVICE_NAME: &str = "otlp_service_name";
-pub(super) const METRICS_LISTEN: &str = "metrics_listen";
-pub(super) const GENERATION_PROVIDER: &str = "generation_provider";
-pub(super) const GENERATION_FALLBACK: &str = "generation_fallback";
-pub(super) const GENERATION_CACHE_TTL_SECS: &str = "generation_cache_ttl_secs";
-pub(super) const GENERATION_CONCURRENCY: &str = "generation_concurrency";
-pub(super) const LLM_BASE_URL: &str = "llm_base_url";
-pub(super) const LLM_MODEL: &str = "llm_model";
-pub(super) const LLM_API_KEY: &str = "llm_api_key";
-pub(super) const LLM_API_KEY_HEADER: &str = "llm_api_key_header";
-pub(super) const LLM_TIMEOUT_SECS: &str = "llm_timeout_secs";
-pub(super) const LLM_MAX_RETRIES: &str = "llm_max_retries";
-pub(super) const LLM_TEMPERATURE: &str = "llm_temperature";
-pub(super) const LLM_RATE_LIMIT: &str = "llm_rate_limit_per_minute";
-pub(super) const LLM_BREAKER_FAILURES: &str = "llm_breaker_failures";
-pub(super) const LLM_BREAKER_COOLDOWN_SECS: &str = "llm_breaker_cooldown_secs";
 
 pub const SETTINGS: &[SettingDef] = &[
     SettingDef {

@@ -4,6 +4,7 @@
 
 mod background;
 mod defs;
+mod keys;
 mod layers;
 mod parse;
 mod url;

@@ -34,6 +34,18 @@ pub(super) fn router() -> OpenApiRouter<AppState> {
     OpenApiRouter::new().routes(routes!(stream_events))
 }
 
+/// One server-sent event of the stream, as a client's SSE parser sees it.
+#[derive(Debug, utoipa::ToSchema)]
+#[allow(dead_code)] // Documents the wire format; frames are written by axum's `Sse`.
+pub(super) struct StreamFrame {
+    /// The event's place in the stream (`seq`): send it back as `Last-Event-ID`.
+    id: String,
+    /// The event type, e.g. `post.published`.
+    event: String,
+    /// The event as JSON (the audit log's shape, with `seq`).
+    data: String,
+}
+
 #[derive(Debug, utoipa::IntoParams)]
 #[into_params(parameter_in = Query)]
 #[allow(dead_code)] // Documents the parameters; they are parsed by `stream_params`.
@@ -83,7 +95,7 @@ fn stream_params(raw: Option<&str>, headers: &HeaderMap) -> Result<(StreamFilter
     security(("bearer" = []), ("api_key" = [])),
     responses(
         (status = 200, description = "`text/event-stream`: `id` (stream position), `event` (the type), `data` (the event as JSON)",
-            content_type = "text/event-stream", body = String),
+            content_type = "text/event-stream", body = StreamFrame),
         (status = 401, body = Problem, content_type = PROBLEM),
         (status = 403, body = Problem, content_type = PROBLEM),
         (status = 422, body = Problem, content_type = PROBLEM),
