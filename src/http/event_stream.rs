@@ -100,6 +100,7 @@ fn stream_params(raw: Option<&str>, headers: &HeaderMap) -> Result<(StreamFilter
         (status = 403, body = Problem, content_type = PROBLEM),
         (status = 422, body = Problem, content_type = PROBLEM),
         (status = 429, description = "Too many open streams", body = Problem, content_type = PROBLEM),
+        (status = 503, description = "The instance is still starting", body = Problem, content_type = PROBLEM),
     ))]
 async fn stream_events(
     State(ctx): State<Context>,
@@ -111,10 +112,7 @@ async fn stream_events(
     let slot = ctx.stream.admit(&actor)?;
     // Subscribed before the catch-up is read, so nothing falls in between.
     let live = ctx.stream.subscribe();
-    let start = match last {
-        Some(seq) => seq,
-        None => event_stream::head(&ctx).await?,
-    };
+    let start = event_stream::start(&ctx, last).await?;
     let (sender, receiver) = mpsc::channel(CLIENT_BUFFER);
     // The credential was checked once, here: the stream ends when an access
     // token would have expired, so a revoked key, a disabled account or a

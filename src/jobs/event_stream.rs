@@ -15,7 +15,7 @@ pub(super) async fn run(ctx: Context, shutdown: CancellationToken) {
     let mut position = None;
     loop {
         let step = match position {
-            None => event_stream::head(&ctx).await.map(|head| (head, false)),
+            None => event_stream::begin_following(&ctx).await.map(|head| (head, false)),
             Some(seq) => event_stream::follow(&ctx, &ctx.stream, seq).await,
         };
         match step {

@@ -8,7 +8,7 @@
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 
-use tokio::sync::broadcast;
+use tokio::sync::{broadcast, watch};
 use tokio_util::sync::CancellationToken;
 
 use super::{Actor, Error};
@@ -34,6 +34,9 @@ pub struct Hub {
     open: Arc<Mutex<HashMap<AccountId, usize>>>,
     /// Fired when the instance shuts down: every stream ends.
     closing: CancellationToken,
+    /// Whether the follower has its starting position: a stream may only
+    /// start after it, or events between the two would reach neither.
+    following: Arc<watch::Sender<bool>>,
 }
 
 impl Default for Hub {
@@ -42,6 +45,7 @@ impl Default for Hub {
             sender: broadcast::channel(HUB_CAPACITY).0,
             open: Arc::default(),
             closing: CancellationToken::new(),
+            following: Arc::new(watch::channel(false).0),
         }
     }
 }
@@ -102,9 +106,31 @@ impl Hub {
     }
 }
 
-/// The stream position to follow from at start: the latest event.
-pub async fn head(ctx: &Context) -> Result<i64, Error> {
-    Ok(events::last_seq(&ctx.db).await?)
+/// How long a new stream waits for the follower to start (only just after
+/// the instance itself started).
+const FOLLOWER_START: std::time::Duration = std::time::Duration::from_secs(5);
+
+/// Where the follower starts (the latest event), after which streams may
+/// open: every event after a stream's own start is after this one too.
+pub async fn begin_following(ctx: &Context) -> Result<i64, Error> {
+    let head = events::last_seq(&ctx.db).await?;
+    ctx.stream.following.send_replace(true);
+    Ok(head)
+}
+
+/// Where a new stream starts: after `last` (a client resuming), else after
+/// the latest event. Waits for the follower, so nothing after the start
+/// can pass both the catch-up and the follower.
+pub async fn start(ctx: &Context, last: Option<i64>) -> Result<i64, Error> {
+    let mut following = ctx.stream.following.subscribe();
+    match tokio::time::timeout(FOLLOWER_START, following.wait_for(|started| *started)).await {
+        Ok(Ok(_)) => {}
+        _ => return Err(Error::Unavailable),
+    }
+    match last {
+        Some(seq) => Ok(seq),
+        None => Ok(events::last_seq(&ctx.db).await?),
+    }
 }
 
 /// Hands events after `seq` to this instance's streams; returns the new
