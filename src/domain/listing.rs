@@ -212,6 +212,14 @@ impl PostListParams {
     }
 }
 
+/// Cuts a page read with one row beyond `limit` back to `limit`; `true`
+/// when that extra row was there (more follow, so a next cursor is owed).
+pub fn trim_to_page<T>(rows: &mut Vec<T>, limit: i64) -> bool {
+    let more = rows.len() > usize::try_from(limit).unwrap_or(usize::MAX);
+    rows.truncate(usize::try_from(limit).unwrap_or(0));
+    more
+}
+
 /// An offset page (the RealWorld way): `limit` 1–100 (default 20), `offset`
 /// 0–`max_offset` (default 0).
 pub fn offset_page(

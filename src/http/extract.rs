@@ -221,12 +221,13 @@ impl<S: Send + Sync, T: From<PositiveId>> FromRequestParts<S> for PathId<T> {
     async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
         let not_found = || ApiError::new(StatusCode::NOT_FOUND, "not_found", "no resource at this path");
         let Path(raw) = Path::<String>::from_request_parts(parts, state).await.map_err(|_| not_found())?;
-        raw.parse::<i64>()
-            .ok()
-            .filter(|id| *id > 0)
-            .map(|id| PathId(PositiveId(id).into()))
-            .ok_or_else(not_found)
+        positive_id(&raw).map(|id| PathId(PositiveId(id).into())).ok_or_else(not_found)
     }
+}
+
+/// A path segment that is a positive integer id; no resource has any other.
+pub(super) fn positive_id(raw: &str) -> Option<i64> {
+    raw.parse::<i64>().ok().filter(|id| *id > 0)
 }
 
 /// An id as a path carries it: a positive integer, turned into the typed id

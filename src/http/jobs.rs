@@ -134,9 +134,7 @@ async fn list_jobs(
 }
 
 fn job_id(raw: &str) -> Result<i64, ApiError> {
-    raw.parse::<i64>()
-        .ok()
-        .filter(|id| *id > 0)
+    super::extract::positive_id(raw)
         .ok_or_else(|| ApiError::from(crate::service::Error::NotFound { what: "job" }))
 }
 

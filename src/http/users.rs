@@ -92,10 +92,9 @@ async fn list_users(
             "must be 1 to 100",
         )));
     }
-    let accounts = accounts::list(&ctx, &actor, params.after.map(AccountId::new), limit + 1).await?;
-    let more = accounts.len() > usize::try_from(limit).unwrap_or(usize::MAX);
-    let items: Vec<UserView> =
-        accounts.into_iter().take(usize::try_from(limit).unwrap_or(0)).map(Into::into).collect();
+    let mut accounts = accounts::list(&ctx, &actor, params.after.map(AccountId::new), limit + 1).await?;
+    let more = crate::domain::listing::trim_to_page(&mut accounts, limit);
+    let items: Vec<UserView> = accounts.into_iter().map(Into::into).collect();
     let next_cursor = if more { items.last().map(|u| u.id) } else { None };
     Ok(Json(UserPage { items, next_cursor }))
 }

@@ -338,10 +338,7 @@ async fn list_deliveries(
 }
 
 fn path_id(raw: &str, what: &'static str) -> Result<i64, ApiError> {
-    raw.parse::<i64>()
-        .ok()
-        .filter(|id| *id > 0)
-        .ok_or_else(|| ApiError::from(crate::service::Error::NotFound { what }))
+    super::extract::positive_id(raw).ok_or_else(|| ApiError::from(crate::service::Error::NotFound { what }))
 }
 
 /// Send a delivery's event again: one new attempt with the same `webhook-id` (admins).

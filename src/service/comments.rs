@@ -54,8 +54,7 @@ pub async fn list(
         limit + 1,
     )
     .await?;
-    let more = rows.len() > usize::try_from(limit).unwrap_or(usize::MAX);
-    rows.truncate(usize::try_from(limit).unwrap_or(0));
+    let more = crate::domain::listing::trim_to_page(&mut rows, limit);
     Ok((rows, more))
 }
 

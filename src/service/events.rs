@@ -102,8 +102,7 @@ async fn page(ctx: &Context, mut query: EventQuery) -> Result<EventPage, Error> 
     let limit = query.limit;
     query.limit = limit + 1;
     let mut items = events::list(&ctx.db, &query).await?;
-    let more = items.len() > usize::try_from(limit).unwrap_or(usize::MAX);
-    items.truncate(usize::try_from(limit).unwrap_or(0));
+    let more = crate::domain::listing::trim_to_page(&mut items, limit);
     let next_cursor = if more { items.last().map(|e| e.event_id.clone()) } else { None };
     Ok(EventPage { items, next_cursor })
 }

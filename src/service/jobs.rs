@@ -6,6 +6,7 @@ use chrono::Duration;
 
 use super::{Actor, Error};
 use crate::domain::job::{Job, JobKind, JobPayload, JobState, NewJob, backoff, publication_key};
+use crate::domain::listing::trim_to_page;
 use crate::domain::{PostId, ValidationError};
 use crate::service::Context;
 use crate::store::Tx;
@@ -199,8 +200,7 @@ pub async fn list(ctx: &Context, actor: &Actor, params: &JobParams) -> Result<Jo
         None => None,
     };
     let mut items = jobs::list(&ctx.db, &JobQuery { states, kind, before, limit: limit + 1 }).await?;
-    let more = items.len() > usize::try_from(limit).unwrap_or(usize::MAX);
-    items.truncate(usize::try_from(limit).unwrap_or(0));
+    let more = trim_to_page(&mut items, limit);
     let next_cursor = if more { items.last().map(|j| j.job_id.to_string()) } else { None };
     Ok(JobPage { items, next_cursor })
 }

@@ -42,8 +42,7 @@ pub async fn list(
     // One extra row tells whether more follow.
     probe.limit = query.limit + 1;
     let mut rows = post_views::find(&ctx.db, &probe).await?;
-    let more = rows.len() > usize::try_from(query.limit).unwrap_or(usize::MAX);
-    rows.truncate(usize::try_from(query.limit).unwrap_or(0));
+    let more = crate::domain::listing::trim_to_page(&mut rows, query.limit);
     let items: Vec<PostView> = rows.into_iter().map(|r| effective(r, query.now)).collect();
     let next_cursor = if more {
         cursor::encode(list.order, items.last(), query.offset.unwrap_or(0) + query.limit)

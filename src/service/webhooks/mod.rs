@@ -254,8 +254,7 @@ pub async fn deliveries(
         None => None,
     };
     let mut found = store::deliveries(&ctx.db, id, state, before, limit + 1).await?;
-    let more = found.len() > usize::try_from(limit).unwrap_or(usize::MAX);
-    found.truncate(usize::try_from(limit).unwrap_or(0));
+    let more = crate::domain::listing::trim_to_page(&mut found, limit);
     let next_cursor = if more { found.last().map(|d| d.delivery_id.to_string()) } else { None };
     let ids: Vec<DeliveryId> = found.iter().map(|d| d.delivery_id).collect();
     let mut attempts = store::attempts(&ctx.db, &ids).await?;
