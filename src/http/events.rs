@@ -16,6 +16,7 @@ use crate::domain::{AccountId, PostId, ValidationError};
 use crate::http::AppState;
 use crate::service::Context;
 use crate::service::events::{self, AuditParams, EventPage};
+use crate::service::posts;
 
 pub(super) use super::problem::CONTENT_TYPE as PROBLEM;
 
@@ -191,5 +192,5 @@ async fn post_events(
     RawQuery(query): RawQuery,
 ) -> Result<Json<EventPageView>, ApiError> {
     let params = audit_params(query.as_deref())?;
-    Ok(Json(events::of_post(&ctx, &actor, id, &params).await?.into()))
+    Ok(Json(posts::events_of(&ctx, &actor, id, &params).await?.into()))
 }

@@ -178,11 +178,7 @@ impl FromRequestParts<AppState> for ClientIp {
 
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Self::Rejection> {
         let peer = parts.extensions.get::<ConnectInfo<SocketAddr>>().map(|info| info.0.ip());
-        Ok(ClientIp(super::rate_limit::client_ip(
-            peer,
-            &parts.headers,
-            &state.services.settings.http.trusted_proxies,
-        )))
+        Ok(ClientIp(client_ip(peer, &parts.headers, &state.services.settings.http.trusted_proxies)))
     }
 }
 
@@ -292,4 +288,21 @@ impl<S: Send + Sync> FromRequestParts<S> for IfMatch {
 /// The `ETag` of a versioned resource.
 pub fn etag(version: i64) -> (header::HeaderName, String) {
     (header::ETAG, format!("\"v{version}\""))
+}
+
+/// The client's address: the peer, or, when the peer is a trusted proxy, the
+/// nearest untrusted address in `X-Forwarded-For`.
+pub(super) fn client_ip(peer: Option<IpAddr>, headers: &HeaderMap, trusted: &[IpAddr]) -> Option<IpAddr> {
+    let peer = peer?;
+    if !trusted.contains(&peer) {
+        return Some(peer);
+    }
+    let forwarded = headers
+        .get_all("x-forwarded-for")
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .collect::<Vec<_>>()
+        .join(",");
+    let hops: Vec<IpAddr> = forwarded.split(',').filter_map(|hop| hop.trim().parse().ok()).collect();
+    Some(hops.into_iter().rev().find(|ip| !trusted.contains(ip)).unwrap_or(peer))
 }

@@ -23,6 +23,7 @@ use governor::middleware::StateInformationMiddleware;
 use governor::{Quota, RateLimiter};
 use sha2::{Digest as _, Sha256};
 
+use super::extract::client_ip;
 use super::problem::ApiError;
 use crate::http::AppState;
 use crate::service::Presented;
@@ -73,23 +74,6 @@ impl RateLimits {
             trusted_proxies: Arc::new(trusted_proxies),
         }
     }
-}
-
-/// The client's address: the peer, or, when the peer is a trusted proxy, the
-/// nearest untrusted address in `X-Forwarded-For`.
-pub(super) fn client_ip(peer: Option<IpAddr>, headers: &HeaderMap, trusted: &[IpAddr]) -> Option<IpAddr> {
-    let peer = peer?;
-    if !trusted.contains(&peer) {
-        return Some(peer);
-    }
-    let forwarded = headers
-        .get_all("x-forwarded-for")
-        .iter()
-        .filter_map(|v| v.to_str().ok())
-        .collect::<Vec<_>>()
-        .join(",");
-    let hops: Vec<IpAddr> = forwarded.split(',').filter_map(|hop| hop.trim().parse().ok()).collect();
-    Some(hops.into_iter().rev().find(|ip| !trusted.contains(ip)).unwrap_or(peer))
 }
 
 fn is_auth_route(method: &Method, path: &str) -> bool {

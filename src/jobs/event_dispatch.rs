@@ -5,7 +5,7 @@ use std::time::Duration;
 
 use tokio_util::sync::CancellationToken;
 
-use crate::service::{Context, events};
+use crate::service::{Context, dispatch, events};
 
 /// How often the outbox is looked at when it was empty.
 const IDLE: Duration = Duration::from_millis(250);
@@ -13,7 +13,7 @@ const IDLE: Duration = Duration::from_millis(250);
 const PRUNE_EVERY: Duration = Duration::from_secs(3600);
 
 pub(super) async fn run(ctx: Context, shutdown: CancellationToken) {
-    let mut dispatcher = events::Dispatcher::default();
+    let mut dispatcher = dispatch::Dispatcher::default();
     let mut last_prune: Option<tokio::time::Instant> = None;
     loop {
         let busy = match dispatcher.dispatch_pending(&ctx).await {

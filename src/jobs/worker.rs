@@ -6,7 +6,8 @@ use std::time::Duration;
 
 use tokio_util::sync::CancellationToken;
 
-use crate::service::{Context, jobs, webhooks};
+use crate::domain::job::{Job, JobKind, JobPayload};
+use crate::service::{self, Context, jobs, posts, webhooks};
 
 /// How often an idle worker looks for due jobs.
 const POLL: Duration = Duration::from_millis(200);
@@ -27,7 +28,7 @@ pub(super) async fn run(ctx: Context, name: String, shutdown: CancellationToken,
             }
         };
         let started = std::time::Instant::now();
-        let work = jobs::run(&ctx, &job);
+        let work = run_job(&ctx, &job);
         tokio::pin!(work);
         let renew_every = (jobs::lease(&ctx) / 3).to_std().unwrap_or(Duration::from_secs(10));
         let mut renewal = tokio::time::interval_at(tokio::time::Instant::now() + renew_every, renew_every);
@@ -81,4 +82,27 @@ pub(super) async fn observe(ctx: Context, shutdown: CancellationToken) {
             () = tokio::time::sleep(Duration::from_secs(15)) => {}
         }
     }
+}
+
+/// Does the work of a claimed job. Handlers are idempotent: a job run twice
+/// (its worker died after the effect, before recording success) changes
+/// nothing the second time.
+async fn run_job(ctx: &Context, job: &Job) -> Result<(), service::Error> {
+    let payload = job.payload().map_err(|err| service::Error::Internal(err.into()))?;
+    match (job.kind, payload) {
+        (JobKind::PublishPost, JobPayload::Post { post_id }) => {
+            posts::publish_scheduled(ctx, post_id).await?;
+        }
+        (JobKind::AnalysePost, JobPayload::Post { post_id }) => {
+            posts::analyse_stored(ctx, post_id).await?;
+        }
+        (JobKind::DeliverWebhook, JobPayload::Delivery { delivery_id }) => {
+            let last_attempt = job.attempts >= job.max_attempts;
+            webhooks::deliver(ctx, delivery_id, last_attempt).await?;
+        }
+        (kind, payload) => {
+            return Err(service::Error::Internal(anyhow::anyhow!("a {kind} job cannot carry {payload:?}")));
+        }
+    }
+    Ok(())
 }

@@ -5,7 +5,7 @@
 use chrono::Duration;
 
 use super::{Actor, Error};
-use crate::domain::job::{Job, JobKind, JobPayload, JobState, NewJob, backoff, publication_key};
+use crate::domain::job::{Job, JobKind, JobState, NewJob, backoff, publication_key};
 use crate::domain::listing::trim_to_page;
 use crate::domain::{PostId, ValidationError};
 use crate::service::Context;
@@ -56,29 +56,6 @@ pub async fn claim(ctx: &Context, worker: &str, limit: i64) -> Result<Vec<Job>, 
 /// Extends `worker`'s lease on a running job; `false` if it was lost.
 pub async fn renew(ctx: &Context, job: &Job, worker: &str) -> Result<bool, Error> {
     Ok(jobs::renew(&ctx.db, job.job_id, worker, ctx.clock.now() + lease(ctx)).await?)
-}
-
-/// Does the work of a claimed job. Handlers are idempotent: a job run twice
-/// (its worker died after the effect, before recording success) changes
-/// nothing the second time.
-pub async fn run(ctx: &Context, job: &Job) -> Result<(), Error> {
-    let payload = job.payload().map_err(|err| Error::Internal(err.into()))?;
-    match (job.kind, payload) {
-        (JobKind::PublishPost, JobPayload::Post { post_id }) => {
-            super::posts::publish_scheduled(ctx, post_id).await?;
-        }
-        (JobKind::AnalysePost, JobPayload::Post { post_id }) => {
-            super::posts::analyse_stored(ctx, post_id).await?;
-        }
-        (JobKind::DeliverWebhook, JobPayload::Delivery { delivery_id }) => {
-            let last_attempt = job.attempts >= job.max_attempts;
-            super::webhooks::deliver(ctx, delivery_id, last_attempt).await?;
-        }
-        (kind, payload) => {
-            return Err(Error::Internal(anyhow::anyhow!("a {kind} job cannot carry {payload:?}")));
-        }
-    }
-    Ok(())
 }
 
 /// Records how a run ended: success, a retry after back-off, or death

@@ -11,6 +11,7 @@ pub mod categories;
 pub mod changes;
 pub mod comments;
 pub mod context;
+pub mod dispatch;
 pub mod event_stream;
 pub mod events;
 pub mod generation;

@@ -30,7 +30,7 @@ use serde_json::json;
 pub use analysis::{analyse_stored, queue_missing_analyses};
 pub use changes::{publish_due, publish_due_before_counting, publish_scheduled};
 pub use listing::{MAX_FEED_OFFSET, MAX_OFFSET, Page, list};
-pub use reads::{BySlug, effective, get, get_by_slug, published_by_slug, revision, revisions};
+pub use reads::{BySlug, effective, events_of, get, get_by_slug, published_by_slug, revision, revisions};
 
 use changes::{listed_before, post_changed};
 

@@ -103,3 +103,18 @@ fn require_editable(actor: &Actor, post: &PostView) -> Result<(), Error> {
         Err(Error::Forbidden { reason: "only the author or an editor may see revisions" })
     }
 }
+
+/// The events of one post: its author's and editors' business.
+#[tracing::instrument(level = "debug", name = "service.posts.events", skip_all)]
+pub async fn events_of(
+    ctx: &Context,
+    actor: &Actor,
+    post_id: PostId,
+    params: &crate::service::events::AuditParams,
+) -> Result<crate::service::events::EventPage, Error> {
+    let post = get(ctx, Some(actor), post_id).await?;
+    if post.post.author_id != actor.account_id && !actor.role.can_manage_others_content() {
+        return Err(Error::Forbidden { reason: "only the author or an editor may see a post's events" });
+    }
+    crate::service::events::of_post(ctx, post_id, params).await
+}
