@@ -63,6 +63,7 @@ pub(super) struct CreatedApiKey {
 }
 
 #[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 #[serde(deny_unknown_fields)]
 pub(super) struct ListParams {
     /// `true` lists every account's keys (admins only).

@@ -135,6 +135,7 @@ pub(super) struct TagView {
 }
 
 #[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 #[serde(deny_unknown_fields)]
 pub(super) struct TagParams {
     /// 1–1000, default 100.

@@ -63,6 +63,7 @@ impl From<Comment> for CommentView {
 }
 
 #[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 #[serde(deny_unknown_fields)]
 pub(super) struct ListParams {
     /// `next_cursor` of the previous page.

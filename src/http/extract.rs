@@ -7,6 +7,7 @@ use axum::extract::rejection::JsonRejection;
 use axum::extract::{ConnectInfo, FromRequest, FromRequestParts, Path, Request};
 use axum::http::request::Parts;
 use axum::http::{HeaderMap, StatusCode, header};
+use bytes::Bytes;
 use serde::de::DeserializeOwned;
 
 use super::problem::ApiError;
@@ -29,20 +30,51 @@ where
     type Rejection = ApiError;
 
     async fn from_request(req: Request, state: &S) -> Result<Self, Self::Rejection> {
-        match axum::Json::<T>::from_request(req, state).await {
+        if !json_content_type(req.headers()) {
+            return Err(unsupported_media_type());
+        }
+        let bytes = match Bytes::from_request(req, state).await {
+            Ok(bytes) => bytes,
+            Err(rejection) if rejection.status() == StatusCode::PAYLOAD_TOO_LARGE => {
+                return Err(unreadable_body(rejection.status()));
+            }
+            Err(_) => return Err(unreadable_body(StatusCode::BAD_REQUEST)),
+        };
+        if let Some(field) = super::input_guard::find_control_in_json(&bytes) {
+            return Err(super::input_guard::control_in_field(field));
+        }
+        match axum::Json::<T>::from_bytes(&bytes) {
             Ok(axum::Json(value)) => Ok(ValidJson(value)),
             Err(rejection) => Err(json_rejection(&rejection)),
         }
     }
 }
 
+/// `application/json` or any `application/*+json`, as axum's own check.
+fn json_content_type(headers: &HeaderMap) -> bool {
+    let Some(value) = headers.get(header::CONTENT_TYPE).and_then(|v| v.to_str().ok()) else {
+        return false;
+    };
+    let essence = value.split(';').next().unwrap_or_default().trim().to_ascii_lowercase();
+    essence == "application/json" || (essence.starts_with("application/") && essence.ends_with("+json"))
+}
+
+fn unsupported_media_type() -> ApiError {
+    ApiError::new(
+        StatusCode::UNSUPPORTED_MEDIA_TYPE,
+        "unsupported_media_type",
+        "expected a body with Content-Type: application/json",
+    )
+}
+
+fn unreadable_body(status: StatusCode) -> ApiError {
+    let code = if status == StatusCode::PAYLOAD_TOO_LARGE { "payload_too_large" } else { "bad_request" };
+    ApiError::new(status, code, "the request body could not be read")
+}
+
 fn json_rejection(rejection: &JsonRejection) -> ApiError {
     match rejection {
-        JsonRejection::MissingJsonContentType(_) => ApiError::new(
-            StatusCode::UNSUPPORTED_MEDIA_TYPE,
-            "unsupported_media_type",
-            "expected a body with Content-Type: application/json",
-        ),
+        JsonRejection::MissingJsonContentType(_) => unsupported_media_type(),
         JsonRejection::JsonSyntaxError(_) => {
             let detail = serde_error(rejection).map_or_else(
                 || "malformed JSON".to_owned(),
@@ -56,16 +88,8 @@ fn json_rejection(rejection: &JsonRejection) -> ApiError {
                 ApiError::validation(vec![ValidationError::new("body", "invalid", "invalid JSON document")])
             }
         },
-        JsonRejection::BytesRejection(_) => ApiError::new(
-            rejection.status(),
-            if rejection.status() == StatusCode::PAYLOAD_TOO_LARGE {
-                "payload_too_large"
-            } else {
-                "bad_request"
-            },
-            "the request body could not be read",
-        ),
-        _ => ApiError::new(StatusCode::BAD_REQUEST, "bad_request", "the request body could not be read"),
+        JsonRejection::BytesRejection(_) => unreadable_body(rejection.status()),
+        _ => unreadable_body(StatusCode::BAD_REQUEST),
     }
 }
 

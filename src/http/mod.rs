@@ -12,6 +12,7 @@ mod event_stream;
 mod events;
 pub mod extract;
 mod health;
+mod input_guard;
 mod intelligence;
 mod jobs;
 mod me;
@@ -82,7 +83,8 @@ pub fn router(state: AppState, extra: Option<Router<AppState>>) -> Router {
     // log line and problem carries it, and security headers go on every
     // response; the trace span wraps the rest; panics are caught inside
     // `finalize` so they become problems too; shedding and rate limits turn
-    // work away before it starts; compression wraps the cached (ETag'd)
+    // work away before it starts, and the input guard refuses control
+    // characters in paths and queries before anything reads them; compression wraps the cached (ETag'd)
     // bytes; timeouts and the body limit sit closest to the handlers.
     let stack = ServiceBuilder::new()
         .layer(middleware::from_fn(request_id::assign))
@@ -103,6 +105,7 @@ pub fn router(state: AppState, extra: Option<Router<AppState>>) -> Router {
         .layer(CatchPanicLayer::custom(problem::from_panic))
         .layer(middleware::from_fn_with_state(shed::InFlight::new(http.max_in_flight), shed::shed))
         .layer(middleware::from_fn_with_state((state.clone(), limits), rate_limit::limit))
+        .layer(middleware::from_fn(input_guard::guard))
         // Back to axum's body type for the middleware outside.
         .layer(MapResponseBodyLayer::new(axum::body::Body::new))
         .layer(CompressionLayer::new().compress_when(DefaultPredicate::new().and(SizeAbove::new(1024))))

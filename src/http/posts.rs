@@ -358,6 +358,7 @@ async fn delete_post(
 }
 
 #[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 #[serde(deny_unknown_fields)]
 pub struct ListParams {
     /// draft, scheduled, published or archived (within what you may see).

@@ -86,6 +86,7 @@ async fn unfollow(
 }
 
 #[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 #[serde(deny_unknown_fields)]
 pub(super) struct FeedParams {
     /// `next_cursor` of the previous page.

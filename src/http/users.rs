@@ -55,6 +55,7 @@ impl From<Account> for UserView {
 }
 
 #[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 #[serde(deny_unknown_fields)]
 pub(super) struct ListParams {
     /// Return accounts with an id greater than this (the previous page's `next_cursor`).

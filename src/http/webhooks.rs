@@ -305,6 +305,7 @@ impl From<DeliveryPage> for DeliveryPageView {
 }
 
 #[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 #[serde(deny_unknown_fields)]
 pub(super) struct DeliveryQuery {
     /// `pending`, `succeeded` or `failed`.

@@ -72,13 +72,20 @@ impl Error {
     pub fn invalid(field: &str, code: &'static str, message: &str) -> Error {
         Error::Validation(vec![ValidationError::new(field, code, message)])
     }
+
+    /// Whether this is the store's unique violation on `what`.
+    pub fn is_conflict_on(&self, what: &str) -> bool {
+        matches!(self, Error::Conflict { detail } if detail.strip_suffix(CONFLICT_SUFFIX) == Some(what))
+    }
 }
+
+const CONFLICT_SUFFIX: &str = " already exists";
 
 impl From<StoreError> for Error {
     fn from(err: StoreError) -> Self {
         match err {
             StoreError::NotFound => Error::NotFound { what: "resource" },
-            StoreError::Conflict { what } => Error::Conflict { detail: format!("{what} already exists") },
+            StoreError::Conflict { what } => Error::Conflict { detail: format!("{what}{CONFLICT_SUFFIX}") },
             StoreError::Busy => Error::Unavailable,
             other => Error::Internal(anyhow::Error::new(other)),
         }

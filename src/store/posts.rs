@@ -92,7 +92,7 @@ pub async fn insert(tx: &mut Tx, post: &NewPost) -> Result<PostId, StoreError> {
         .fetch_one(conn)
         .await
     })
-    .map_err(StoreError::unique("post slug"))?;
+    .map_err(StoreError::unique(SLUG_CONFLICT))?;
     replace_tags(tx, post_id, &post.fields.tags).await?;
     Ok(post_id)
 }
@@ -121,7 +121,7 @@ pub async fn update(tx: &mut Tx, post: &PostRecord, expected_version: i64) -> Re
         .await
         .map(|r| r.rows_affected())
     })
-    .map_err(StoreError::unique("post slug"))?;
+    .map_err(StoreError::unique(SLUG_CONFLICT))?;
     if updated == 1 {
         replace_tags(tx, post.post_id, &post.fields.tags).await?;
     }
@@ -164,6 +164,29 @@ async fn replace_tags(tx: &mut Tx, post_id: PostId, tags: &Tags) -> Result<(), S
 pub async fn delete(tx: &mut Tx, post_id: PostId) -> Result<(), StoreError> {
     exec(tx, "DELETE FROM post WHERE post_id = $1", args![post_id]).await?;
     Ok(())
+}
+
+/// What a post's unique slug is called in a `StoreError::Conflict`.
+pub const SLUG_CONFLICT: &str = "post slug";
+
+/// Serialises, until they end, the transactions choosing a slug from the
+/// same base, so that posts created or retitled at once with one title get
+/// `-2`, `-3`… instead of failing on the unique slug. SQLite's single writer
+/// already serialises them.
+pub async fn lock_slug_base(tx: &mut Tx, base: &str) -> Result<(), StoreError> {
+    if let Some(lock) = super::dialect::serialise(tx, slug_lock_key(base)) {
+        on_tx!(&mut *tx, |conn| sqlx::query(sqlx::AssertSqlSafe(lock)).execute(conn).await.map(|_| ())?);
+    }
+    Ok(())
+}
+
+/// A stable (FNV-1a) key per slug base, the same in every instance and
+/// version, with the top bit set so it never meets the fixed lock keys.
+fn slug_lock_key(base: &str) -> i64 {
+    let hash = base
+        .bytes()
+        .fold(0xcbf2_9ce4_8422_2325_u64, |h, b| (h ^ u64::from(b)).wrapping_mul(0x0100_0000_01b3));
+    i64::from_ne_bytes((hash | (1 << 63)).to_ne_bytes())
 }
 
 /// Whether `slug` is used by another post, now or in the past.

@@ -17,6 +17,7 @@ mod events;
 mod fake_llm;
 mod generation;
 mod health;
+mod hostile_input;
 mod invalidation;
 mod jobs;
 mod listing;

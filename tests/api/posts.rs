@@ -100,6 +100,49 @@ both_backends!(duplicate_titles_get_distinct_slugs_and_a_chosen_slug_must_be_fre
     problem(response).await;
 });
 
+both_backends!(concurrent_creates_and_retitles_with_one_title_all_succeed_with_distinct_slugs, |backend| {
+    let app = TestApp::spawn(backend).await;
+    let author = app.register("racer").await;
+    let create = |n: usize| {
+        let request = app.request(Method::POST, "/api/articles", &author.access).json(
+            &json!({"article": {"title": "Race Day", "description": "d", "body": format!("entry {n}")}}),
+        );
+        async move { request.send().await.unwrap() }
+    };
+    let responses = futures_util::future::join_all((0..32).map(create)).await;
+    let mut slugs = std::collections::BTreeSet::new();
+    for response in responses {
+        assert_eq!(response.status(), 201, "every racer's post is created");
+        let body: serde_json::Value = response.json().await.unwrap();
+        slugs.insert(body["article"]["slug"].as_str().unwrap().to_owned());
+    }
+    assert_eq!(slugs.len(), 32, "distinct slugs: {slugs:?}");
+    assert!(slugs.contains("race-day") && slugs.contains("race-day-32"), "{slugs:?}");
+
+    // Sixteen drafts retitled to one title at once.
+    let mut ids = Vec::new();
+    for n in 0..16 {
+        ids.push(
+            app.create_post(&author, json!({"title": format!("Draft {n}"), "body": "b"})).await["id"].clone(),
+        );
+    }
+    let retitle = |id: serde_json::Value| {
+        let request = app
+            .request(Method::PATCH, &format!("/api/v1/posts/{id}"), &author.access)
+            .json(&json!({"title": "Common Name"}));
+        async move { request.send().await.unwrap() }
+    };
+    let responses = futures_util::future::join_all(ids.into_iter().map(retitle)).await;
+    let mut renamed = std::collections::BTreeSet::new();
+    for response in responses {
+        assert_eq!(response.status(), 200, "every retitle succeeds");
+        let body: serde_json::Value = response.json().await.unwrap();
+        renamed.insert(body["slug"].as_str().unwrap().to_owned());
+    }
+    assert_eq!(renamed.len(), 16, "distinct slugs: {renamed:?}");
+    assert!(renamed.iter().all(|s| s.starts_with("common-name")), "{renamed:?}");
+});
+
 both_backends!(the_slug_follows_the_title_until_publication_then_old_slugs_redirect, |backend| {
     let app = TestApp::spawn(backend).await;
     let author = app.register("slugger").await;

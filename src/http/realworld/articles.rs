@@ -8,14 +8,13 @@ use utoipa::{IntoParams, ToSchema};
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
-use super::{ErrorBody, Profile, RwAuth, RwError, RwJson, RwMaybeAuth, timestamp};
+use super::{ErrorBody, Profile, RwAuth, RwError, RwJson, RwMaybeAuth, RwQuery, timestamp};
 use crate::cache::CacheTags;
 use crate::domain::PostView;
 use crate::domain::listing::offset_page;
 use crate::domain::{PostFilter, PostList, PostOrder, PostStatus};
 use crate::http::AppState;
 use crate::http::cache_tags;
-use crate::http::extract::ValidQuery;
 use crate::service::Context;
 use crate::service::categories;
 use crate::service::posts::{self, PostInput};
@@ -86,6 +85,7 @@ fn one(row: PostView) -> Json<ArticleEnvelope> {
 }
 
 #[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 pub(super) struct ListParams {
     /// Filter by tag.
     tag: Option<String>,
@@ -129,7 +129,7 @@ async fn run(
 async fn list_articles(
     State(ctx): State<Context>,
     RwMaybeAuth(actor): RwMaybeAuth,
-    ValidQuery(params): ValidQuery<ListParams>,
+    RwQuery(params): RwQuery<ListParams>,
 ) -> Result<(CacheTags, Json<ArticlesEnvelope>), RwError> {
     let filter = PostFilter {
         tag: params.tag.map(|t| t.trim().to_lowercase()),
@@ -142,6 +142,7 @@ async fn list_articles(
 }
 
 #[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 pub(super) struct FeedParams {
     /// 1–100, default 20.
     limit: Option<i64>,
@@ -155,7 +156,7 @@ pub(super) struct FeedParams {
 async fn feed(
     State(ctx): State<Context>,
     RwAuth(actor): RwAuth,
-    ValidQuery(params): ValidQuery<FeedParams>,
+    RwQuery(params): RwQuery<FeedParams>,
 ) -> Result<(CacheTags, Json<ArticlesEnvelope>), RwError> {
     let filter = PostFilter { followed_by_viewer: true, ..PostFilter::default() };
     let list = articles(filter, params.limit, params.offset, posts::MAX_FEED_OFFSET)?;

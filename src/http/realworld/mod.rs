@@ -21,7 +21,7 @@ use serde::de::DeserializeOwned;
 use utoipa::ToSchema;
 use utoipa_axum::router::OpenApiRouter;
 
-use super::extract::{AuthUser, MaybeAuthUser, ValidJson};
+use super::extract::{AuthUser, MaybeAuthUser, ValidJson, ValidQuery};
 use super::problem::ApiError;
 use crate::http::AppState;
 use crate::service::Actor;
@@ -50,6 +50,12 @@ pub(super) struct ErrorBody {
 /// in `http::problem`, except that conflicts (taken e-mail, username, slug)
 /// are 422 as the spec has them.
 pub(super) struct RwError(ApiError);
+
+/// Whether a path is on the RealWorld surface (`/api/…` but not `/api/v1/…`),
+/// whose errors take RealWorld's shape.
+pub(super) fn is_realworld_path(path: &str) -> bool {
+    path.starts_with("/api/") && !path.starts_with("/api/v1/")
+}
 
 impl<E: Into<ApiError>> From<E> for RwError {
     fn from(err: E) -> Self {
@@ -97,6 +103,18 @@ impl<S: Send + Sync, T: DeserializeOwned> FromRequest<S> for RwJson<T> {
 }
 
 /// The signed-in user (`Authorization: Token <jwt>`, or any credential /api/v1 accepts).
+/// `ValidQuery` with RealWorld's error shape.
+pub(super) struct RwQuery<T>(pub T);
+
+impl<S: Send + Sync, T: DeserializeOwned> FromRequestParts<S> for RwQuery<T> {
+    type Rejection = RwError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
+        let ValidQuery(value) = ValidQuery::<T>::from_request_parts(parts, state).await?;
+        Ok(RwQuery(value))
+    }
+}
+
 pub(super) struct RwAuth(pub Actor);
 
 impl FromRequestParts<AppState> for RwAuth {

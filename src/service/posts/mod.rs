@@ -8,6 +8,7 @@ mod changes;
 mod cursor;
 mod listing;
 mod reads;
+mod slugs;
 
 use super::{Actor, Error};
 use crate::content::markdown;
@@ -33,6 +34,7 @@ pub use listing::{MAX_FEED_OFFSET, MAX_OFFSET, Page, list};
 pub use reads::{BySlug, effective, events_of, get, get_by_slug, published_by_slug, revision, revisions};
 
 use changes::{listed_before, post_changed};
+use slugs::{free_slug, retry_slug_race};
 
 /// What a client sent to create or change a post; `None` leaves a field as
 /// it is (or at its default on creation).
@@ -132,6 +134,15 @@ pub async fn create(
     input: &PostInput,
     publish: bool,
 ) -> Result<PostView, Error> {
+    retry_slug_race(|| create_once(ctx, actor, input, publish)).await
+}
+
+async fn create_once(
+    ctx: &Context,
+    actor: &Actor,
+    input: &PostInput,
+    publish: bool,
+) -> Result<PostView, Error> {
     require_author(actor)?;
     let valid = parse_input(input, true)?;
     let (Some(title), Some(body)) = (valid.title, valid.body) else {
@@ -215,29 +226,6 @@ async fn category_id(tx: &mut Tx, slug: &str) -> Result<CategoryId, Error> {
         .ok_or_else(|| Error::invalid("category", "unknown", "no category has this slug"))
 }
 
-/// The slug to use: `wanted` if free; otherwise, for a derived slug, the
-/// first free `wanted-N`. A slug the client chose must be free as given.
-async fn free_slug(
-    tx: &mut Tx,
-    wanted: &Slug,
-    post_id: Option<PostId>,
-    explicit: bool,
-) -> Result<String, Error> {
-    if !posts::slug_taken(tx, wanted.as_ref(), post_id).await? {
-        return Ok(wanted.to_string());
-    }
-    if explicit {
-        return Err(Error::Conflict { detail: "slug: another post uses this slug".to_owned() });
-    }
-    for n in 2..1000 {
-        let candidate = wanted.with_suffix(n);
-        if !posts::slug_taken(tx, candidate.as_ref(), post_id).await? {
-            return Ok(candidate.to_string());
-        }
-    }
-    Ok(wanted.with_suffix(rand::random_range(1000..u32::MAX)).to_string())
-}
-
 /// Locks a post for change by `actor`: 404 if they cannot see it, 403 if they
 /// can but may not change it, 412 if `if_match` names another version.
 async fn lock_for_change(
@@ -270,6 +258,16 @@ async fn save(tx: &mut Tx, row: &PostRecord, previous_version: i64) -> Result<()
 /// old slug keeps redirecting.
 #[tracing::instrument(level = "debug", name = "service.posts.update", skip_all)]
 pub async fn update(
+    ctx: &Context,
+    actor: &Actor,
+    post_id: PostId,
+    input: &PostInput,
+    if_match: Option<i64>,
+) -> Result<PostView, Error> {
+    retry_slug_race(|| update_once(ctx, actor, post_id, input, if_match)).await
+}
+
+async fn update_once(
     ctx: &Context,
     actor: &Actor,
     post_id: PostId,

@@ -1,0 +1,143 @@
+//! One rule at the edge for text: characters Herald cannot store or show
+//! never reach a service. PostgreSQL refuses NUL in text outright (SQLite
+//! stores it and truncates it in places), and control characters in names,
+//! tags or slugs make them impossible to show or type, so both databases
+//! must see the same, already-clean input.
+//!
+//! - Path segments and query parameters are identifiers and filters: no C0
+//!   control character and no DEL. A path that holds one cannot name
+//!   anything (404); a query parameter that holds one is named in a 422.
+//! - JSON strings, keys included, at any depth: no C0 control character but
+//!   tab, line feed and carriage return, which free text (a Markdown body, a
+//!   bio) legitimately has (422 naming the field). serde_json already refuses
+//!   raw control bytes and lone surrogate escapes as malformed JSON (400), so
+//!   only `\u00XX` escapes can carry one in.
+//!
+//! Stored headers would need the same care, but Herald stores none, and
+//! hyper refuses control characters other than tab in header values.
+
+use axum::extract::Request;
+use axum::http::{StatusCode, Uri};
+use axum::middleware::Next;
+use axum::response::{IntoResponse, Response};
+use percent_encoding::percent_decode_str;
+
+use super::problem::ApiError;
+use crate::domain::ValidationError;
+
+/// Refuses a request whose path or query carries a control character, in
+/// the error format of the surface it addressed.
+pub(super) async fn guard(request: Request, next: Next) -> Response {
+    match check_uri(request.uri()) {
+        Ok(()) => next.run(request).await,
+        Err(err) if super::realworld::is_realworld_path(request.uri().path()) => {
+            super::realworld::RwError::from(err).into_response()
+        }
+        Err(err) => err.into_response(),
+    }
+}
+
+fn check_uri(uri: &Uri) -> Result<(), ApiError> {
+    let path = percent_decode_str(uri.path()).collect::<Vec<u8>>();
+    if std::str::from_utf8(&path).is_err() || path.iter().any(|&b| is_control(b)) {
+        return Err(ApiError::new(StatusCode::NOT_FOUND, "not_found", "no such resource"));
+    }
+    let Some(query) = uri.query() else { return Ok(()) };
+    let mut errors = Vec::new();
+    for (name, value) in form_urlencoded::parse(query.as_bytes()) {
+        if name.chars().chain(value.chars()).any(|c| u8::try_from(c).is_ok_and(is_control)) {
+            let field = printable(&name);
+            if errors.iter().all(|e: &ValidationError| e.field != field) {
+                errors.push(ValidationError::new(field, "invalid_characters", CONTROL_MESSAGE));
+            }
+        }
+    }
+    if errors.is_empty() { Ok(()) } else { Err(ApiError::validation(errors)) }
+}
+
+const CONTROL_MESSAGE: &str = "must not contain control characters (such as NUL)";
+
+fn is_control(b: u8) -> bool {
+    b < 0x20 || b == 0x7f
+}
+
+/// A parameter's name as it can be shown: its control characters escaped.
+fn printable(name: &str) -> String {
+    name.chars().flat_map(char::escape_default).collect::<String>()
+}
+
+/// The first JSON field (`user.bio`, `tags[2]`) holding a character no text
+/// may have, if the body could have one at all.
+pub(super) fn find_control_in_json(body: &[u8]) -> Option<String> {
+    // Only an escape can carry a control character into a valid document.
+    if !body.windows(2).any(|w| w == b"\\u") {
+        return None;
+    }
+    let value: serde_json::Value = serde_json::from_slice(body).ok()?;
+    find_in_value(&value, "")
+}
+
+fn find_in_value(value: &serde_json::Value, at: &str) -> Option<String> {
+    use serde_json::Value;
+    let here = || if at.is_empty() { "body".to_owned() } else { at.to_owned() };
+    match value {
+        Value::String(text) => text.chars().any(forbidden_in_text).then(here),
+        Value::Array(items) => {
+            items.iter().enumerate().find_map(|(i, item)| find_in_value(item, &format!("{}[{i}]", here())))
+        }
+        Value::Object(fields) => fields.iter().find_map(|(key, item)| {
+            let path = if at.is_empty() { printable(key) } else { format!("{at}.{}", printable(key)) };
+            if key.chars().any(forbidden_in_text) { Some(path) } else { find_in_value(item, &path) }
+        }),
+        _ => None,
+    }
+}
+
+fn forbidden_in_text(c: char) -> bool {
+    matches!(c, '\0'..='\u{8}' | '\u{b}' | '\u{c}' | '\u{e}'..='\u{1f}')
+}
+
+/// The 422 for a JSON field with a forbidden character.
+pub(super) fn control_in_field(field: String) -> ApiError {
+    ApiError::validation(vec![ValidationError::new(field, "invalid_characters", CONTROL_MESSAGE)])
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn uri(s: &str) -> Uri {
+        s.parse().unwrap()
+    }
+
+    #[test]
+    fn a_path_with_a_control_character_names_nothing() {
+        let err = check_uri(&uri("/api/profiles/a%00b")).unwrap_err();
+        assert_eq!(err.status(), StatusCode::NOT_FOUND);
+        assert_eq!(check_uri(&uri("/api/profiles/a%0Ab")).unwrap_err().status(), StatusCode::NOT_FOUND);
+        assert_eq!(check_uri(&uri("/api/profiles/%FF")).unwrap_err().status(), StatusCode::NOT_FOUND);
+        assert!(check_uri(&uri("/api/profiles/j%C3%BCrgen%20x")).is_ok());
+    }
+
+    #[test]
+    fn a_query_parameter_with_a_control_character_is_named() {
+        let err = check_uri(&uri("/api/articles?limit=5&tag=a%00b&author=x%1F")).unwrap_err();
+        assert_eq!(err.status(), StatusCode::UNPROCESSABLE_ENTITY);
+        let fields: Vec<&str> = err.problem().errors.iter().map(|e| e.field.as_str()).collect();
+        assert_eq!(fields, ["tag", "author"]);
+        assert!(
+            check_uri(&uri("/api/v1/posts?q=%E2%80%AEevil+%F0%9F%98%80")).is_ok(),
+            "RTL marks and emoji are text"
+        );
+    }
+
+    #[test]
+    fn json_text_may_hold_tabs_and_newlines_but_no_other_control() {
+        assert_eq!(find_control_in_json(br#"{"user":{"bio":"a\tb\r\nc"}}"#), None);
+        assert_eq!(find_control_in_json(br#"{"user":{"bio":"a\u0000b"}}"#).as_deref(), Some("user.bio"));
+        assert_eq!(find_control_in_json(br#"{"tags":["ok","x\u001b"]}"#).as_deref(), Some("tags[1]"));
+        assert_eq!(find_control_in_json(br#""\u0007""#).as_deref(), Some("body"));
+        assert_eq!(find_control_in_json(br#"{"a\u0000":1}"#).as_deref(), Some("a\\u{0}"));
+        assert_eq!(find_control_in_json(br#"{"bio":"a\\u0000 is how NUL is written"}"#), None);
+    }
+}
