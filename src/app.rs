@@ -16,6 +16,7 @@ use tokio_util::sync::CancellationToken;
 use crate::cache::{Cache, RedisTier};
 use crate::clock::{Clock, SystemClock};
 use crate::config::Settings;
+use crate::http::server::{self, Listener};
 use crate::jobs::Jobs;
 use crate::service::Context;
 
@@ -99,39 +100,35 @@ impl App {
         let App { listener, metrics_listener, router, state } = self;
         let addr = listener.local_addr()?;
         tracing::info!(%addr, backend = state.services.db.backend_name(), "herald is serving");
+        let http = &state.services.settings.http;
+        let grace = http.shutdown_grace;
         if let Some(metrics) = metrics_listener {
             let addr = metrics.local_addr()?;
             tracing::info!(%addr, "metrics are served on their own address");
             let router = crate::http::metrics_router(state.clone());
+            let config = Listener {
+                name: "metrics",
+                limits: http.connections.metrics.clone(),
+                exempt: Vec::new(),
+                grace,
+            };
             let stop = shutdown.clone();
             tokio::spawn(async move {
-                let serving = axum::serve(metrics, router).with_graceful_shutdown(stop.cancelled_owned());
-                if let Err(err) = serving.await {
+                if let Err(err) = server::serve(metrics, router, config, stop).await {
                     tracing::error!(error = %err, "the metrics listener failed");
                 }
             });
         }
 
         let jobs = Jobs::start(&state.services, &shutdown);
-        let server = axum::serve(listener, router.into_make_service_with_connect_info::<SocketAddr>())
-            .with_graceful_shutdown(shutdown.clone().cancelled_owned())
-            .into_future();
-        tokio::pin!(server);
-
-        let result = tokio::select! {
-            result = &mut server => result.context("the HTTP server failed"),
-            () = shutdown.cancelled() => {
-                let grace = state.services.settings.http.shutdown_grace;
-                tracing::info!(grace_secs = grace.as_secs(), "shutting down: draining in-flight requests");
-                match tokio::time::timeout(grace, &mut server).await {
-                    Ok(result) => result.context("the HTTP server failed while draining"),
-                    Err(_) => {
-                        tracing::warn!("grace period over: dropping requests still in flight");
-                        Ok(())
-                    }
-                }
-            }
+        let config = Listener {
+            name: "api",
+            limits: http.connections.api.clone(),
+            exempt: http.trusted_proxies.clone(),
+            grace,
         };
+        let result =
+            server::serve(listener, router, config, shutdown.clone()).await.context("the HTTP server failed");
         shutdown.cancel();
         jobs.stopped().await;
         state.services.db.close().await;

@@ -22,7 +22,7 @@ pub struct SettingDef {
     pub doc: &'static str,
 }
 
-pub const SETTINGS: &[SettingDef] = &[
+pub(super) const SETTINGS: &[SettingDef] = &[
     SettingDef {
         key: LISTEN,
         env: &["HERALD_LISTEN"],
@@ -447,7 +447,12 @@ pub const SETTINGS: &[SettingDef] = &[
     },
 ];
 
+/// Every setting: this table and the sections kept beside their parsers.
+pub fn all() -> impl Iterator<Item = &'static SettingDef> {
+    SETTINGS.iter().chain(super::connections::CONNECTION_SETTINGS)
+}
+
 /// Looks a setting up by its file key.
 pub(super) fn find(key: &str) -> Option<&'static SettingDef> {
-    SETTINGS.iter().find(|def| def.key == key)
+    all().find(|def| def.key == key)
 }

@@ -9,7 +9,7 @@ use std::collections::BTreeMap;
 use std::fmt;
 use std::path::{Path, PathBuf};
 
-use super::defs::{self, SETTINGS};
+use super::defs;
 
 /// Where a resolved value came from, shown by `herald config` and in errors.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -76,7 +76,7 @@ pub(super) fn resolve(sources: &Sources) -> (Resolved, Vec<String>) {
     let mut resolved = Resolved::default();
     let mut problems = Vec::new();
 
-    for def in SETTINGS {
+    for def in defs::all() {
         if let Some(default) = def.default {
             resolved.set(def.key, default.to_owned(), Origin::Default);
         }
@@ -92,7 +92,7 @@ pub(super) fn resolve(sources: &Sources) -> (Resolved, Vec<String>) {
     }
 
     // Lowest-precedence env names first so HERALD_* overwrites DATABASE_URL & co.
-    for def in SETTINGS {
+    for def in defs::all() {
         for var in def.env.iter().rev() {
             if let Some(value) = sources.env.get(*var).filter(|v| !v.is_empty()) {
                 resolved.set(def.key, value.clone(), Origin::Env(var));

@@ -3,6 +3,7 @@
 //! succeeds. Settings are passed around in the service context, never kept in a global.
 
 mod background;
+mod connections;
 mod defs;
 mod keys;
 mod layers;
@@ -15,7 +16,8 @@ use std::path::PathBuf;
 use std::time::Duration;
 
 pub use background::{NatsSettings, WebhookSettings};
-pub use defs::{SETTINGS, SettingDef};
+pub use connections::{ConnectionLimits, ListenerLimits};
+pub use defs::{SettingDef, all as all_settings};
 pub use layers::{Origin, Resolved, Sources};
 pub use url::{DbBackend, RedisUrl, redact};
 
@@ -126,6 +128,8 @@ pub struct HttpSettings {
     pub request_timeout: Duration,
     pub body_limit_bytes: usize,
     pub shutdown_grace: Duration,
+    /// Limits of the listeners' connections.
+    pub connections: ListenerLimits,
 }
 
 /// Which provider writes generated posts.
@@ -308,6 +312,7 @@ impl Settings {
         });
         let content = parse_content(&mut p);
         let background = background::parse_background(&mut p);
+        let connections = connections::parse_connections(&mut p);
 
         // Every `None` above has pushed a problem, so this only yields `Some`
         // when the whole configuration is valid.
@@ -356,6 +361,7 @@ impl Settings {
                     request_timeout: Duration::from_secs(request_timeout?),
                     body_limit_bytes: usize::try_from(body_limit?).ok()?,
                     shutdown_grace: Duration::from_secs(grace?),
+                    connections: connections?,
                 },
                 auth: AuthSettings {
                     jwt_secret: jwt_secret?,
@@ -394,7 +400,7 @@ impl Settings {
 /// origin of each value in a comment.
 pub fn describe(resolved: &Resolved) -> String {
     let mut out = String::from("# Effective Herald configuration (secrets redacted)\n");
-    for def in SETTINGS {
+    for def in defs::all() {
         match resolved.get(def.key) {
             Some((value, origin)) => {
                 let shown = if def.secret { url::redact(value) } else { value.to_owned() };

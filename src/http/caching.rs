@@ -1,4 +1,5 @@
-//! HTTP caching for reads: a strong `ETag` over the response bytes, `304 Not
+//! HTTP caching for reads: an `ETag` over the response bytes (weak once
+//! compressed), `304 Not
 //! Modified` for a matching `If-None-Match`, and `Cache-Control` that lets
 //! shared caches (a CDN, nginx) keep anonymous responses briefly while
 //! personalised ones stay private.
@@ -44,6 +45,34 @@ pub(super) fn public_cache_control(max_age_secs: u64) -> String {
 pub(super) fn matches(if_none_match: &str, etag: &str) -> bool {
     let bare = |tag: &str| tag.trim().trim_start_matches("W/").to_owned();
     if_none_match.trim() == "*" || if_none_match.split(',').any(|tag| bare(tag) == bare(etag))
+}
+
+/// Whether the client takes a compressed body (one of the encodings the
+/// compression layer offers).
+pub(super) fn accepts_compression(headers: &HeaderMap) -> bool {
+    headers
+        .get(header::ACCEPT_ENCODING)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| ["gzip", "br", "zstd"].iter().any(|e| v.contains(e)))
+}
+
+/// A compressed body is another representation of the resource whose bytes
+/// the ETag was computed over, so its ETag is weak (RFC 9110 §8.8.1) — and
+/// so is a 304's for a client that takes compression, to name what it holds.
+/// `If-None-Match` already compares weakly; `If-Match` reads the version only.
+pub(super) fn weaken_etag_if_compressed(response: &mut Response, compressing_client: bool) {
+    let compressed = response.headers().contains_key(header::CONTENT_ENCODING);
+    let not_modified = compressing_client && response.status() == StatusCode::NOT_MODIFIED;
+    if !(compressed || not_modified) {
+        return;
+    }
+    let Some(etag) = response.headers().get(header::ETAG).and_then(|v| v.to_str().ok()) else { return };
+    if etag.starts_with("W/") {
+        return;
+    }
+    if let Ok(weak) = HeaderValue::from_str(&format!("W/{etag}")) {
+        response.headers_mut().insert(header::ETAG, weak);
+    }
 }
 
 pub(super) async fn conditional_get(

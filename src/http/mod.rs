@@ -25,6 +25,7 @@ mod rate_limit;
 mod realworld;
 pub mod request_id;
 mod response_cache;
+pub mod server;
 mod shed;
 mod state;
 mod users;
@@ -147,7 +148,9 @@ async fn security_headers(State(hsts): State<bool>, request: Request, next: midd
     } else {
         "default-src 'none'; frame-ancestors 'none'"
     };
+    let compressing_client = caching::accepts_compression(request.headers());
     let mut response = next.run(request).await;
+    caching::weaken_etag_if_compressed(&mut response, compressing_client);
     let headers = response.headers_mut();
     let mut set = |name: HeaderName, value: &'static str| {
         headers.entry(name).or_insert(HeaderValue::from_static(value));

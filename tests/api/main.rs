@@ -10,6 +10,7 @@ mod api_keys;
 mod cache;
 mod cli;
 mod comments;
+mod connections;
 mod counts;
 mod errors;
 mod event_stream;

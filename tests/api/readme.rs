@@ -3,7 +3,7 @@
 #[test]
 fn every_setting_is_documented_in_the_readme_with_its_env_vars_and_default() {
     let readme = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/README.md")).unwrap();
-    for def in herald::config::SETTINGS {
+    for def in herald::config::all_settings() {
         let row = readme
             .lines()
             .find(|line| line.starts_with(&format!("| `{}` |", def.key)))
