@@ -63,6 +63,9 @@ enum Command {
     /// Inspect and control the job queue
     #[command(subcommand)]
     Jobs(JobsCommand),
+    /// The access-token signing keys
+    #[command(subcommand)]
+    Keys(KeysCommand),
     /// Fill an EMPTY database with fake benchmark data in bulk (refuses a database that has posts);
     /// every account's password is `benchpassword`. An interrupted seed leaves the database
     /// without its count triggers: delete it and seed again
@@ -156,6 +159,15 @@ enum AdminCommand {
 }
 
 #[derive(Debug, Subcommand)]
+enum KeysCommand {
+    /// The signing keys: which one signs, which still verify and until when
+    List,
+    /// Sign new tokens with a new key; the others keep verifying for the longest token
+    /// lifetime, so nobody is signed out
+    Rotate,
+}
+
+#[derive(Debug, Subcommand)]
 enum JobsCommand {
     /// Jobs, newest first
     List {
@@ -220,6 +232,13 @@ pub fn main() -> ExitCode {
                     JobsCommand::Cancel { id } => Request::Cancel { job_id: id },
                 };
                 crate::cli_jobs::run(settings, request).await
+            }
+            Command::Keys(command) => {
+                let request = match command {
+                    KeysCommand::List => crate::cli_keys::Request::List,
+                    KeysCommand::Rotate => crate::cli_keys::Request::Rotate,
+                };
+                crate::cli_keys::run(settings, request).await
             }
             Command::Seed(a) => {
                 let request = crate::cli_seed::SeedRequest {

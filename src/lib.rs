@@ -12,6 +12,7 @@ pub mod cli;
 pub mod cli_admin;
 pub mod cli_content;
 pub mod cli_jobs;
+pub mod cli_keys;
 pub mod cli_seed;
 pub mod clock;
 pub mod config;

@@ -1,11 +1,16 @@
-//! Short-lived access tokens: HS256 JWTs with `sub`, `sid` (the session, so a
-//! logout can revoke it), `role`, `iat`, `exp` and `jti`. Only HS256 is
-//! accepted (no `none`, no algorithm confusion), and expiry is checked against
-//! our own clock with a small leeway.
+//! Access tokens: JWTs with `sub`, `sid` (the session, so a logout can
+//! revoke it), `role`, `iat`, `exp` and `jti`, signed with EdDSA or HS256
+//! and naming their key (`kid`). A token is verified only with the key it
+//! names and that key's own algorithm (no `none`, no algorithm confusion),
+//! and expiry is checked against our own clock with a small leeway.
+
+use std::sync::RwLock;
 
 use chrono::{DateTime, Duration, Utc};
-use jsonwebtoken::{Algorithm, DecodingKey, EncodingKey, Header, Validation};
+use jsonwebtoken::{Algorithm, DecodingKey, Header, Validation};
 use serde::{Deserialize, Serialize};
+
+use super::keys::{Jwk, KeyRing, LoadedKey};
 
 /// Clock skew tolerated between instances when checking `exp` and `iat`.
 pub const LEEWAY_SECS: i64 = 30;
@@ -28,36 +33,117 @@ pub enum TokenError {
     Expired,
     #[error("token invalid")]
     Invalid,
+    /// Signed with a key this instance has not loaded (perhaps rotated in
+    /// elsewhere a moment ago).
+    #[error("token signed with an unknown key")]
+    UnknownKey,
 }
 
-#[derive(Debug)]
+/// Signs access tokens with the ring's signing key and verifies them with
+/// the key their `kid` names. The ring is replaced when keys are reloaded.
 pub struct JwtKeys {
-    encoding: EncodingKey,
-    decoding: DecodingKey,
-    validation: Validation,
+    ring: RwLock<KeyRing>,
+    /// Verifies tokens without a `kid` (issued before keys had ids).
+    legacy: Option<DecodingKey>,
+    ed_validation: Validation,
+    hs_validation: Validation,
     ttl: Duration,
+    /// When an unknown `kid` last made this instance reload its keys.
+    reloaded_for_unknown: std::sync::atomic::AtomicI64,
+}
+
+impl std::fmt::Debug for JwtKeys {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("JwtKeys").field("ttl", &self.ttl).finish_non_exhaustive()
+    }
+}
+
+fn validation(alg: Algorithm) -> Validation {
+    let mut validation = Validation::new(alg);
+    // Expiry is checked against our clock below, with our leeway.
+    validation.validate_exp = false;
+    validation.validate_nbf = false;
+    validation.set_required_spec_claims(&["exp", "sub", "iat"]);
+    validation
 }
 
 impl JwtKeys {
-    pub fn hs256(secret: &[u8], ttl: Duration) -> JwtKeys {
-        let mut validation = Validation::new(Algorithm::HS256);
-        // Expiry is checked against the injected clock in `verify`.
-        validation.validate_exp = false;
-        validation.validate_nbf = false;
-        validation.set_required_spec_claims(&["exp", "sub", "iat"]);
+    pub(super) fn new(ring: KeyRing, legacy_secret: Option<&[u8]>, ttl: Duration) -> JwtKeys {
         JwtKeys {
-            encoding: EncodingKey::from_secret(secret),
-            decoding: DecodingKey::from_secret(secret),
-            validation,
+            ring: RwLock::new(ring),
+            legacy: legacy_secret.map(DecodingKey::from_secret),
+            ed_validation: validation(Algorithm::EdDSA),
+            hs_validation: validation(Algorithm::HS256),
             ttl,
+            reloaded_for_unknown: std::sync::atomic::AtomicI64::new(0),
         }
+    }
+
+    /// One HS256 key from `secret`, which also verifies tokens without a
+    /// `kid` (tests and tools).
+    pub fn hs256(secret: &[u8], ttl: Duration) -> JwtKeys {
+        use sha2::Digest as _;
+        let digest = sha2::Sha256::digest(secret);
+        let kid = format!("hs256-{}", digest.iter().take(6).map(|b| format!("{b:02x}")).collect::<String>());
+        let loaded = LoadedKey::hs256(secret);
+        let ring = KeyRing { keys: std::collections::HashMap::from([(kid.clone(), loaded)]), signing: kid };
+        JwtKeys::new(ring, Some(secret), ttl)
+    }
+
+    /// Whether a token with an unknown `kid` may make this instance reload
+    /// its keys now: at most once per 5 s, so forged ids cannot make every
+    /// request read the database.
+    pub fn may_reload_for_unknown_key(&self, now: DateTime<Utc>) -> bool {
+        use std::sync::atomic::Ordering;
+        let now = now.timestamp();
+        let last = self.reloaded_for_unknown.load(Ordering::Relaxed);
+        now - last >= 5
+            && self
+                .reloaded_for_unknown
+                .compare_exchange(last, now, Ordering::Relaxed, Ordering::Relaxed)
+                .is_ok()
+    }
+
+    /// Puts freshly loaded keys in use.
+    pub(super) fn replace(&self, ring: KeyRing) {
+        *self.ring.write().unwrap_or_else(std::sync::PoisonError::into_inner) = ring;
+    }
+
+    fn ring(&self) -> std::sync::RwLockReadGuard<'_, KeyRing> {
+        self.ring.read().unwrap_or_else(std::sync::PoisonError::into_inner)
     }
 
     pub fn ttl(&self) -> Duration {
         self.ttl
     }
 
-    /// Signs a token for `account_id` in `session_id`, valid from `now` for the TTL.
+    /// The id of the key that signs new tokens.
+    pub fn signing_kid(&self) -> String {
+        self.ring().signing.clone()
+    }
+
+    /// The public keys of the ring (EdDSA only: HS256 keys are secret).
+    pub fn jwks(&self) -> Vec<Jwk> {
+        let ring = self.ring();
+        let mut keys: Vec<Jwk> = ring
+            .keys
+            .iter()
+            .filter_map(|(kid, key)| {
+                Some(Jwk {
+                    kty: "OKP".to_owned(),
+                    crv: "Ed25519".to_owned(),
+                    x: key.public_x.clone()?,
+                    kid: kid.clone(),
+                    alg: "EdDSA".to_owned(),
+                    usage: "sig".to_owned(),
+                })
+            })
+            .collect();
+        keys.sort_by(|a, b| a.kid.cmp(&b.kid));
+        keys
+    }
+
+    /// Issues a token valid for the configured access-token lifetime.
     pub fn issue(
         &self,
         account_id: crate::domain::AccountId,
@@ -65,21 +151,57 @@ impl JwtKeys {
         role: crate::domain::Role,
         now: DateTime<Utc>,
     ) -> anyhow::Result<String> {
+        self.issue_for(account_id, session_id, role, now, self.ttl)
+    }
+
+    /// Like `issue`, valid for `ttl` (RealWorld clients, which never refresh).
+    pub fn issue_for(
+        &self,
+        account_id: crate::domain::AccountId,
+        session_id: &str,
+        role: crate::domain::Role,
+        now: DateTime<Utc>,
+        ttl: Duration,
+    ) -> anyhow::Result<String> {
         let claims = AccessClaims {
             sub: account_id.to_string(),
             sid: session_id.to_owned(),
             role: role.as_str().to_owned(),
             iat: now.timestamp(),
-            exp: (now + self.ttl).timestamp(),
+            exp: (now + ttl).timestamp(),
             jti: uuid::Uuid::now_v7().to_string(),
         };
-        jsonwebtoken::encode(&Header::new(Algorithm::HS256), &claims, &self.encoding)
+        let ring = self.ring();
+        let key =
+            ring.keys.get(&ring.signing).ok_or_else(|| anyhow::anyhow!("the signing key is not loaded"))?;
+        let mut header = Header::new(key.algorithm());
+        header.kid = Some(ring.signing.clone());
+        jsonwebtoken::encode(&header, &claims, &key.encoding)
             .map_err(|err| anyhow::anyhow!("cannot sign access token: {err}"))
     }
 
+    /// Checks signature, algorithm and lifetime.
     pub fn verify(&self, token: &str, now: DateTime<Utc>) -> Result<AccessClaims, TokenError> {
-        let data = jsonwebtoken::decode::<AccessClaims>(token, &self.decoding, &self.validation)
-            .map_err(|_| TokenError::Invalid)?;
+        let header = jsonwebtoken::decode_header(token).map_err(|_| TokenError::Invalid)?;
+        let data = match &header.kid {
+            Some(kid) => {
+                let ring = self.ring();
+                let key = ring.keys.get(kid).ok_or(TokenError::UnknownKey)?;
+                if key.retire_at.is_some_and(|at| at <= now) {
+                    return Err(TokenError::Invalid);
+                }
+                let validation = match key.algorithm() {
+                    Algorithm::EdDSA => &self.ed_validation,
+                    _ => &self.hs_validation,
+                };
+                jsonwebtoken::decode::<AccessClaims>(token, &key.decoding, validation)
+            }
+            None => {
+                let legacy = self.legacy.as_ref().ok_or(TokenError::Invalid)?;
+                jsonwebtoken::decode::<AccessClaims>(token, legacy, &self.hs_validation)
+            }
+        }
+        .map_err(|_| TokenError::Invalid)?;
         let claims = data.claims;
         let now = now.timestamp();
         if claims.exp + LEEWAY_SECS <= now {
@@ -98,7 +220,11 @@ mod tests {
     use base64::Engine as _;
     use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 
+    use jsonwebtoken::EncodingKey;
+
     use super::*;
+    use crate::auth::keys::{JwtAlgorithm, StoredKey, rotate};
+    use crate::domain::{AccountId, Role};
 
     fn keys() -> JwtKeys {
         JwtKeys::hs256(&[7u8; 32], Duration::minutes(15))
@@ -127,7 +253,7 @@ mod tests {
         let other = JwtKeys::hs256(&[8u8; 32], Duration::minutes(15))
             .issue(crate::domain::AccountId::new(42), "s1", crate::domain::Role::Author, now)
             .unwrap();
-        assert_eq!(keys().verify(&other, now), Err(TokenError::Invalid), "signed with another secret");
+        assert_eq!(keys().verify(&other, now), Err(TokenError::UnknownKey), "another secret is another key");
 
         let admin_payload = URL_SAFE_NO_PAD.encode(
             String::from_utf8(URL_SAFE_NO_PAD.decode(payload).unwrap()).unwrap().replace("author", "admin"),
@@ -161,5 +287,88 @@ mod tests {
             )
             .unwrap();
         assert_eq!(keys().verify(&token, now), Err(TokenError::Invalid));
+    }
+
+    fn ring_of(stored: &[StoredKey], now: DateTime<Utc>) -> KeyRing {
+        KeyRing::build(stored, JwtAlgorithm::EdDsa, now).unwrap()
+    }
+
+    fn kid_of(token: &str) -> String {
+        jsonwebtoken::decode_header(token).unwrap().kid.unwrap()
+    }
+
+    #[test]
+    fn eddsa_tokens_name_their_key_and_verify_through_rotation_until_retirement() {
+        let t0 = Utc::now();
+        let mut stored = vec![StoredKey::generate(JwtAlgorithm::EdDsa, t0)];
+        let keys = JwtKeys::new(ring_of(&stored, t0), None, Duration::minutes(15));
+        let old = keys.issue(AccountId::new(7), "s", Role::Author, t0).unwrap();
+        let header = jsonwebtoken::decode_header(&old).unwrap();
+        assert_eq!((header.alg, header.kid.as_deref()), (Algorithm::EdDSA, Some(stored[0].kid.as_str())));
+        assert_eq!(keys.jwks().len(), 1, "the public key is published");
+
+        let new_kid = rotate(&mut stored, JwtAlgorithm::EdDsa, t0, Duration::days(1));
+        keys.replace(ring_of(&stored, t0));
+        let new = keys.issue(AccountId::new(7), "s", Role::Author, t0).unwrap();
+        assert_eq!(kid_of(&new), new_kid, "the new key signs");
+        assert!(keys.verify(&old, t0).is_ok(), "the replaced key still verifies");
+        assert_eq!(keys.jwks().len(), 2);
+
+        let later = t0 + Duration::days(1);
+        keys.replace(ring_of(&stored, later));
+        assert_eq!(keys.verify(&old, later), Err(TokenError::UnknownKey), "a retired key verifies nothing");
+        assert_eq!(keys.jwks().len(), 1);
+    }
+
+    #[test]
+    fn a_kid_cannot_be_used_with_another_algorithm_and_unknown_kids_are_refused() {
+        let now = Utc::now();
+        let stored = vec![StoredKey::generate(JwtAlgorithm::EdDsa, now)];
+        let keys = JwtKeys::new(ring_of(&stored, now), None, Duration::minutes(15));
+        let token = keys.issue(AccountId::new(7), "s", Role::Admin, now).unwrap();
+        let claims = keys.verify(&token, now).unwrap();
+        // The public key used as an HMAC secret: the classic confusion attack.
+        let x = keys.jwks()[0].x.clone();
+        let mut header = Header::new(Algorithm::HS256);
+        header.kid = Some(stored[0].kid.clone());
+        let forged = jsonwebtoken::encode(&header, &claims, &EncodingKey::from_secret(x.as_bytes())).unwrap();
+        assert_eq!(keys.verify(&forged, now), Err(TokenError::Invalid));
+        let mut unknown = Header::new(Algorithm::HS256);
+        unknown.kid = Some("nobody".to_owned());
+        let stray = jsonwebtoken::encode(&unknown, &claims, &EncodingKey::from_secret(b"guess")).unwrap();
+        assert_eq!(keys.verify(&stray, now), Err(TokenError::UnknownKey));
+        let no_kid = jsonwebtoken::encode(
+            &Header::new(Algorithm::HS256),
+            &claims,
+            &EncodingKey::from_secret(b"guess"),
+        )
+        .unwrap();
+        assert_eq!(keys.verify(&no_kid, now), Err(TokenError::Invalid), "no legacy secret here");
+    }
+
+    #[test]
+    fn tokens_from_before_key_ids_verify_with_the_legacy_secret() {
+        let now = Utc::now();
+        let stored = vec![StoredKey::generate(JwtAlgorithm::EdDsa, now)];
+        let keys = JwtKeys::new(
+            ring_of(&stored, now),
+            Some(b"the old shared secret, 32 bytes+".as_slice()),
+            Duration::minutes(15),
+        );
+        let claims = AccessClaims {
+            sub: "7".to_owned(),
+            sid: "s".to_owned(),
+            role: "author".to_owned(),
+            iat: now.timestamp(),
+            exp: now.timestamp() + 600,
+            jti: "j".to_owned(),
+        };
+        let legacy = jsonwebtoken::encode(
+            &Header::new(Algorithm::HS256),
+            &claims,
+            &EncodingKey::from_secret(b"the old shared secret, 32 bytes+"),
+        )
+        .unwrap();
+        assert_eq!(keys.verify(&legacy, now), Ok(claims));
     }
 }

@@ -56,7 +56,7 @@ pub(super) const SETTINGS: &[SettingDef] = &[
         env: &["HERALD_REDIS_URL", "REDIS_URL"],
         default: None,
         secret: true,
-        doc: "`redis://` or `rediss://` URL of the shared cache tier. Validated now; used by the cache once it lands.",
+        doc: "`redis://`, `rediss://` (TLS, verified against the system's roots) or `unix://` URL of the shared cache tier and cross-instance invalidation.",
     },
     SettingDef {
         key: LOG,
@@ -168,7 +168,7 @@ pub(super) const SETTINGS: &[SettingDef] = &[
         env: &["HERALD_JWT_SECRET"],
         default: None,
         secret: true,
-        doc: "HS256 signing secret for access tokens, at least 32 bytes. Unset: one is generated once, stored in the database and shared by every instance using it.",
+        doc: "HS256 secret, at least 32 bytes: with jwt_algorithm=HS256 it signs new tokens. Unset: keys are generated, stored in the database and rotated with `herald keys rotate`.",
     },
     SettingDef {
         key: ACCESS_TOKEN_TTL_SECS,
@@ -176,6 +176,27 @@ pub(super) const SETTINGS: &[SettingDef] = &[
         default: Some("900"),
         secret: false,
         doc: "Lifetime of an access token (JWT).",
+    },
+    SettingDef {
+        key: JWT_ALGORITHM,
+        env: &["HERALD_JWT_ALGORITHM"],
+        default: Some("HS256"),
+        secret: false,
+        doc: "`EdDSA` (Ed25519; public keys at /.well-known/jwks.json) or `HS256`: how new access tokens are signed. Keys are generated, stored in the database and rotated with `herald keys rotate`.",
+    },
+    SettingDef {
+        key: REALWORLD_TOKEN_TTL_SECS,
+        env: &["HERALD_REALWORLD_TOKEN_TTL_SECS"],
+        default: Some("2592000"),
+        secret: false,
+        doc: "Lifetime of a RealWorld token (RealWorld clients never refresh); it is revoked with its session (logout, password change, disabled user).",
+    },
+    SettingDef {
+        key: RECENT_AUTH_SECS,
+        env: &["HERALD_RECENT_AUTH_SECS"],
+        default: Some("600"),
+        secret: false,
+        doc: "A RealWorld session signed in this recently may change its password or e-mail without the current password.",
     },
     SettingDef {
         key: REFRESH_TOKEN_TTL_DAYS,

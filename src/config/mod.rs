@@ -82,8 +82,15 @@ pub struct OtlpSettings {
 
 #[derive(Clone)]
 pub struct AuthSettings {
+    /// How new access tokens are signed.
+    pub jwt_algorithm: JwtAlgorithm,
     pub jwt_secret: Option<SecretString>,
     pub access_token_ttl: Duration,
+    /// Lifetime of tokens given to RealWorld clients, which never refresh.
+    pub realworld_token_ttl: Duration,
+    /// How recent a sign-in lets a RealWorld client change its password
+    /// without the current one.
+    pub recent_auth: Duration,
     pub refresh_token_ttl: Duration,
     pub open_registration: bool,
     pub default_role: Role,
@@ -91,11 +98,40 @@ pub struct AuthSettings {
     pub login_free_failures: u32,
 }
 
+/// The signature algorithm of new access tokens.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum JwtAlgorithm {
+    /// Ed25519: other services verify with the published public keys.
+    EdDsa,
+    /// HMAC-SHA256: only Herald can verify.
+    Hs256,
+}
+
+impl JwtAlgorithm {
+    pub fn parse(raw: &str) -> Result<JwtAlgorithm, String> {
+        match raw {
+            "EdDSA" => Ok(JwtAlgorithm::EdDsa),
+            "HS256" => Ok(JwtAlgorithm::Hs256),
+            _ => Err("must be EdDSA or HS256".to_owned()),
+        }
+    }
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            JwtAlgorithm::EdDsa => "EdDSA",
+            JwtAlgorithm::Hs256 => "HS256",
+        }
+    }
+}
+
 impl fmt::Debug for AuthSettings {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("AuthSettings")
+            .field("jwt_algorithm", &self.jwt_algorithm)
             .field("jwt_secret", &self.jwt_secret.as_ref().map(|_| "***"))
             .field("access_token_ttl", &self.access_token_ttl)
+            .field("realworld_token_ttl", &self.realworld_token_ttl)
+            .field("recent_auth", &self.recent_auth)
             .field("refresh_token_ttl", &self.refresh_token_ttl)
             .field("open_registration", &self.open_registration)
             .field("default_role", &self.default_role)
@@ -266,6 +302,9 @@ impl Settings {
             }
         });
         let access_ttl = p.parse(defs::ACCESS_TOKEN_TTL_SECS, |s| int_in(s, 30, 86_400));
+        let jwt_algorithm = p.parse(defs::JWT_ALGORITHM, JwtAlgorithm::parse);
+        let realworld_ttl = p.parse(defs::REALWORLD_TOKEN_TTL_SECS, |s| int_in(s, 30, 365 * 86_400));
+        let recent_auth = p.parse(defs::RECENT_AUTH_SECS, |s| int_in(s, 0, 86_400));
         let refresh_ttl = p.parse(defs::REFRESH_TOKEN_TTL_DAYS, |s| int_in(s, 1, 365));
         let open_registration = p.parse(defs::OPEN_REGISTRATION, boolean);
         let default_role = p.parse(defs::DEFAULT_ROLE, |s| match Role::parse("", s) {
@@ -364,8 +403,11 @@ impl Settings {
                     connections: connections?,
                 },
                 auth: AuthSettings {
+                    jwt_algorithm: jwt_algorithm?,
                     jwt_secret: jwt_secret?,
                     access_token_ttl: Duration::from_secs(access_ttl?),
+                    realworld_token_ttl: Duration::from_secs(realworld_ttl?),
+                    recent_auth: Duration::from_secs(recent_auth?),
                     refresh_token_ttl: Duration::from_secs(refresh_ttl? * 86_400),
                     open_registration: open_registration?,
                     default_role: default_role?,

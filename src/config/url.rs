@@ -55,11 +55,10 @@ pub struct RedisUrl(SecretString);
 
 impl RedisUrl {
     pub fn parse(raw: &str) -> Result<RedisUrl, String> {
-        // rediss:// (TLS) needs a TLS stack Herald does not build in yet.
-        if raw.starts_with("redis://") || raw.starts_with("unix://") {
+        if ["redis://", "rediss://", "unix://"].iter().any(|scheme| raw.starts_with(scheme)) {
             Ok(RedisUrl(SecretString::from(raw.to_owned())))
         } else {
-            Err("must start with redis:// or unix://".to_owned())
+            Err("must start with redis://, rediss:// (TLS) or unix://".to_owned())
         }
     }
 

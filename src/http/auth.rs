@@ -14,7 +14,7 @@ use super::users::UserView;
 use crate::http::AppState;
 use crate::service::Context;
 use crate::service::accounts::{self, Registration};
-use crate::service::sessions::{self, SignedIn};
+use crate::service::sessions::{self, Lifetime, SignedIn};
 
 pub(super) fn router() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
@@ -82,7 +82,7 @@ async fn register(
         password: body.password,
         display_name: body.display_name,
     };
-    let signed_in = accounts::register(&ctx, &input).await?;
+    let signed_in = accounts::register(&ctx, &input, Lifetime::Refreshed).await?;
     Ok((StatusCode::CREATED, Json(signed_in.into())))
 }
 
@@ -108,7 +108,7 @@ async fn login(
     ClientIp(ip): ClientIp,
     ValidJson(body): ValidJson<LoginRequest>,
 ) -> Result<Json<SessionView>, ApiError> {
-    let signed_in = sessions::login(&ctx, &body.login, &body.password, ip).await?;
+    let signed_in = sessions::login(&ctx, &body.login, &body.password, ip, Lifetime::Refreshed).await?;
     Ok(Json(signed_in.into()))
 }
 

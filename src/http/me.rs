@@ -65,6 +65,7 @@ async fn update_me(
         email: patch.email,
         new_password: patch.new_password,
         current_password: patch.current_password,
+        recent_sign_in_suffices: false,
     };
     Ok(Json(accounts::update_me(&ctx, &actor, &changes).await?.into()))
 }

@@ -15,6 +15,7 @@ mod health;
 mod input_guard;
 mod intelligence;
 mod jobs;
+mod jwks;
 mod me;
 pub mod openapi;
 mod post_actions;
@@ -59,6 +60,7 @@ pub use state::AppState;
 pub fn router(state: AppState, extra: Option<Router<AppState>>) -> Router {
     let (mut routes, doc) = OpenApiRouter::with_openapi(ApiDoc::openapi())
         .merge(health::router())
+        .merge(jwks::router())
         .merge(v1_router())
         .merge(realworld::router())
         .routes(routes!(openapi::openapi_json))

@@ -6,6 +6,7 @@
 mod analysis_backfill;
 mod event_dispatch;
 mod event_stream;
+mod key_reload;
 mod nats_fanout;
 mod worker;
 
@@ -23,7 +24,8 @@ pub struct Jobs {
 impl Jobs {
     /// Starts what `herald serve` runs beside the HTTP server: `workers`
     /// queue workers, the event dispatcher, the follower of the event
-    /// stream (for live streams), the analysis backfill and the queue gauges.
+    /// stream (for live streams), the analysis backfill, the signing keys'
+    /// reload and the queue gauges.
     pub fn start(ctx: &Context, shutdown: &CancellationToken) -> Jobs {
         let mut jobs = Jobs::workers(ctx, shutdown);
         jobs.handles
@@ -34,6 +36,7 @@ impl Jobs {
                 .push(("nats fan-out", tokio::spawn(nats_fanout::run(ctx.clone(), shutdown.clone()))));
         }
         jobs.handles.push(("analysis backfill", tokio::spawn(analysis_backfill::run(ctx.clone()))));
+        jobs.handles.push(("key reload", tokio::spawn(key_reload::run(ctx.clone(), shutdown.clone()))));
         jobs
     }
 

@@ -1,6 +1,6 @@
 //! Registering, reading and changing accounts, by their owners and by admins.
 
-use super::sessions::{self, SignedIn};
+use super::sessions::{self, Lifetime, SignedIn};
 use super::{Actor, Error};
 use crate::domain::Account;
 use crate::domain::change::Change;
@@ -60,7 +60,7 @@ fn parse_registration(input: &Registration) -> Result<ValidRegistration, Error> 
 /// Self-service sign-up: creates an account with the configured default role
 /// and signs it in.
 #[tracing::instrument(level = "debug", name = "service.accounts.register", skip_all)]
-pub async fn register(ctx: &Context, input: &Registration) -> Result<SignedIn, Error> {
+pub async fn register(ctx: &Context, input: &Registration, lifetime: Lifetime) -> Result<SignedIn, Error> {
     if !ctx.settings.auth.open_registration {
         return Err(Error::Forbidden { reason: "registration is closed; ask an admin for an account" });
     }
@@ -72,7 +72,7 @@ pub async fn register(ctx: &Context, input: &Registration) -> Result<SignedIn, E
     let now = ctx.clock.now();
     let mut tx = ctx.db.begin().await?;
     let account = insert_account(&mut tx, &valid, &hash, role, now).await?;
-    let tokens = sessions::open_session(ctx, &mut tx, &account, now).await?;
+    let tokens = sessions::open_session(ctx, &mut tx, &account, now, lifetime).await?;
     let payload = json!({"user_id": account.account_id, "role": account.role.as_str()});
     let subject = Subject::User(account.account_id);
     events::record(
@@ -169,8 +169,12 @@ pub struct ProfileChanges {
     pub username: Option<String>,
     pub email: Option<String>,
     pub new_password: Option<String>,
-    /// Required when `email` or `new_password` is given.
+    /// Required when `email` or `new_password` is given, unless
+    /// `recent_sign_in_suffices` and the session signed in recently.
     pub current_password: Option<String>,
+    /// RealWorld clients cannot send the current password (their settings
+    /// page has no field for it): a sign-in within `recent_auth` stands in.
+    pub recent_sign_in_suffices: bool,
 }
 
 fn optional<T>(
@@ -186,6 +190,24 @@ where
         Some("") => Some(Some(None)),
         Some(value) => v.check(parse(value)).map(|parsed| Some(Some(parsed.as_ref().to_owned()))),
     }
+}
+
+/// Whether the actor's session signed in within `recent_auth`: the proof of
+/// identity a RealWorld client can give for a password or e-mail change.
+async fn require_recent_sign_in(ctx: &Context, actor: &Actor, field: &str) -> Result<(), Error> {
+    let window = chrono::Duration::from_std(ctx.settings.auth.recent_auth).unwrap_or_default();
+    let signed_in = match actor.session_id() {
+        Some(session_id) => session_store::signed_in_at(&ctx.db, session_id).await?,
+        None => None,
+    };
+    if signed_in.is_some_and(|at| ctx.clock.now() - at <= window) {
+        return Ok(());
+    }
+    Err(Error::invalid(
+        field,
+        "reauthentication_required",
+        "sign in again (or send current_password) to change your password or e-mail",
+    ))
 }
 
 /// Applies profile changes. Changing the e-mail or password needs the
@@ -218,22 +240,33 @@ pub async fn update_me(ctx: &Context, actor: &Actor, changes: &ProfileChanges) -
     // Re-sending the current e-mail (as RealWorld clients do) is no change.
     let email = email.filter(|e| e.as_ref() != current.email);
     if email.is_some() || password.is_some() {
-        let given = changes.current_password.as_deref().unwrap_or_default();
-        if changes.current_password.is_none() {
-            return Err(Error::invalid(
-                "current_password",
-                "required",
-                "needed to change e-mail or password",
-            ));
-        }
-        let ok = ctx
-            .auth
-            .hasher
-            .verify(given, Some(current.password_hash.clone()))
-            .await
-            .map_err(Error::Internal)?;
-        if !ok {
-            return Err(Error::invalid("current_password", "incorrect", "the current password is incorrect"));
+        match changes.current_password.as_deref() {
+            None if changes.recent_sign_in_suffices => {
+                let field = if password.is_some() { "password" } else { "email" };
+                require_recent_sign_in(ctx, actor, field).await?;
+            }
+            None => {
+                return Err(Error::invalid(
+                    "current_password",
+                    "required",
+                    "needed to change e-mail or password",
+                ));
+            }
+            Some(given) => {
+                let ok = ctx
+                    .auth
+                    .hasher
+                    .verify(given, Some(current.password_hash.clone()))
+                    .await
+                    .map_err(Error::Internal)?;
+                if !ok {
+                    return Err(Error::invalid(
+                        "current_password",
+                        "incorrect",
+                        "the current password is incorrect",
+                    ));
+                }
+            }
         }
     }
     let new_hash = match &password {

@@ -106,7 +106,16 @@ pub async fn authenticate(ctx: &Context, presented: &Presented) -> Result<Actor,
         }
         Presented::Bearer(token) => {
             let now = ctx.clock.now();
-            let claims = ctx.auth.jwt.verify(token, now).map_err(|_| invalid())?;
+            let claims = match ctx.auth.jwt.verify(token, now) {
+                // Rotated in by another instance or the CLI since this one
+                // last loaded its keys.
+                Err(crate::auth::TokenError::UnknownKey) if ctx.auth.jwt.may_reload_for_unknown_key(now) => {
+                    super::keys::reload(ctx).await?;
+                    ctx.auth.jwt.verify(token, now)
+                }
+                verified => verified,
+            }
+            .map_err(|_| invalid())?;
             let account_id = AccountId::new(claims.sub.parse().map_err(|_| invalid())?);
             let owner = sessions::find_owner(&ctx.db, &claims.sid, account_id).await?.ok_or_else(invalid)?;
             if owner.disabled || owner.revoked_at.is_some() {

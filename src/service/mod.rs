@@ -16,6 +16,7 @@ pub mod event_stream;
 pub mod events;
 pub mod generation;
 pub mod jobs;
+pub mod keys;
 pub mod nats_fanout;
 pub mod posts;
 pub mod profiles;

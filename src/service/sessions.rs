@@ -20,6 +20,18 @@ const MAX_LOCKOUT_SECS: i64 = 15 * 60;
 /// A client IP may fail this many times as often as one account.
 const IP_ALLOWANCE_FACTOR: i64 = 4;
 
+/// How long the access token of a new session lives.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Lifetime {
+    /// `access_token_ttl`: the client refreshes (the v1 API).
+    Refreshed,
+    /// `realworld_token_ttl`: RealWorld clients keep one token and never
+    /// refresh. The token is still checked against its session on every
+    /// request, so logout, a password change or disabling the user ends it
+    /// at once whatever its lifetime.
+    LongLived,
+}
+
 /// A fresh pair of tokens.
 #[derive(Debug, Clone)]
 pub struct Tokens {
@@ -42,10 +54,11 @@ pub(super) async fn open_session(
     tx: &mut Tx,
     account: &Account,
     now: DateTime<Utc>,
+    lifetime: Lifetime,
 ) -> Result<Tokens, Error> {
     let session_id = uuid::Uuid::now_v7().to_string();
     sessions::create(tx, &session_id, account.account_id, now).await?;
-    issue_tokens(ctx, tx, account, session_id, now).await
+    issue_tokens(ctx, tx, account, session_id, now, lifetime).await
 }
 
 async fn issue_tokens(
@@ -54,14 +67,24 @@ async fn issue_tokens(
     account: &Account,
     session_id: String,
     now: DateTime<Utc>,
+    lifetime: Lifetime,
 ) -> Result<Tokens, Error> {
     let refresh_token = secrets::random_token();
     let refresh_ttl = Duration::from_std(ctx.settings.auth.refresh_token_ttl).unwrap_or(Duration::days(30));
     sessions::insert_refresh_token(tx, &secrets::digest(&refresh_token), &session_id, now, now + refresh_ttl)
         .await?;
-    let access_token =
-        ctx.auth.jwt.issue(account.account_id, &session_id, account.role, now).map_err(Error::Internal)?;
-    Ok(Tokens { access_token, refresh_token, expires_in: ctx.auth.jwt.ttl().num_seconds(), session_id })
+    let ttl = match lifetime {
+        Lifetime::Refreshed => ctx.auth.jwt.ttl(),
+        Lifetime::LongLived => {
+            Duration::from_std(ctx.settings.auth.realworld_token_ttl).unwrap_or(Duration::days(30))
+        }
+    };
+    let access_token = ctx
+        .auth
+        .jwt
+        .issue_for(account.account_id, &session_id, account.role, now, ttl)
+        .map_err(Error::Internal)?;
+    Ok(Tokens { access_token, refresh_token, expires_in: ttl.num_seconds(), session_id })
 }
 
 fn throttle_keys(login: &str, ip: Option<IpAddr>) -> Vec<(String, i64)> {
@@ -81,6 +104,7 @@ pub async fn login(
     login: &str,
     password: &str,
     ip: Option<IpAddr>,
+    lifetime: Lifetime,
 ) -> Result<SignedIn, Error> {
     let now = ctx.clock.now();
     let keys = throttle_keys(login, ip);
@@ -113,7 +137,7 @@ pub async fn login(
         return Err(Error::Forbidden { reason: "this account is disabled" });
     }
     login_failures::clear(&mut tx, &keys[0].0).await?;
-    let tokens = open_session(ctx, &mut tx, &account, now).await?;
+    let tokens = open_session(ctx, &mut tx, &account, now, lifetime).await?;
     tx.commit().await?;
     Ok(SignedIn { account, tokens })
 }
@@ -161,7 +185,7 @@ pub async fn refresh(ctx: &Context, refresh_token: &str) -> Result<SignedIn, Err
     if account.disabled {
         return Err(invalid());
     }
-    let tokens = issue_tokens(ctx, &mut tx, &account, token.session_id, now).await?;
+    let tokens = issue_tokens(ctx, &mut tx, &account, token.session_id, now, Lifetime::Refreshed).await?;
     tx.commit().await?;
     Ok(SignedIn { account, tokens })
 }

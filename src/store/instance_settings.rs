@@ -54,3 +54,37 @@ pub async fn get_or_insert(
     tx.commit().await?;
     Ok(value)
 }
+
+/// Changes a value in one transaction: inserts `initial` if absent, reads
+/// the value locked, and stores what `change` makes of it (`None`: keep).
+/// Returns the value now stored.
+pub async fn update_with(
+    db: &Db,
+    name: &str,
+    initial: &str,
+    now: DateTime<Utc>,
+    change: impl FnOnce(&str) -> Option<String>,
+) -> Result<String, StoreError> {
+    let mut tx = db.begin().await?;
+    exec(
+        &mut tx,
+        "INSERT INTO instance_setting (name, value, created_at, updated_at) VALUES ($1, $2, $3, $3)
+             ON CONFLICT (name) DO NOTHING",
+        args![name, initial, now],
+    )
+    .await?;
+    let sql =
+        format!("SELECT value FROM instance_setting WHERE name = $1{}", super::dialect::for_update(&tx));
+    let current: String = on_tx!(&mut tx, |conn| {
+        sqlx::query_scalar(sqlx::AssertSqlSafe(sql)).bind(name).fetch_one(&mut *conn).await?
+    });
+    let stored = match change(&current) {
+        Some(value) => {
+            upsert(&mut tx, name, &value, now).await?;
+            value
+        }
+        None => current,
+    };
+    tx.commit().await?;
+    Ok(stored)
+}

@@ -67,6 +67,14 @@ pub async fn find_owner(
     }))
 }
 
+/// When the session signed in (its creation; refreshes do not renew it).
+pub async fn signed_in_at(db: &Db, session_id: &str) -> Result<Option<DateTime<Utc>>, StoreError> {
+    let sql = "SELECT created_at FROM session WHERE session_id = $1 AND revoked_at IS NULL";
+    Ok(on_pool!(db, read, |pool| {
+        sqlx::query_scalar::<_, DateTime<Utc>>(sql).bind(session_id).fetch_optional(pool).await?
+    }))
+}
+
 pub async fn insert_refresh_token(
     tx: &mut Tx,
     token_hash: &str,

@@ -158,6 +158,7 @@ async fn the_openapi_document_describes_every_route_with_its_security() {
         ("get", "/health/ready"),
         ("get", "/metrics"),
         ("get", "/openapi.json"),
+        ("get", "/.well-known/jwks.json"),
     ];
     for (method, path) in documented {
         assert!(doc["paths"][path][method].is_object(), "{method} {path} missing from the document");

@@ -161,6 +161,14 @@ both_backends!(bad_input_gets_the_specs_error_body_and_changes_nothing, |backend
         .await;
     assert_eq!(login.status(), 401);
     assert!(login.json::<Value>().await.unwrap()["errors"]["body"].is_array());
+
+    // Errors name the fields as the client sent them, not as Herald calls them.
+    let article = json!({"article": {"title": "T", "description": "d".repeat(1001), "body": "b", "tagList": ["ok", "not a tag!"]}});
+    let response = rw(&app, Method::POST, "/api/articles", &token).json(&article).send().await.unwrap();
+    assert_eq!(response.status(), 422);
+    let body: Value = response.json().await.unwrap();
+    assert!(body["errors"]["description"].is_array() && body["errors"]["tagList[1]"].is_array(), "{body}");
+    assert_eq!(app.count("post").await, 0);
     assert_eq!(app.get("/api/user").await.status(), 401);
     assert_eq!(rw(&app, Method::GET, "/api/user", "not-a-token").send().await.unwrap().status(), 401);
     assert_eq!(app.get("/api/articles/no-such-article").await.status(), 404);
@@ -188,11 +196,15 @@ both_backends!(bad_input_gets_the_specs_error_body_and_changes_nothing, |backend
         (Some("I write"), Some(token.as_str()))
     );
     let response = rw(&app, Method::PUT, "/api/user", &token)
-        .json(&json!({"user": {"password": "a new long password"}}))
+        .json(&json!({"user": {"password": "short"}}))
         .send()
         .await
         .unwrap();
-    assert_eq!(response.status(), 422, "a new password needs the current one");
+    assert_eq!(response.status(), 422, "a new password must be a good one");
+    assert!(
+        response.json::<Value>().await.unwrap()["errors"]["password"].is_array(),
+        "named as the client sent it"
+    );
 });
 
 #[tokio::test]

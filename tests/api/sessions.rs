@@ -187,8 +187,14 @@ both_backends!(
             .await;
         assert_eq!(
             me_status(&configured, &session.access).await,
+            200,
+            "the generated keys, shared through the database, still verify beside a configured secret"
+        );
+        let signed_with_secret = configured.login_ok("roamer").await;
+        assert_eq!(
+            me_status(&first, &signed_with_secret.access).await,
             401,
-            "a different secret rejects the token"
+            "an instance without the configured secret cannot verify what it signs"
         );
     }
 );

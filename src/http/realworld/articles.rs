@@ -8,7 +8,9 @@ use utoipa::{IntoParams, ToSchema};
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
-use super::{ErrorBody, Profile, RwAuth, RwError, RwJson, RwMaybeAuth, RwQuery, timestamp};
+use super::{
+    ErrorBody, Profile, RwAuth, RwError, RwJson, RwMaybeAuth, RwQuery, in_realworld_terms, timestamp,
+};
 use crate::cache::CacheTags;
 use crate::domain::PostView;
 use crate::domain::listing::offset_page;
@@ -217,7 +219,10 @@ async fn create_article(
     RwJson(body): RwJson<ArticleRequest<ArticleFields>>,
 ) -> Result<(StatusCode, Json<ArticleEnvelope>), RwError> {
     let input: PostInput = unwrap_envelope(body)?.into();
-    Ok((StatusCode::CREATED, one(posts::create(&ctx, &actor, &input, true).await?)))
+    Ok((
+        StatusCode::CREATED,
+        one(posts::create(&ctx, &actor, &input, true).await.map_err(in_realworld_terms)?),
+    ))
 }
 
 /// Update an article (its author or an editor; RealWorld).
@@ -233,7 +238,7 @@ async fn update_article(
 ) -> Result<Json<ArticleEnvelope>, RwError> {
     let input: PostInput = unwrap_envelope(body)?.into();
     let post = posts::published_by_slug(&ctx, Some(&actor), &slug).await?;
-    Ok(one(posts::update(&ctx, &actor, post.post.post_id, &input, None).await?))
+    Ok(one(posts::update(&ctx, &actor, post.post.post_id, &input, None).await.map_err(in_realworld_terms)?))
 }
 
 /// Delete an article (its author or an editor; RealWorld).

@@ -51,6 +51,26 @@ pub(super) struct ErrorBody {
 /// are 422 as the spec has them.
 pub(super) struct RwError(ApiError);
 
+/// The service's field names as a RealWorld client knows them, so that an
+/// error lands next to the field the client sent.
+const FIELD_NAMES: &[(&str, &str)] =
+    &[("new_password", "password"), ("avatar_url", "image"), ("excerpt", "description"), ("tags", "tagList")];
+
+/// `err` with its fields renamed to RealWorld's (`tags[2]` → `tagList[2]`).
+pub(super) fn in_realworld_terms(err: crate::service::Error) -> crate::service::Error {
+    let crate::service::Error::Validation(mut errors) = err else { return err };
+    for error in &mut errors {
+        for (ours, theirs) in FIELD_NAMES {
+            if let Some(rest) = error.field.strip_prefix(ours)
+                && (rest.is_empty() || rest.starts_with('['))
+            {
+                error.field = format!("{theirs}{rest}");
+            }
+        }
+    }
+    crate::service::Error::Validation(errors)
+}
+
 /// Whether a path is on the RealWorld surface (`/api/…` but not `/api/v1/…`),
 /// whose errors take RealWorld's shape.
 pub(super) fn is_realworld_path(path: &str) -> bool {

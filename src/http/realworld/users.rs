@@ -14,6 +14,7 @@ use crate::http::AppState;
 use crate::http::extract::ClientIp;
 use crate::service::Context;
 use crate::service::accounts::{self, ProfileChanges, Registration};
+use crate::service::sessions::Lifetime;
 use crate::service::{Error, sessions};
 
 pub(super) fn router() -> OpenApiRouter<AppState> {
@@ -80,7 +81,8 @@ async fn register(
         password: user.password,
         display_name: None,
     };
-    let signed_in = accounts::register(&ctx, &input).await?;
+    let signed_in =
+        accounts::register(&ctx, &input, Lifetime::LongLived).await.map_err(super::in_realworld_terms)?;
     Ok((StatusCode::CREATED, envelope(signed_in.account, signed_in.tokens.access_token)))
 }
 
@@ -109,7 +111,7 @@ async fn login(
         return Err(Error::Validation(missing).into());
     }
     let (email, password) = (user.email.unwrap_or_default(), user.password.unwrap_or_default());
-    let signed_in = sessions::login(&ctx, &email, &password, ip).await?;
+    let signed_in = sessions::login(&ctx, &email, &password, ip, Lifetime::LongLived).await?;
     Ok(envelope(signed_in.account, signed_in.tokens.access_token))
 }
 
@@ -138,8 +140,9 @@ async fn current_user(
 pub(super) struct UpdateUser {
     email: Option<String>,
     username: Option<String>,
-    /// A new password; Herald also needs `current_password` for it (an
-    /// extension to the spec), and ignores an empty string.
+    /// A new password (an empty string is ignored). Accepted alone within
+    /// `recent_auth_secs` of signing in; later, `current_password` (an
+    /// extension to the spec) is needed, or a fresh sign-in.
     password: Option<String>,
     current_password: Option<String>,
     image: Option<String>,
@@ -165,7 +168,8 @@ async fn update_user(
         email: user.email,
         new_password: user.password.filter(|p| !p.is_empty()),
         current_password: user.current_password,
+        recent_sign_in_suffices: true,
     };
-    let account = accounts::update_me(&ctx, &actor, &changes).await?;
+    let account = accounts::update_me(&ctx, &actor, &changes).await.map_err(super::in_realworld_terms)?;
     Ok(envelope(account, presented_token(&headers)))
 }
