@@ -64,6 +64,12 @@ impl StoredKey {
         }
     }
 
+    /// An HS256 key with a given secret (the one generated before keys had
+    /// ids, so instances not yet upgraded verify what upgraded ones sign).
+    pub fn hs256_from(secret: &[u8], now: DateTime<Utc>) -> StoredKey {
+        StoredKey { secret: URL_SAFE_NO_PAD.encode(secret), ..StoredKey::generate(JwtAlgorithm::Hs256, now) }
+    }
+
     pub fn algorithm(&self) -> Option<JwtAlgorithm> {
         JwtAlgorithm::parse(&self.alg).ok()
     }
@@ -135,43 +141,46 @@ pub(super) struct KeyRing {
     pub signing: String,
 }
 
-impl KeyRing {
-    /// The ring from stored keys: the newest live key of `alg` signs.
-    pub(super) fn build(
-        stored: &[StoredKey],
-        alg: JwtAlgorithm,
-        now: DateTime<Utc>,
-    ) -> anyhow::Result<KeyRing> {
-        let mut keys = HashMap::new();
-        let mut signing: Option<&StoredKey> = None;
-        for key in stored.iter().filter(|k| k.live_at(now)) {
-            keys.insert(key.kid.clone(), LoadedKey::from_stored(key)?);
-            if key.algorithm() == Some(alg)
-                && key.retire_at.is_none()
-                && signing.is_none_or(|s| s.created_at < key.created_at)
-            {
-                signing = Some(key);
-            }
-        }
-        let signing = signing.ok_or_else(|| anyhow::anyhow!("no {} signing key is stored", alg.as_str()))?;
-        Ok(KeyRing { signing: signing.kid.clone(), keys })
-    }
+/// A ring being assembled: the keys that verify, and the one that signs.
+pub(super) struct RingBuilder {
+    keys: HashMap<String, LoadedKey>,
+    signing: Option<(String, DateTime<Utc>)>,
 }
 
-impl KeyRing {
-    /// The live stored keys verifying, and `signer` (under `kid`) signing.
-    pub(super) fn with_signer(
-        stored: &[StoredKey],
-        now: DateTime<Utc>,
-        kid: &str,
-        signer: LoadedKey,
-    ) -> anyhow::Result<KeyRing> {
-        let mut keys = HashMap::new();
+impl RingBuilder {
+    /// The live stored keys; the newest unretired key of `alg` signs. A key
+    /// this version cannot read is skipped (with a warning), not fatal.
+    pub(super) fn from_stored(stored: &[StoredKey], alg: JwtAlgorithm, now: DateTime<Utc>) -> RingBuilder {
+        let mut ring = RingBuilder { keys: HashMap::new(), signing: None };
         for key in stored.iter().filter(|k| k.live_at(now)) {
-            keys.insert(key.kid.clone(), LoadedKey::from_stored(key)?);
+            let loaded = match LoadedKey::from_stored(key) {
+                Ok(loaded) => loaded,
+                Err(err) => {
+                    tracing::warn!(kid = %key.kid, error = %err, "skipping an unreadable signing key");
+                    continue;
+                }
+            };
+            ring.keys.insert(key.kid.clone(), loaded);
+            let newer = ring.signing.as_ref().is_none_or(|(_, at)| *at < key.created_at);
+            if key.algorithm() == Some(alg) && key.retire_at.is_none() && newer {
+                ring.signing = Some((key.kid.clone(), key.created_at));
+            }
         }
-        keys.insert(kid.to_owned(), signer);
-        Ok(KeyRing { keys, signing: kid.to_owned() })
+        ring
+    }
+
+    /// Adds a key; `signs` makes it the signing key.
+    pub(super) fn add(&mut self, kid: &str, key: LoadedKey, signs: bool) {
+        self.keys.insert(kid.to_owned(), key);
+        if signs {
+            self.signing = Some((kid.to_owned(), DateTime::<Utc>::MAX_UTC));
+        }
+    }
+
+    pub(super) fn finish(self, alg: JwtAlgorithm) -> anyhow::Result<KeyRing> {
+        let (signing, _) =
+            self.signing.ok_or_else(|| anyhow::anyhow!("no {} signing key is stored", alg.as_str()))?;
+        Ok(KeyRing { keys: self.keys, signing })
     }
 }
 

@@ -44,7 +44,7 @@ pub enum TokenError {
 pub struct JwtKeys {
     ring: RwLock<KeyRing>,
     /// Verifies tokens without a `kid` (issued before keys had ids).
-    legacy: Option<DecodingKey>,
+    legacy: Option<(DecodingKey, super::Legacy)>,
     ed_validation: Validation,
     hs_validation: Validation,
     ttl: Duration,
@@ -68,10 +68,10 @@ fn validation(alg: Algorithm) -> Validation {
 }
 
 impl JwtKeys {
-    pub(super) fn new(ring: KeyRing, legacy_secret: Option<&[u8]>, ttl: Duration) -> JwtKeys {
+    pub(super) fn new(ring: KeyRing, legacy: Option<super::Legacy>, ttl: Duration) -> JwtKeys {
         JwtKeys {
             ring: RwLock::new(ring),
-            legacy: legacy_secret.map(DecodingKey::from_secret),
+            legacy: legacy.map(|legacy| (DecodingKey::from_secret(&legacy.secret), legacy)),
             ed_validation: validation(Algorithm::EdDSA),
             hs_validation: validation(Algorithm::HS256),
             ttl,
@@ -87,7 +87,12 @@ impl JwtKeys {
         let kid = format!("hs256-{}", digest.iter().take(6).map(|b| format!("{b:02x}")).collect::<String>());
         let loaded = LoadedKey::hs256(secret);
         let ring = KeyRing { keys: std::collections::HashMap::from([(kid.clone(), loaded)]), signing: kid };
-        JwtKeys::new(ring, Some(secret), ttl)
+        let legacy = super::Legacy {
+            secret: secret.to_vec(),
+            issued_before: DateTime::<Utc>::MAX_UTC,
+            verifies_until: DateTime::<Utc>::MAX_UTC,
+        };
+        JwtKeys::new(ring, Some(legacy), ttl)
     }
 
     /// Whether a token with an unknown `kid` may make this instance reload
@@ -197,8 +202,18 @@ impl JwtKeys {
                 jsonwebtoken::decode::<AccessClaims>(token, &key.decoding, validation)
             }
             None => {
-                let legacy = self.legacy.as_ref().ok_or(TokenError::Invalid)?;
-                jsonwebtoken::decode::<AccessClaims>(token, legacy, &self.hs_validation)
+                // Only tokens from before key ids, and only as long as one
+                // of them can still be valid: the old secret cannot mint new ones.
+                let (key, legacy) = self.legacy.as_ref().ok_or(TokenError::Invalid)?;
+                if now >= legacy.verifies_until {
+                    return Err(TokenError::Invalid);
+                }
+                let data = jsonwebtoken::decode::<AccessClaims>(token, key, &self.hs_validation)
+                    .map_err(|_| TokenError::Invalid)?;
+                if data.claims.iat >= legacy.issued_before.timestamp() {
+                    return Err(TokenError::Invalid);
+                }
+                Ok(data)
             }
         }
         .map_err(|_| TokenError::Invalid)?;
@@ -223,7 +238,7 @@ mod tests {
     use jsonwebtoken::EncodingKey;
 
     use super::*;
-    use crate::auth::keys::{JwtAlgorithm, StoredKey, rotate};
+    use crate::auth::keys::{JwtAlgorithm, RingBuilder, StoredKey, rotate};
     use crate::domain::{AccountId, Role};
 
     fn keys() -> JwtKeys {
@@ -290,7 +305,7 @@ mod tests {
     }
 
     fn ring_of(stored: &[StoredKey], now: DateTime<Utc>) -> KeyRing {
-        KeyRing::build(stored, JwtAlgorithm::EdDsa, now).unwrap()
+        RingBuilder::from_stored(stored, JwtAlgorithm::EdDsa, now).finish(JwtAlgorithm::EdDsa).unwrap()
     }
 
     fn kid_of(token: &str) -> String {
@@ -350,25 +365,33 @@ mod tests {
     fn tokens_from_before_key_ids_verify_with_the_legacy_secret() {
         let now = Utc::now();
         let stored = vec![StoredKey::generate(JwtAlgorithm::EdDsa, now)];
-        let keys = JwtKeys::new(
-            ring_of(&stored, now),
-            Some(b"the old shared secret, 32 bytes+".as_slice()),
-            Duration::minutes(15),
-        );
-        let claims = AccessClaims {
-            sub: "7".to_owned(),
-            sid: "s".to_owned(),
-            role: "author".to_owned(),
-            iat: now.timestamp(),
-            exp: now.timestamp() + 600,
-            jti: "j".to_owned(),
+        let secret = b"the old shared secret, 32 bytes+";
+        let since = now - Duration::minutes(5);
+        let legacy = crate::auth::Legacy {
+            secret: secret.to_vec(),
+            issued_before: since,
+            verifies_until: since + Duration::days(30),
         };
-        let legacy = jsonwebtoken::encode(
-            &Header::new(Algorithm::HS256),
-            &claims,
-            &EncodingKey::from_secret(b"the old shared secret, 32 bytes+"),
-        )
-        .unwrap();
-        assert_eq!(keys.verify(&legacy, now), Ok(claims));
+        let keys = JwtKeys::new(ring_of(&stored, now), Some(legacy), Duration::minutes(15));
+        let sign = |iat: DateTime<Utc>| {
+            let claims = AccessClaims {
+                sub: "7".to_owned(),
+                sid: "s".to_owned(),
+                role: "author".to_owned(),
+                iat: iat.timestamp(),
+                exp: iat.timestamp() + 3600,
+                jti: "j".to_owned(),
+            };
+            jsonwebtoken::encode(&Header::new(Algorithm::HS256), &claims, &EncodingKey::from_secret(secret))
+                .unwrap()
+        };
+        let old = sign(since - Duration::minutes(10));
+        assert!(keys.verify(&old, now).is_ok(), "issued before key ids");
+        assert_eq!(
+            keys.verify(&sign(now), now),
+            Err(TokenError::Invalid),
+            "the old secret cannot mint new tokens without a key id"
+        );
+        assert_eq!(keys.verify(&old, since + Duration::days(30)), Err(TokenError::Invalid), "retired");
     }
 }

@@ -40,9 +40,7 @@ where
             }
             Err(_) => return Err(unreadable_body(StatusCode::BAD_REQUEST)),
         };
-        if let Some(field) = super::input_guard::find_control_in_json(&bytes) {
-            return Err(super::input_guard::control_in_field(field));
-        }
+        super::input_guard::check_json_text(&bytes)?;
         match axum::Json::<T>::from_bytes(&bytes) {
             Ok(axum::Json(value)) => Ok(ValidJson(value)),
             Err(rejection) => Err(json_rejection(&rejection)),
@@ -317,7 +315,7 @@ pub fn etag(version: i64) -> (header::HeaderName, String) {
 /// The client's address: the peer, or, when the peer is a trusted proxy, the
 /// nearest untrusted address in `X-Forwarded-For`.
 pub(super) fn client_ip(peer: Option<IpAddr>, headers: &HeaderMap, trusted: &[IpAddr]) -> Option<IpAddr> {
-    let peer = peer?;
+    let peer = peer?.to_canonical();
     if !trusted.contains(&peer) {
         return Some(peer);
     }

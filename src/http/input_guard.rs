@@ -66,15 +66,27 @@ fn printable(name: &str) -> String {
     name.chars().flat_map(char::escape_default).collect::<String>()
 }
 
-/// The first JSON field (`user.bio`, `tags[2]`) holding a character no text
-/// may have, if the body could have one at all.
-pub(super) fn find_control_in_json(body: &[u8]) -> Option<String> {
+/// Refuses a JSON body with a character no text may have, naming the first
+/// field (`user.bio`, `tags[2]`) that holds one.
+pub(super) fn check_json_text(body: &[u8]) -> Result<(), ApiError> {
     // Only an escape can carry a control character into a valid document.
     if !body.windows(2).any(|w| w == b"\\u") {
-        return None;
+        return Ok(());
     }
-    let value: serde_json::Value = serde_json::from_slice(body).ok()?;
-    find_in_value(&value, "")
+    // Fail closed: a body the generic parser cannot read (a number beyond
+    // f64, nesting past its limit, in a field the target type would skip)
+    // cannot be checked, so it is not let through.
+    let value: serde_json::Value = serde_json::from_slice(body).map_err(|err| {
+        ApiError::new(StatusCode::BAD_REQUEST, "malformed_json", format!("malformed JSON: {err}"))
+    })?;
+    match find_in_value(&value, "") {
+        Some(field) => Err(ApiError::validation(vec![ValidationError::new(
+            field,
+            "invalid_characters",
+            CONTROL_MESSAGE,
+        )])),
+        None => Ok(()),
+    }
 }
 
 fn find_in_value(value: &serde_json::Value, at: &str) -> Option<String> {
@@ -95,11 +107,6 @@ fn find_in_value(value: &serde_json::Value, at: &str) -> Option<String> {
 
 fn forbidden_in_text(c: char) -> bool {
     matches!(c, '\0'..='\u{8}' | '\u{b}' | '\u{c}' | '\u{e}'..='\u{1f}')
-}
-
-/// The 422 for a JSON field with a forbidden character.
-pub(super) fn control_in_field(field: String) -> ApiError {
-    ApiError::validation(vec![ValidationError::new(field, "invalid_characters", CONTROL_MESSAGE)])
 }
 
 #[cfg(test)]
@@ -133,11 +140,24 @@ mod tests {
 
     #[test]
     fn json_text_may_hold_tabs_and_newlines_but_no_other_control() {
-        assert_eq!(find_control_in_json(br#"{"user":{"bio":"a\tb\r\nc"}}"#), None);
-        assert_eq!(find_control_in_json(br#"{"user":{"bio":"a\u0000b"}}"#).as_deref(), Some("user.bio"));
-        assert_eq!(find_control_in_json(br#"{"tags":["ok","x\u001b"]}"#).as_deref(), Some("tags[1]"));
-        assert_eq!(find_control_in_json(br#""\u0007""#).as_deref(), Some("body"));
-        assert_eq!(find_control_in_json(br#"{"a\u0000":1}"#).as_deref(), Some("a\\u{0}"));
-        assert_eq!(find_control_in_json(br#"{"bio":"a\\u0000 is how NUL is written"}"#), None);
+        let named = |body: &[u8]| match check_json_text(body) {
+            Ok(()) => None,
+            Err(err) => err.problem().errors.first().map(|e| e.field.clone()),
+        };
+        assert_eq!(named(br#"{"user":{"bio":"a\tb\r\nc"}}"#), None);
+        assert_eq!(named(br#"{"user":{"bio":"a\u0000b"}}"#).as_deref(), Some("user.bio"));
+        assert_eq!(named(br#"{"tags":["ok","x\u001b"]}"#).as_deref(), Some("tags[1]"));
+        assert_eq!(named(br#""\u0007""#).as_deref(), Some("body"));
+        assert_eq!(named(br#"{"a\u0000":1}"#).as_deref(), Some("a\\u{0}"));
+        assert_eq!(named(br#"{"bio":"a\\u0000 is how NUL is written"}"#), None);
+    }
+
+    #[test]
+    fn a_body_the_check_cannot_read_is_refused_not_let_through() {
+        // serde would skip `z` in a type without it; the check cannot parse it.
+        let body = br#"{"article":{"body":"x\u0000y","z":1e400}}"#;
+        assert_eq!(check_json_text(body).unwrap_err().status(), StatusCode::BAD_REQUEST);
+        let deep = format!("{{\"a\":\"\\u0000\",\"z\":{}{}}}", "[".repeat(200), "]".repeat(200));
+        assert_eq!(check_json_text(deep.as_bytes()).unwrap_err().status(), StatusCode::BAD_REQUEST);
     }
 }

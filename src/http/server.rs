@@ -8,6 +8,7 @@
 
 use std::collections::HashMap;
 use std::net::{IpAddr, SocketAddr};
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
@@ -62,33 +63,57 @@ pub async fn serve(
                 }
             },
         };
-        let Some(slot) = OpenConnections::admit(&open, peer.ip()) else {
+        let Some(slot) = OpenConnections::admit(&open, peer.ip().to_canonical()) else {
             drop(stream);
             continue;
         };
         let _ = stream.set_nodelay(true);
+        // Set once the connection has delivered a complete request head.
+        let served = Arc::new(AtomicBool::new(false));
+        let seen = Arc::clone(&served);
         let service = router.clone().map_request(move |mut request: axum::http::Request<Incoming>| {
+            seen.store(true, Ordering::Relaxed);
             request.extensions_mut().insert(ConnectInfo::<SocketAddr>(peer));
             request
         });
         let (builder, watcher, stop) = (builder.clone(), graceful.watcher(), shutdown.clone());
-        let first_byte_within = config.limits.header_read_timeout;
+        let head_deadline = config.limits.header_read_timeout;
         tokio::spawn(async move {
-            // hyper's head deadline starts once it knows the protocol, which
-            // takes a first byte: a client that sends nothing is cut here.
+            let deadline = tokio::time::sleep(head_deadline);
+            tokio::pin!(deadline);
+            // hyper's own head deadline starts only once it has chosen
+            // HTTP/1, which takes bytes: a client that sends nothing, or a
+            // few bytes of the HTTP/2 preface, is cut here instead.
             let mut first = [0_u8; 1];
             tokio::select! {
                 () = stop.cancelled() => return,
-                peeked = tokio::time::timeout(first_byte_within, stream.peek(&mut first)) => {
-                    if !matches!(peeked, Ok(Ok(1..))) {
+                () = &mut deadline => return,
+                peeked = stream.peek(&mut first) => {
+                    if !matches!(peeked, Ok(1..)) {
                         return;
                     }
                 }
             }
             let connection = builder
                 .serve_connection_with_upgrades(TokioIo::new(stream), TowerToHyperService::new(service));
-            if let Err(err) = watcher.watch(connection.into_owned()).await {
-                tracing::debug!(error = %err, "connection ended with an error");
+            let connection = watcher.watch(connection.into_owned());
+            tokio::pin!(connection);
+            let mut awaiting_first_request = true;
+            loop {
+                tokio::select! {
+                    result = &mut connection => {
+                        if let Err(err) = result {
+                            tracing::debug!(error = %err, "connection ended with an error");
+                        }
+                        break;
+                    }
+                    () = &mut deadline, if awaiting_first_request => {
+                        awaiting_first_request = false;
+                        if !served.load(Ordering::Relaxed) {
+                            break;
+                        }
+                    }
+                }
             }
             drop(slot);
         });

@@ -110,7 +110,9 @@ pub async fn authenticate(ctx: &Context, presented: &Presented) -> Result<Actor,
                 // Rotated in by another instance or the CLI since this one
                 // last loaded its keys.
                 Err(crate::auth::TokenError::UnknownKey) if ctx.auth.jwt.may_reload_for_unknown_key(now) => {
-                    super::keys::reload(ctx).await?;
+                    if let Err(err) = super::keys::reload(ctx).await {
+                        tracing::warn!(error = %err, "could not reload the signing keys");
+                    }
                     ctx.auth.jwt.verify(token, now)
                 }
                 verified => verified,

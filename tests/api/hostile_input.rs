@@ -473,6 +473,16 @@ both_backends!(control_characters_are_refused_with_the_field_named_on_both_surfa
         .await
         .unwrap();
     assert_eq!(surrogate.status(), 400);
+    // A field the target type would skip cannot smuggle one past the check.
+    let smuggled = app
+        .client
+        .post(app.url("/api/users/login"))
+        .header("content-type", "application/json")
+        .body(r#"{"user": {"email": "a\u0000@x.io", "password": "p", "z": 1e400}}"#)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(smuggled.status(), 400);
     assert_eq!(problem(surrogate).await["type"], "urn:herald:problem:malformed_json");
     assert_eq!(app.count("account").await, before);
 });

@@ -99,10 +99,22 @@ both_backends!(hs256_tokens_carry_a_key_id_and_a_configured_secret_is_not_rotate
     assert_eq!(kid_of(&app.login_ok("classic").await.access), rotated);
     assert_eq!(me(&app, &user.access).await, 200);
 
-    let configured =
-        Spawn::new(backend).setting("jwt_secret", "a configured secret of at least 32 bytes").start().await;
+    let secret = "a configured secret of at least 32 bytes";
+    let configured = Spawn::new(backend).setting("jwt_secret", secret).start().await;
     let err = keys::rotate(&configured.state.services, &Actor::system()).await.unwrap_err();
     assert!(matches!(err, herald::service::Error::Conflict { .. }), "{err:?}");
+
+    // Moving from the configured secret to EdDSA keeps what the secret signed valid.
+    let signed_with_secret = configured.register("migrant").await;
+    let switched = Spawn::new(backend)
+        .setting("database_url", &configured.db_url)
+        .setting("jwt_secret", secret)
+        .setting("jwt_algorithm", "EdDSA")
+        .start()
+        .await;
+    assert_eq!(me(&switched, &signed_with_secret.access).await, 200);
+    let fresh = switched.login_ok("migrant").await;
+    assert_eq!(jsonwebtoken::decode_header(&fresh.access).unwrap().alg, jsonwebtoken::Algorithm::EdDSA);
 });
 
 #[test]
@@ -126,4 +138,43 @@ fn herald_keys_lists_and_rotates_the_signing_keys() {
     let listed = run(&["keys", "list"]);
     assert_eq!(listed.lines().count(), 2, "{listed}");
     assert!(listed.contains("verifying until"), "{listed}");
+}
+
+#[tokio::test]
+async fn upgrading_from_tokens_without_key_ids_reuses_the_generated_secret_for_the_first_key() {
+    use base64::Engine as _;
+    let dir = tempfile::tempdir().unwrap();
+    let migrate =
+        crate::cli::herald(dir.path()).args(["migrate"]).env("HERALD_DATABASE_URL", "sqlite:up.db").output();
+    assert!(migrate.unwrap().status.success());
+    // What the previous version left: a generated HS256 secret, no keys.
+    let url = format!("sqlite:{}", dir.path().join("up.db").display());
+    let db = sqlx::SqlitePool::connect(&url).await.unwrap();
+    sqlx::query(
+        "INSERT INTO instance_setting (name, value, created_at, updated_at)
+         VALUES ('auth.jwt_hs256_secret', 'the-previous-versions-generated-secret', '2026-11-01T00:00:00Z', '2026-11-01T00:00:00Z')",
+    )
+    .execute(&db)
+    .await
+    .unwrap();
+    let listed = crate::cli::herald(dir.path())
+        .args(["keys", "list"])
+        .env("HERALD_DATABASE_URL", "sqlite:up.db")
+        .output()
+        .unwrap();
+    assert!(listed.status.success(), "{}", String::from_utf8_lossy(&listed.stderr));
+    let stored: String =
+        sqlx::query_scalar("SELECT value FROM instance_setting WHERE name = 'auth.jwt_keys'")
+            .fetch_one(&db)
+            .await
+            .unwrap();
+    let keys: Vec<Value> = serde_json::from_str(&stored).unwrap();
+    assert_eq!(keys.len(), 1);
+    assert_eq!(keys[0]["alg"], "HS256");
+    let secret =
+        base64::engine::general_purpose::URL_SAFE_NO_PAD.decode(keys[0]["secret"].as_str().unwrap()).unwrap();
+    assert_eq!(
+        secret, b"the-previous-versions-generated-secret",
+        "instances not yet upgraded verify what the first key signs"
+    );
 }

@@ -122,7 +122,6 @@ impl<S: Send + Sync, T: DeserializeOwned> FromRequest<S> for RwJson<T> {
     }
 }
 
-/// The signed-in user (`Authorization: Token <jwt>`, or any credential /api/v1 accepts).
 /// `ValidQuery` with RealWorld's error shape.
 pub(super) struct RwQuery<T>(pub T);
 
@@ -135,6 +134,7 @@ impl<S: Send + Sync, T: DeserializeOwned> FromRequestParts<S> for RwQuery<T> {
     }
 }
 
+/// The signed-in user (`Authorization: Token <jwt>`, or any credential /api/v1 accepts).
 pub(super) struct RwAuth(pub Actor);
 
 impl FromRequestParts<AppState> for RwAuth {
