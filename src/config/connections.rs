@@ -4,8 +4,8 @@
 
 use std::time::Duration;
 
-use super::defs::SettingDef;
 use super::parse::{Parser, int_in};
+use super::setting::SettingDef;
 
 const HEADER_READ_TIMEOUT_SECS: &str = "header_read_timeout_secs";
 const MAX_CONNECTIONS: &str = "max_connections";

@@ -8,6 +8,7 @@ mod defs;
 mod keys;
 mod layers;
 mod parse;
+mod setting;
 mod url;
 
 use std::fmt;
@@ -17,8 +18,9 @@ use std::time::Duration;
 
 pub use background::{NatsSettings, WebhookSettings};
 pub use connections::{ConnectionLimits, ListenerLimits};
-pub use defs::{SettingDef, all as all_settings};
+pub use defs::all as all_settings;
 pub use layers::{Origin, Resolved, Sources};
+pub use setting::SettingDef;
 pub use url::{DbBackend, RedisUrl, redact};
 
 use crate::auth::password::HashParams;

@@ -16,28 +16,15 @@
 //! Stored headers would need the same care, but Herald stores none, and
 //! hyper refuses control characters other than tab in header values.
 
-use axum::extract::Request;
 use axum::http::{StatusCode, Uri};
-use axum::middleware::Next;
-use axum::response::{IntoResponse, Response};
 use percent_encoding::percent_decode_str;
 
 use super::problem::ApiError;
 use crate::domain::ValidationError;
 
-/// Refuses a request whose path or query carries a control character, in
-/// the error format of the surface it addressed.
-pub(super) async fn guard(request: Request, next: Next) -> Response {
-    match check_uri(request.uri()) {
-        Ok(()) => next.run(request).await,
-        Err(err) if super::realworld::is_realworld_path(request.uri().path()) => {
-            super::realworld::RwError::from(err).into_response()
-        }
-        Err(err) => err.into_response(),
-    }
-}
-
-fn check_uri(uri: &Uri) -> Result<(), ApiError> {
+/// Refuses a path or query that carries a control character (the router's
+/// `input_guard` middleware answers in the addressed surface's format).
+pub(super) fn check_uri(uri: &Uri) -> Result<(), ApiError> {
     let path = percent_decode_str(uri.path()).collect::<Vec<u8>>();
     if std::str::from_utf8(&path).is_err() || path.iter().any(|&b| is_control(b)) {
         return Err(ApiError::new(StatusCode::NOT_FOUND, "not_found", "no such resource"));

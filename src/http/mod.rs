@@ -36,7 +36,7 @@ use std::sync::Arc;
 
 use axum::extract::{DefaultBodyLimit, MatchedPath, Request, State};
 use axum::http::StatusCode;
-use axum::response::Response;
+use axum::response::{IntoResponse, Response};
 use axum::{Extension, Router, middleware};
 use tower::ServiceBuilder;
 use tower_http::catch_panic::CatchPanicLayer;
@@ -108,7 +108,7 @@ pub fn router(state: AppState, extra: Option<Router<AppState>>) -> Router {
         .layer(CatchPanicLayer::custom(problem::from_panic))
         .layer(middleware::from_fn_with_state(shed::InFlight::new(http.max_in_flight), shed::shed))
         .layer(middleware::from_fn_with_state((state.clone(), limits), rate_limit::limit))
-        .layer(middleware::from_fn(input_guard::guard))
+        .layer(middleware::from_fn(refuse_control_characters))
         // Back to axum's body type for the middleware outside.
         .layer(MapResponseBodyLayer::new(axum::body::Body::new))
         .layer(CompressionLayer::new().compress_when(DefaultPredicate::new().and(SizeAbove::new(1024))))
@@ -141,6 +141,18 @@ pub fn metrics_router(state: AppState) -> Router {
 /// Headers that make browsers treat responses as inert data: no sniffing,
 /// no framing, no referrer leaks, no powerful features, no scripts; HSTS
 /// when configured as served over TLS.
+/// Refuses a request whose path or query carries a control character, in
+/// the error format of the surface it addressed.
+async fn refuse_control_characters(request: Request, next: middleware::Next) -> Response {
+    match input_guard::check_uri(request.uri()) {
+        Ok(()) => next.run(request).await,
+        Err(err) if realworld::is_realworld_path(request.uri().path()) => {
+            realworld::RwError::from(err).into_response()
+        }
+        Err(err) => err.into_response(),
+    }
+}
+
 async fn security_headers(State(hsts): State<bool>, request: Request, next: middleware::Next) -> Response {
     use axum::http::{HeaderName, HeaderValue, header};
     // The docs page is the one HTML page: it needs its own scripts and styles.
