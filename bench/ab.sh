@@ -8,6 +8,10 @@
 #        bench/ab.sh /tmp/old/target/release/herald target/release/herald 3
 set -euo pipefail
 old_bin="$1" new_bin="$2" rounds="${3:-3}"
+if ! command -v wrk >/dev/null; then
+    sudo_cmd=""; [[ $(id -u) -ne 0 ]] && sudo_cmd="sudo"
+    $sudo_cmd apt-get update -qq && DEBIAN_FRONTEND=noninteractive $sudo_cmd apt-get install -y -qq wrk >/dev/null
+fi
 ORDER="${ORDER:-new old}"
 SCENARIOS="${SCENARIOS:-list,article,tags}"
 work="$(mktemp -d)"

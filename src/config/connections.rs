@@ -34,7 +34,7 @@ pub(super) const CONNECTION_SETTINGS: &[SettingDef] = &[
         env: &["HERALD_MAX_CONNECTIONS_PER_IP"],
         default: Some("256"),
         secret: false,
-        doc: "Open connections one client address holds at most (trusted proxies are exempt); beyond it new ones are closed at once.",
+        doc: "Open connections one client address (an IPv6 /64 counts as one) holds at most (trusted proxies are exempt); beyond it new ones are closed at once.",
     },
     SettingDef {
         key: MAX_REQUEST_HEADERS,

@@ -173,10 +173,11 @@ impl OpenConnections {
     fn admit(this: &Arc<OpenConnections>, ip: IpAddr) -> Option<Slot> {
         let mut counts = this.counts.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
         let (total, per_ip) = &mut *counts;
+        let client = client_key(ip);
         let reason = if *total >= this.limits.max_connections {
             Some("total")
         } else if !this.exempt.contains(&ip)
-            && per_ip.get(&ip).copied().unwrap_or(0) >= this.limits.max_per_ip
+            && per_ip.get(&client).copied().unwrap_or(0) >= this.limits.max_per_ip
         {
             Some("per_ip")
         } else {
@@ -188,14 +189,27 @@ impl OpenConnections {
             return None;
         }
         *total += 1;
-        *per_ip.entry(ip).or_default() += 1;
+        *per_ip.entry(client).or_default() += 1;
         metrics::gauge!("herald_connections_open", "listener" => this.name).set(*total as f64);
-        Some(Slot { open: Arc::clone(this), ip })
+        Some(Slot { open: Arc::clone(this), ip: client })
+    }
+}
+
+/// Whom a connection counts against: an IPv4 address, or an IPv6 /64 (one
+/// subscriber's network, which hands out its addresses freely).
+fn client_key(ip: IpAddr) -> IpAddr {
+    match ip.to_canonical() {
+        IpAddr::V6(v6) => {
+            let network = u128::from(v6) & !((1_u128 << 64) - 1);
+            IpAddr::V6(std::net::Ipv6Addr::from(network))
+        }
+        v4 => v4,
     }
 }
 
 struct Slot {
     open: Arc<OpenConnections>,
+    /// The `client_key` it counts against.
     ip: IpAddr,
 }
 
@@ -211,5 +225,19 @@ impl Drop for Slot {
             }
         }
         metrics::gauge!("herald_connections_open", "listener" => self.open.name).set(*total as f64);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::client_key;
+
+    #[test]
+    fn connections_count_against_an_ipv4_address_or_an_ipv6_network() {
+        let ip = |s: &str| s.parse::<std::net::IpAddr>().unwrap();
+        assert_eq!(client_key(ip("203.0.113.7")), ip("203.0.113.7"));
+        assert_eq!(client_key(ip("::ffff:203.0.113.7")), ip("203.0.113.7"), "IPv4-mapped is IPv4");
+        assert_eq!(client_key(ip("2001:db8:1:2:aaaa::1")), client_key(ip("2001:db8:1:2:ffff::9")), "one /64");
+        assert_ne!(client_key(ip("2001:db8:1:2::1")), client_key(ip("2001:db8:1:3::1")));
     }
 }
