@@ -48,11 +48,21 @@ pub fn read_password() -> anyhow::Result<String> {
     Ok(line.trim_end_matches(['\r', '\n']).to_owned())
 }
 
-pub async fn run(settings: Settings, request: Request) -> anyhow::Result<()> {
+/// Runs one CLI command's `work` on a service context over `settings`, and
+/// closes the database afterwards whatever the outcome (every one-shot
+/// command uses it).
+pub async fn on_context(
+    settings: Settings,
+    work: impl AsyncFnOnce(&Context) -> anyhow::Result<()>,
+) -> anyhow::Result<()> {
     let ctx = Context::init(settings, Arc::new(SystemClock)).await?;
-    let result = execute(&ctx, request).await;
+    let result = work(&ctx).await;
     ctx.db.close().await;
     result
+}
+
+pub async fn run(settings: Settings, request: Request) -> anyhow::Result<()> {
+    crate::cli_admin::on_context(settings, async |ctx| execute(ctx, request).await).await
 }
 
 async fn execute(ctx: &Context, request: Request) -> anyhow::Result<()> {

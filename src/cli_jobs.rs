@@ -39,10 +39,7 @@ pub async fn worker(settings: Settings) -> anyhow::Result<()> {
 }
 
 pub async fn run(settings: Settings, request: Request) -> anyhow::Result<()> {
-    let ctx = Context::init(settings, Arc::new(SystemClock)).await?;
-    let result = execute(&ctx, request).await;
-    ctx.db.close().await;
-    result
+    crate::cli_admin::on_context(settings, async |ctx| execute(ctx, request).await).await
 }
 
 async fn execute(ctx: &Context, request: Request) -> anyhow::Result<()> {

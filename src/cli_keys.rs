@@ -1,9 +1,6 @@
 //! `herald keys list|rotate`: the access-token signing keys, through the same
 //! service as every surface.
 
-use std::sync::Arc;
-
-use crate::clock::SystemClock;
 use crate::config::Settings;
 use crate::service::{Actor, Context, keys};
 
@@ -15,10 +12,7 @@ pub enum Request {
 }
 
 pub async fn run(settings: Settings, request: Request) -> anyhow::Result<()> {
-    let ctx = Context::init(settings, Arc::new(SystemClock)).await?;
-    let result = execute(&ctx, request).await;
-    ctx.db.close().await;
-    result
+    crate::cli_admin::on_context(settings, async |ctx| execute(ctx, request).await).await
 }
 
 async fn execute(ctx: &Context, request: Request) -> anyhow::Result<()> {
