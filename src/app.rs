@@ -131,6 +131,7 @@ impl App {
             server::serve(listener, router, config, shutdown.clone()).await.context("the HTTP server failed");
         shutdown.cancel();
         jobs.stopped().await;
+        Jobs::final_flush(&state.services).await;
         state.services.db.close().await;
         tracing::info!("herald stopped");
         result

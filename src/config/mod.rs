@@ -2,6 +2,7 @@
 //! typed values and reports every problem at once; nothing starts before it
 //! succeeds. Settings are passed around in the service context, never kept in a global.
 
+mod analytics;
 mod background;
 mod connections;
 mod defs;
@@ -16,6 +17,7 @@ use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::time::Duration;
 
+pub use analytics::AnalyticsSettings;
 pub use background::{NatsSettings, WebhookSettings};
 pub use connections::{ConnectionLimits, ListenerLimits};
 pub use defs::all as all_settings;
@@ -249,6 +251,7 @@ pub struct Settings {
     pub webhooks: WebhookSettings,
     /// Fan-out of events to NATS JetStream, when configured.
     pub nats: Option<NatsSettings>,
+    pub analytics: AnalyticsSettings,
 }
 
 impl Settings {
@@ -354,6 +357,7 @@ impl Settings {
         let content = parse_content(&mut p);
         let background = background::parse_background(&mut p);
         let connections = connections::parse_connections(&mut p);
+        let analytics = analytics::parse_analytics(&mut p);
 
         // Every `None` above has pushed a problem, so this only yields `Some`
         // when the whole configuration is valid.
@@ -421,6 +425,7 @@ impl Settings {
                     login_free_failures: u32::try_from(free_failures?).ok()?,
                 },
                 content: content?,
+                analytics: analytics?,
             })
         })();
         match settings {

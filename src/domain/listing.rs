@@ -16,6 +16,9 @@ pub enum PostSort {
     Title,
     /// Search rank; only with a search query.
     Relevance,
+    /// Views over the last 7 days (UTC days, today included); lists only
+    /// posts viewed in that time.
+    Popular,
 }
 
 impl PostSort {
@@ -26,6 +29,7 @@ impl PostSort {
             PostSort::UpdatedAt => "updated_at",
             PostSort::Title => "title",
             PostSort::Relevance => "relevance",
+            PostSort::Popular => "popular",
         }
     }
 }
@@ -169,12 +173,13 @@ impl PostListParams {
             Some("updated_at") => Some(PostSort::UpdatedAt),
             Some("title") => Some(PostSort::Title),
             Some("relevance") if search.is_some() => Some(PostSort::Relevance),
+            Some("popular") if search.is_none() => Some(PostSort::Popular),
             Some(_) => None,
         };
         if sort.is_none() {
             errors.push(invalid(
                 "sort",
-                "must be published_at, created_at, updated_at, title, or relevance (with q)",
+                "must be published_at, created_at, updated_at, title, popular (without q), or relevance (with q)",
             ));
         }
         let descending = match self.order.as_deref() {

@@ -5,6 +5,7 @@ mod account;
 pub mod brief;
 pub mod change;
 mod common_passwords;
+pub mod engagement;
 pub mod event;
 pub mod ids;
 pub mod job;

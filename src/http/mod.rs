@@ -2,6 +2,7 @@
 //! here with the middleware stack. Handlers are thin: extract, call a
 //! service, map the result.
 
+mod analytics;
 mod api_keys;
 mod auth;
 mod cache_tags;
@@ -30,6 +31,7 @@ pub mod server;
 mod shed;
 mod state;
 mod users;
+mod views;
 mod webhooks;
 
 use std::sync::Arc;
@@ -80,14 +82,19 @@ pub fn router(state: AppState, extra: Option<Router<AppState>>) -> Router {
 
     let http = &settings.http;
     let (auth, write, read) = http.rate_limits;
-    let limits = rate_limit::RateLimits::new(auth, write, read, http.trusted_proxies.clone());
+    let limits = rate_limit::RateLimits::new(
+        (auth, write, read, settings.analytics.rate_limit_per_minute),
+        http.trusted_proxies.clone(),
+    );
 
     // Outermost first. The request id comes before everything so that every
     // log line and problem carries it, and security headers go on every
     // response; the trace span wraps the rest; panics are caught inside
     // `finalize` so they become problems too; shedding and rate limits turn
     // work away before it starts, and the input guard refuses control
-    // characters in paths and queries before anything reads them; compression wraps the cached (ETag'd)
+    // characters in paths and queries before anything reads them; views of
+    // posts are counted from the responses on their way out (cached ones
+    // too); compression wraps the cached (ETag'd)
     // bytes; timeouts and the body limit sit closest to the handlers.
     let stack = ServiceBuilder::new()
         .layer(middleware::from_fn(request_id::assign))
@@ -109,6 +116,7 @@ pub fn router(state: AppState, extra: Option<Router<AppState>>) -> Router {
         .layer(middleware::from_fn_with_state(shed::InFlight::new(http.max_in_flight), shed::shed))
         .layer(middleware::from_fn_with_state((state.clone(), limits), rate_limit::limit))
         .layer(middleware::from_fn(refuse_control_characters))
+        .layer(middleware::from_fn_with_state(state.clone(), views::count_views))
         // Back to axum's body type for the middleware outside.
         .layer(MapResponseBodyLayer::new(axum::body::Body::new))
         .layer(CompressionLayer::new().compress_when(DefaultPredicate::new().and(SizeAbove::new(1024))))
@@ -237,6 +245,7 @@ fn v1_router() -> OpenApiRouter<AppState> {
         .merge(event_stream::router())
         .merge(jobs::router())
         .merge(webhooks::router())
+        .merge(analytics::router())
 }
 
 /// The root span of a request: every log line inside carries these fields.

@@ -35,6 +35,7 @@ use crate::domain::ValidationError;
          (name = "events", description = "The audit log: every change as a domain event"),
          (name = "jobs", description = "The durable job queue (admins)"),
          (name = "webhooks", description = "Webhook subscriptions and their delivery log (admins)"),
+         (name = "analytics", description = "Engagement: views, shares and clicks counted, daily reports, CSV export"),
          (name = "realworld", description = "The RealWorld (Conduit) API under /api: the same data and rules as /api/v1"),
          (name = "meta", description = "This API's own description")),
 )]

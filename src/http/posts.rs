@@ -259,7 +259,15 @@ async fn get_post(
     MaybeAuthUser(actor): MaybeAuthUser,
     PathId(id): PathId<PostId>,
 ) -> Result<Response, ApiError> {
-    Ok(with_etag(StatusCode::OK, posts::get(&ctx, actor.as_ref(), id).await?))
+    Ok(read_response(posts::get(&ctx, actor.as_ref(), id).await?, actor.as_ref()))
+}
+
+/// A post as read by `actor`, counted as a view when it is one.
+fn read_response(row: Post, actor: Option<&crate::service::Actor>) -> Response {
+    let version = row.post.version;
+    let mut depends_on = cache_tags::post(&row, true);
+    let view = super::views::view_of(&row, actor, &mut depends_on);
+    (StatusCode::OK, [etag(version)], depends_on, view, Json(PostView::from(row))).into_response()
 }
 
 /// A post by slug; an old slug answers 301 with the current location.
@@ -276,7 +284,7 @@ async fn get_post_by_slug(
     Path(slug): Path<String>,
 ) -> Result<Response, ApiError> {
     match posts::get_by_slug(&ctx, actor.as_ref(), &slug).await? {
-        BySlug::Found(row) => Ok(with_etag(StatusCode::OK, *row)),
+        BySlug::Found(row) => Ok(read_response(*row, actor.as_ref())),
         BySlug::Moved(current) => Ok((
             StatusCode::MOVED_PERMANENTLY,
             [(header::LOCATION, format!("/api/v1/posts/by-slug/{current}"))],
@@ -376,7 +384,7 @@ pub struct ListParams {
     published_before: Option<DateTime<Utc>>,
     /// Full-text search over title, tags and body.
     q: Option<String>,
-    /// published_at (default), created_at, updated_at, title, or relevance (default with `q`).
+    /// published_at (default), created_at, updated_at, title, relevance (default with `q`), or popular: views over the last 7 days, listing only posts viewed then (not with `q`; pages by offset cursor).
     sort: Option<String>,
     /// asc or desc (default desc; asc for title).
     order: Option<String>,

@@ -1,5 +1,6 @@
-//! Per-client rate limiting (GCRA, via governor) in three classes: sign-in
-//! and registration (strictest, per IP), writes, and reads. Clients are told
+//! Per-client rate limiting (GCRA, via governor) in four classes: sign-in
+//! and registration (strictest, per IP), engagement reports, writes, and
+//! reads. Clients are told
 //! where they stand on every limited response (`RateLimit-Limit`,
 //! `RateLimit-Remaining`, `RateLimit-Reset`) and get `429` with
 //! `Retry-After` when over.
@@ -60,20 +61,33 @@ impl Class {
 #[derive(Clone)]
 pub(super) struct RateLimits {
     auth: Arc<Class>,
+    engagement: Arc<Class>,
     write: Arc<Class>,
     read: Arc<Class>,
     trusted_proxies: Arc<Vec<IpAddr>>,
 }
 
 impl RateLimits {
-    pub(super) fn new(auth: u32, write: u32, read: u32, trusted_proxies: Vec<IpAddr>) -> RateLimits {
+    /// Per minute: sign-in, writes, reads, engagement reports.
+    pub(super) fn new(
+        (auth, write, read, engagement): (u32, u32, u32, u32),
+        trusted_proxies: Vec<IpAddr>,
+    ) -> RateLimits {
         RateLimits {
             auth: Arc::new(Class::new("auth", auth)),
+            engagement: Arc::new(Class::new("engagement", engagement)),
             write: Arc::new(Class::new("write", write)),
             read: Arc::new(Class::new("read", read)),
             trusted_proxies: Arc::new(trusted_proxies),
         }
     }
+}
+
+/// Engagement reports (`POST …/engagement`, `GET …/pixel.gif`) have a class
+/// of their own: anonymous and frequent, they must neither eat a reader's
+/// write budget nor be limited as loosely as reads.
+fn is_engagement_route(path: &str) -> bool {
+    path.starts_with("/api/v1/posts/") && (path.ends_with("/engagement") || path.ends_with("/pixel.gif"))
 }
 
 fn is_auth_route(method: &Method, path: &str) -> bool {
@@ -126,6 +140,9 @@ pub(super) async fn limit(
         let ip_key = format!("ip:{}", ip.map_or_else(|| "unknown".to_owned(), |ip| ip.to_string()));
         if is_auth_route(method, path) {
             (Arc::clone(&limits.auth), ip_key)
+        } else if is_engagement_route(path) {
+            let key = credential_key(request.headers(), &state).unwrap_or(ip_key);
+            (Arc::clone(&limits.engagement), key)
         } else {
             let key = credential_key(request.headers(), &state).unwrap_or(ip_key);
             let class =

@@ -128,5 +128,8 @@ fn respond(state: &AppState, cached: Cached, if_none_match: Option<HeaderValue>)
         headers.insert(header::CACHE_CONTROL, value);
     }
     headers.insert(header::VARY, caching::VARY_CREDENTIALS);
+    if let Some(view) = super::views::from_tags(&cached.tags) {
+        response.extensions_mut().insert(view);
+    }
     response
 }

@@ -1,9 +1,10 @@
 //! Background work: queue workers (inside `herald serve`, or alone with
-//! `herald worker`), the event dispatcher, the analysis backfill and the
-//! queue's gauges. Each is a loop over service calls; none touches the store
+//! `herald worker`), the event dispatcher, the analysis backfill, the
+//! analytics flush and the queue's gauges. Each is a loop over service calls; none touches the store
 //! directly. They stop when the shutdown token fires.
 
 mod analysis_backfill;
+mod analytics;
 mod event_dispatch;
 mod event_stream;
 mod key_reload;
@@ -37,6 +38,7 @@ impl Jobs {
         }
         jobs.handles.push(("analysis backfill", tokio::spawn(analysis_backfill::run(ctx.clone()))));
         jobs.handles.push(("key reload", tokio::spawn(key_reload::run(ctx.clone(), shutdown.clone()))));
+        jobs.handles.push(("analytics", tokio::spawn(analytics::run(ctx.clone(), shutdown.clone()))));
         jobs
     }
 
@@ -63,5 +65,11 @@ impl Jobs {
                 tracing::error!(job = name, error = %err, "a background job panicked");
             }
         }
+    }
+
+    /// Writes the engagement counts of requests that finished after the
+    /// background jobs stopped (the server drains after they are told to).
+    pub async fn final_flush(ctx: &Context) {
+        analytics::flush(ctx).await;
     }
 }

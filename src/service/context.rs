@@ -12,6 +12,7 @@ use crate::auth::Auth;
 use crate::clock::Clock;
 use crate::config::Settings;
 use crate::content::analysis::Analyzer;
+use crate::service::analytics::Analytics;
 use crate::service::changes::{ChangeFeed, ChangeListener};
 use crate::service::event_stream::Hub;
 use crate::service::generation::Generator;
@@ -36,6 +37,8 @@ pub struct Context {
     pub nats: Option<Arc<NatsFanout>>,
     /// The HTTP client webhook deliveries go through.
     pub webhooks: Arc<Sender>,
+    /// This instance's engagement counters, flushed in the background.
+    pub analytics: Arc<Analytics>,
     /// What kind of process records events: `api` when a response cache
     /// hears of changes as they commit, else `cli` (or `worker`).
     pub origin: &'static str,
@@ -64,7 +67,9 @@ impl Context {
             Some(nats) => Some(Arc::new(NatsFanout::connect(&nats.url, &nats.stream).await?)),
             None => None,
         };
+        let analytics = Arc::new(Analytics::new(&settings.analytics));
         Ok(Context {
+            analytics,
             settings: Arc::new(settings),
             db,
             auth: Arc::new(auth),

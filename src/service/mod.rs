@@ -6,6 +6,7 @@
 pub mod accounts;
 pub mod actor;
 pub mod analysis;
+pub mod analytics;
 pub mod api_keys;
 pub mod categories;
 pub mod changes;

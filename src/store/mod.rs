@@ -54,6 +54,7 @@ macro_rules! on_tx {
 }
 
 pub mod accounts;
+pub mod analytics;
 pub mod api_keys;
 pub mod bulk;
 pub mod categories;

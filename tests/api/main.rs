@@ -6,6 +6,8 @@ mod helpers;
 
 mod accounts;
 mod analysis;
+mod analytics;
+mod analytics_durability;
 mod api_keys;
 mod cache;
 mod cli;

@@ -17,6 +17,7 @@ use crate::domain::listing::offset_page;
 use crate::domain::{PostFilter, PostList, PostOrder, PostStatus};
 use crate::http::AppState;
 use crate::http::cache_tags;
+use crate::http::views::{self, ViewOf};
 use crate::service::Context;
 use crate::service::categories;
 use crate::service::posts::{self, PostInput};
@@ -172,9 +173,11 @@ async fn get_article(
     State(ctx): State<Context>,
     RwMaybeAuth(actor): RwMaybeAuth,
     Path(slug): Path<String>,
-) -> Result<(CacheTags, Json<ArticleEnvelope>), RwError> {
+) -> Result<(CacheTags, Option<ViewOf>, Json<ArticleEnvelope>), RwError> {
     let row = posts::published_by_slug(&ctx, actor.as_ref(), &slug).await?;
-    Ok((cache_tags::post(&row, false), one(row)))
+    let mut depends_on = cache_tags::post(&row, false);
+    let view = views::view_of(&row, actor.as_ref(), &mut depends_on);
+    Ok((depends_on, view, one(row)))
 }
 
 #[derive(Debug, Deserialize, ToSchema)]

@@ -39,7 +39,9 @@ pub(super) fn decode(raw: &str, order: PostOrder) -> Option<Position> {
         return None;
     }
     match (order.sort, doc.o, doc.t, doc.x, doc.i) {
-        (PostSort::Relevance, Some(offset), _, _, _) if offset >= 0 => Some(Position::Offset(offset)),
+        (PostSort::Relevance | PostSort::Popular, Some(offset), _, _, _) if offset >= 0 => {
+            Some(Position::Offset(offset))
+        }
         (PostSort::Title, _, _, Some(text), Some(id)) => {
             Some(Position::After(Cursor { key: CursorKey::Text(text), post_id: id }))
         }
@@ -61,7 +63,7 @@ pub(super) fn encode(order: PostOrder, last: Option<&PostView>, next_offset: i64
         i: None,
         o: None,
     };
-    if order.sort == PostSort::Relevance {
+    if matches!(order.sort, PostSort::Relevance | PostSort::Popular) {
         doc.o = Some(next_offset);
     } else {
         let last = cursor_of(last?, order.sort);

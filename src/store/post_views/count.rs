@@ -25,6 +25,7 @@ enum Scope<'a> {
 
 fn scope(q: &PostQuery) -> Option<Scope<'_>> {
     let other_filters = q.post_id.is_some()
+        || q.sort == crate::domain::PostSort::Popular
         || plan::search_text(q).is_some()
         || q.platform.is_some()
         || q.content_type.is_some()

@@ -98,7 +98,7 @@ impl PostQuery {
 /// The cursor key of a row under `sort` (mirrors `plan::sort_column`).
 pub fn cursor_of(row: &PostView, sort: PostSort) -> Cursor {
     let key = match sort {
-        PostSort::PublishedAt | PostSort::Relevance => CursorKey::Time(
+        PostSort::PublishedAt | PostSort::Relevance | PostSort::Popular => CursorKey::Time(
             row.post.fields.published_at.or(row.post.fields.publish_at).unwrap_or(row.post.created_at),
         ),
         PostSort::CreatedAt => CursorKey::Time(row.post.created_at),

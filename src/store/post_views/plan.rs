@@ -16,6 +16,7 @@
 use chrono::{DateTime, Utc};
 
 use super::{Backend, CursorKey, PostQuery, fts5_query, is_public};
+use crate::domain::engagement::Day;
 use crate::domain::{AccountId, PostSort, PostStatus};
 use crate::store::query::{Arg, Sql};
 
@@ -37,10 +38,13 @@ enum Driver {
     Tag,
     Feed,
     Search,
+    Popular,
 }
 
 fn driver(q: &PostQuery) -> Driver {
-    if search_text(q).is_some() {
+    if q.sort == PostSort::Popular {
+        Driver::Popular
+    } else if search_text(q).is_some() {
         Driver::Search
     } else if q.feed_of.is_some() {
         Driver::Feed
@@ -63,6 +67,8 @@ fn sort_column(sort: PostSort) -> &'static str {
         PostSort::CreatedAt => "p.created_at",
         PostSort::UpdatedAt => "p.updated_at",
         PostSort::Title => "p.title",
+        // Never ordered by a post column (see `popular`); a stable fallback.
+        PostSort::Popular => "p.sort_at",
     }
 }
 
@@ -262,6 +268,7 @@ pub(super) fn page_ids_in(
             None => feed(sql, backend, q, paged),
         },
         Driver::Search => search(sql, backend, q, paged),
+        Driver::Popular => popular(sql, q, paged),
     }
     limit(sql, q, paged);
 }
@@ -392,6 +399,26 @@ fn search(sql: &mut Sql, backend: Backend, q: &PostQuery, paged: bool) {
                 }
             }
         }
+    }
+}
+
+/// Posts by their views over the last 7 days, from the daily rollups of
+/// that week only (so the cost follows the week's viewed posts, not the
+/// table); posts nobody viewed that week are not listed. Pages by offset.
+fn popular(sql: &mut Sql, q: &PostQuery, paged: bool) {
+    let today = Day::of(q.now);
+    sql.push("SELECT p.post_id, v.views AS k FROM (SELECT post_id, SUM(views) AS views FROM post_daily_stats WHERE day >= ");
+    sql.bind(Arg::Int(today.plus(-6).0));
+    sql.push(" GROUP BY post_id HAVING SUM(views) > 0) v JOIN post p ON p.post_id = v.post_id WHERE 1 = 1");
+    filters(sql, q, false);
+    if let Some(follower) = q.feed_of {
+        sql.push(" AND p.author_id IN (SELECT followee_id FROM follow WHERE follower_id = ");
+        sql.bind(Arg::Int(follower.get()));
+        sql.push(")");
+    }
+    if paged {
+        let dir = direction(q);
+        sql.push(&format!(" ORDER BY v.views {dir}, p.post_id {dir}"));
     }
 }
 

@@ -1,0 +1,72 @@
+//! Counting views where reads happen: the single-post read endpoints mark a
+//! response that shows a public post to someone other than its author
+//! (`ViewOf`, and a `view:<id>` cache tag so a cached copy keeps the mark),
+//! and `count_views` counts each such response on its way out — fresh,
+//! from the response cache, or as a 304 — without waiting for anything.
+
+use std::net::SocketAddr;
+
+use axum::extract::{ConnectInfo, Request, State};
+use axum::http::{Method, StatusCode, header};
+use axum::middleware::Next;
+use axum::response::{IntoResponseParts, Response, ResponseParts};
+
+use super::extract::client_ip;
+use crate::cache::CacheTags;
+use crate::domain::{PostId, PostStatus, PostView};
+use crate::http::AppState;
+use crate::service::Actor;
+use crate::service::analytics::Client;
+
+/// This response shows post `.0` to a reader whose view counts.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct ViewOf(pub PostId);
+
+impl IntoResponseParts for ViewOf {
+    type Error = std::convert::Infallible;
+
+    fn into_response_parts(self, mut res: ResponseParts) -> Result<ResponseParts, Self::Error> {
+        res.extensions_mut().insert(self);
+        Ok(res)
+    }
+}
+
+const TAG_PREFIX: &str = "view:";
+
+/// Marks a read of `row` as a view when the post is public and the reader
+/// is not its author; the tag carries the mark into the response cache.
+pub(super) fn view_of(row: &PostView, actor: Option<&Actor>, tags: &mut CacheTags) -> Option<ViewOf> {
+    let public = row.post.fields.status == PostStatus::Published;
+    let own = actor.is_some_and(|a| a.account_id == row.post.author_id);
+    if !public || own {
+        return None;
+    }
+    tags.0.push(format!("{TAG_PREFIX}{}", row.post.post_id));
+    Some(ViewOf(row.post.post_id))
+}
+
+/// The mark a cached response carries in its tags.
+pub(super) fn from_tags(tags: &[String]) -> Option<ViewOf> {
+    tags.iter().find_map(|t| t.strip_prefix(TAG_PREFIX)?.parse().ok().map(|id| ViewOf(PostId::new(id))))
+}
+
+pub(super) async fn count_views(State(state): State<AppState>, request: Request, next: Next) -> Response {
+    let analytics = &state.services.analytics;
+    if request.method() != Method::GET || !analytics.enabled() {
+        return next.run(request).await;
+    }
+    let headers = request.headers();
+    let peer = request.extensions().get::<ConnectInfo<SocketAddr>>().map(|c| c.0.ip());
+    let ip = client_ip(peer, headers, &state.services.settings.http.trusted_proxies);
+    let user_agent = headers.get(header::USER_AGENT).cloned();
+    let referrer = headers.get(header::REFERER).cloned();
+    let response = next.run(request).await;
+    if let Some(ViewOf(post)) = response.extensions().get::<ViewOf>().copied()
+        && matches!(response.status(), StatusCode::OK | StatusCode::NOT_MODIFIED)
+    {
+        let client = Client { ip, user_agent: user_agent.as_ref().and_then(|v| v.to_str().ok()) };
+        let referrer = referrer.as_ref().and_then(|v| v.to_str().ok());
+        analytics.viewed(post, client, referrer, state.services.clock.now());
+    }
+    response
+}
