@@ -4,6 +4,8 @@
 # turn, round after round (ORDER sets who goes first in a round).
 #
 #   bench/ab.sh OLD_BINARY NEW_BINARY [rounds]      (SCENARIOS=create,... picks bench.py scenarios)
+#   OLD_ENV / NEW_ENV add settings to one side, e.g. the same binary with and
+#   without view counting: OLD_ENV=HERALD_ANALYTICS_ENABLED=false bench/ab.sh B B
 #   e.g. git worktree add /tmp/old <rev> && (cd /tmp/old && cargo build --release)
 #        bench/ab.sh /tmp/old/target/release/herald target/release/herald 3
 set -euo pipefail
@@ -15,17 +17,18 @@ fi
 ORDER="${ORDER:-new old}"
 SCENARIOS="${SCENARIOS:-list,article,tags}"
 work="$(mktemp -d)"
-start() { # binary port dir
+start() { # binary port dir extra-env
     mkdir -p "$3"
-    HERALD_LISTEN="127.0.0.1:$2" HERALD_DATABASE_URL="sqlite:$3/herald.db" HERALD_LOG=warn \
+    env $4 HERALD_LISTEN="127.0.0.1:$2" HERALD_DATABASE_URL="sqlite:$3/herald.db" HERALD_LOG=warn \
         HERALD_LOG_FORMAT=json HERALD_RATE_LIMIT_READ_PER_MINUTE=100000000 \
         HERALD_RATE_LIMIT_WRITE_PER_MINUTE=10000000 HERALD_RATE_LIMIT_AUTH_PER_MINUTE=100000 \
+        HERALD_RATE_LIMIT_ENGAGEMENT_PER_MINUTE=100000000 \
         HERALD_MAX_IN_FLIGHT=4096 "$1" serve >"$3/log" 2>&1 &
     echo $!
 }
 old_port=18081 new_port=18082
-old_pid="$(start "$old_bin" $old_port "$work/old")"
-new_pid="$(start "$new_bin" $new_port "$work/new")"
+old_pid="$(start "$old_bin" $old_port "$work/old" "${OLD_ENV:-}")"
+new_pid="$(start "$new_bin" $new_port "$work/new" "${NEW_ENV:-}")"
 trap 'kill $old_pid $new_pid 2>/dev/null; rm -rf "$work"' EXIT
 sleep 2
 for round in $(seq 1 "$rounds"); do
@@ -33,6 +36,6 @@ for round in $(seq 1 "$rounds"); do
         port=$old_port; [[ $who == new ]] && port=$new_port
         echo "== round $round: $who"
         python3 "$(dirname "$0")/bench.py" --url "http://127.0.0.1:$port" --duration 5s \
-            --scenarios "$SCENARIOS" --out "$work/$who-$round" | grep -E '^  (GET|POST)'
+            --scenarios "$SCENARIOS" --out "$work/$who-$round" | grep -E '^  (GET|POST|engagement)'
     done
 done

@@ -72,6 +72,7 @@ def serving_env(port, log="warn"):
         "HERALD_RATE_LIMIT_READ_PER_MINUTE": "100000000",
         "HERALD_RATE_LIMIT_WRITE_PER_MINUTE": "10000000",
         "HERALD_RATE_LIMIT_AUTH_PER_MINUTE": "100000",
+        "HERALD_RATE_LIMIT_ENGAGEMENT_PER_MINUTE": "100000000",
         "HERALD_MAX_IN_FLIGHT": "4096",
     }
 
@@ -222,6 +223,36 @@ def wrk(base, script, duration, connections, env_extra):
     sys.exit(f"error: wrk produced no result:\n{out.stdout}\n{out.stderr}")
 
 
+def metric_sum(base, name, label=""):
+    """The sum of a Prometheus counter's series (those whose labels contain `label`)."""
+    with urllib.request.urlopen(base + "/metrics", timeout=30) as resp:
+        text = resp.read().decode()
+    total = 0.0
+    for line in text.splitlines():
+        if line.startswith(name) and (line[len(name)] in " {") and label in line:
+            total += float(line.rsplit(" ", 1)[1])
+    return total
+
+
+def engagement(base, slug, duration, connections, env):
+    """Views ingested through the HTTP endpoint, with the write transactions
+    they cost (every write transaction waits for the writer once:
+    herald_db_pool_wait_seconds_count{pool="write"})."""
+    _, raw = call(base, "GET", f"/api/v1/posts/by-slug/{slug}")
+    post = json.loads(raw)["id"]
+    events = lambda: metric_sum(base, "herald_engagement_events_total") + metric_sum(base, "herald_engagement_dropped_total")
+    tx = lambda: metric_sum(base, "herald_db_pool_wait_seconds_count", 'pool="write"')
+    before_events, before_tx = events(), tx()
+    result = wrk(base, "engage.lua", duration, connections, {**env, "BENCH_PATH": f"/api/v1/posts/{post}/engagement"})
+    time.sleep(2.5)  # the last flush
+    ingested, transactions = events() - before_events, tx() - before_tx
+    result["events"] = ingested
+    result["transactions"] = transactions
+    print(f"  engagement: {ingested:.0f} events ingested, {transactions:.0f} write transactions "
+          f"({100 * transactions / max(ingested, 1):.3f} per 100 events)", flush=True)
+    return result
+
+
 def markdown(rows):
     lines = ["| scenario | target | conns | req/s | p50 ms | p95 ms | p99 ms | max ms | errors | peak RSS MB |",
              "|---|---|---:|---:|---:|---:|---:|---:|---:|---:|"]
@@ -239,7 +270,7 @@ def main():
     parser.add_argument("--duration", default="10s")
     parser.add_argument("--connections", type=int, default=64)
     parser.add_argument("--articles", type=int, default=200)
-    parser.add_argument("--scenarios", default="list,article,tags,create,read-heavy,write-heavy,mixed,stress")
+    parser.add_argument("--scenarios", default="list,article,tags,article-read,engagement,create,read-heavy,write-heavy,mixed,stress")
     parser.add_argument("--compare-nginx", action="store_true")
     parser.add_argument("--rounds", type=int, default=2, help="A/B rounds in comparison mode")
     parser.add_argument("--out", default=str(HERE / "out"))
@@ -259,6 +290,9 @@ def main():
             "article": f"/api/articles/{slugs[0]}",
             "tags": "/api/tags",
         }
+        # The article read as browsers read it: every request a counted
+        # (or de-duplicated) view.
+        readers = {"article-read": f"/api/articles/{slugs[0]}"}
         print("warm-up ...", flush=True)
         wrk(base, "get.lua", "3s", args.connections, {**common, "BENCH_PATH": singles["list"]})
 
@@ -291,6 +325,12 @@ def main():
         finally:
             if nginx:
                 nginx.stop()
+        for name, path in readers.items():
+            if name in wanted:
+                env = {**common, "BENCH_PATH": path}
+                record(f"GET {name}", target, wrk(base, "get_reader.lua", args.duration, args.connections, env), args.connections)
+        if "engagement" in wanted:
+            record("POST engagement", target, engagement(base, slugs[0], args.duration, args.connections, common), args.connections)
         if "create" in wanted:
             record("POST create", target, wrk(base, "create.lua", args.duration, args.connections, common), args.connections)
             _, raw = call(base, "GET", "/api/articles?limit=1")

@@ -114,7 +114,9 @@ pub fn router(state: AppState, extra: Option<Router<AppState>>) -> Router {
         .layer(middleware::from_fn(problem::finalize))
         .layer(CatchPanicLayer::custom(problem::from_panic))
         .layer(middleware::from_fn_with_state(shed::InFlight::new(http.max_in_flight), shed::shed))
-        .layer(middleware::from_fn_with_state((state.clone(), limits), rate_limit::limit))
+        // Middleware state is cloned for every request: one `Arc` is one
+        // counter to bump, where the limiter's buckets are five.
+        .layer(middleware::from_fn_with_state(Arc::new((state.clone(), limits)), rate_limit::limit))
         .layer(middleware::from_fn(refuse_control_characters))
         .layer(middleware::from_fn_with_state(state.clone(), views::count_views))
         // Back to axum's body type for the middleware outside.

@@ -125,10 +125,11 @@ fn credential_key(headers: &HeaderMap, state: &AppState) -> Option<String> {
 }
 
 pub(super) async fn limit(
-    State((state, limits)): State<(AppState, RateLimits)>,
+    State(shared): State<Arc<(AppState, RateLimits)>>,
     request: Request,
     next: Next,
 ) -> Response {
+    let (state, limits) = &*shared;
     let (class, key) = {
         let path = request.uri().path();
         let method = request.method();
@@ -141,10 +142,10 @@ pub(super) async fn limit(
         if is_auth_route(method, path) {
             (Arc::clone(&limits.auth), ip_key)
         } else if is_engagement_route(path) {
-            let key = credential_key(request.headers(), &state).unwrap_or(ip_key);
+            let key = credential_key(request.headers(), state).unwrap_or(ip_key);
             (Arc::clone(&limits.engagement), key)
         } else {
-            let key = credential_key(request.headers(), &state).unwrap_or(ip_key);
+            let key = credential_key(request.headers(), state).unwrap_or(ip_key);
             let class =
                 if method == Method::GET || method == Method::HEAD { &limits.read } else { &limits.write };
             (Arc::clone(class), key)
@@ -184,6 +185,9 @@ pub(super) async fn limit(
             set_headers(response.headers_mut(), per_minute, 0, retry_after);
             tracing::info!(client = %key, "rate limited");
             metrics::counter!("herald_rate_limited_total").increment(1);
+            if class.name == "engagement" {
+                metrics::counter!("herald_engagement_dropped_total", "reason" => "rate_limit").increment(1);
+            }
             response
         }
     }

@@ -24,8 +24,11 @@ use crate::http::AppState;
 const MAX_CACHED_BODY: usize = 1024 * 1024;
 
 fn cacheable(request: &Request) -> bool {
+    let path = request.uri().path();
     request.method() == Method::GET
-        && request.uri().path().starts_with("/api/")
+        && path.starts_with("/api/")
+        // Each request of the pixel is a view to count, never a copy to keep.
+        && !path.ends_with("/pixel.gif")
         && !request.headers().contains_key(header::AUTHORIZATION)
         && !request.headers().contains_key("x-api-key")
 }

@@ -52,7 +52,9 @@ pub(super) fn from_tags(tags: &[String]) -> Option<ViewOf> {
 
 pub(super) async fn count_views(State(state): State<AppState>, request: Request, next: Next) -> Response {
     let analytics = &state.services.analytics;
-    if request.method() != Method::GET || !analytics.enabled() {
+    let path = request.uri().path();
+    let may_show_a_post = path.starts_with("/api/v1/posts/") || path.starts_with("/api/articles/");
+    if request.method() != Method::GET || !analytics.enabled() || !may_show_a_post {
         return next.run(request).await;
     }
     let headers = request.headers();

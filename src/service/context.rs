@@ -20,9 +20,16 @@ use crate::service::nats_fanout::NatsFanout;
 use crate::service::webhooks::sender::Sender;
 use crate::store::{self, Db};
 
-/// Cheaply cloned; every field is shared.
+/// Cheaply cloned: one shared pointer (a request clones it for every
+/// handler; a copy of each field would be a score of atomic counters that
+/// every core contends on). Fields read through `Deref`; wiring may change
+/// them through `DerefMut` while the context is not yet shared.
+#[derive(Clone, Debug)]
+pub struct Context(Arc<Parts>);
+
+/// What a `Context` holds.
 #[derive(Clone)]
-pub struct Context {
+pub struct Parts {
     pub settings: Arc<Settings>,
     pub db: Db,
     pub auth: Arc<Auth>,
@@ -44,7 +51,22 @@ pub struct Context {
     pub origin: &'static str,
 }
 
-impl std::fmt::Debug for Context {
+impl std::ops::Deref for Context {
+    type Target = Parts;
+
+    fn deref(&self) -> &Parts {
+        &self.0
+    }
+}
+
+impl std::ops::DerefMut for Context {
+    /// Copies the parts first if the context is already shared.
+    fn deref_mut(&mut self) -> &mut Parts {
+        Arc::make_mut(&mut self.0)
+    }
+}
+
+impl std::fmt::Debug for Parts {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("Context").field("db", &self.db.backend_name()).finish_non_exhaustive()
     }
@@ -68,7 +90,7 @@ impl Context {
             None => None,
         };
         let analytics = Arc::new(Analytics::new(&settings.analytics));
-        Ok(Context {
+        Ok(Context(Arc::new(Parts {
             analytics,
             settings: Arc::new(settings),
             db,
@@ -81,7 +103,7 @@ impl Context {
             stream: Hub::default(),
             nats,
             origin: "cli",
-        })
+        })))
     }
 
     /// Adds a listener for committed changes (done while wiring, before

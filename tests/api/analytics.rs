@@ -190,6 +190,12 @@ async fn engagement_reports_are_rate_limited_per_client() {
         statuses.push(engage(&app, &post["id"], json!({"type": "view"}), &reader(n)).await.status().as_u16());
     }
     assert_eq!(statuses, [202, 202, 202, 429, 429]);
+    let metrics = app.get("/metrics").await.text().await.unwrap();
+    let dropped = metrics
+        .lines()
+        .find(|l| l.starts_with("herald_engagement_dropped_total{reason=\"rate_limit\"}"))
+        .and_then(|l| l.rsplit(' ').next()?.parse::<f64>().ok());
+    assert!(dropped.is_some_and(|n| n >= 2.0), "rate-limited reports are counted as dropped");
     // Reads of the API are not charged to that budget.
     assert_eq!(app.get("/api/v1/posts").await.status(), 200);
 }
@@ -360,4 +366,28 @@ both_backends!(sort_popular_lists_posts_by_views_of_the_last_week, |backend| {
     assert_eq!(second["next_cursor"], Value::Null);
     let response = app.get("/api/v1/posts?sort=popular&q=loud").await;
     assert_eq!(problem(response).await["errors"][0]["field"], "sort");
+});
+
+both_backends!(old_rollups_are_pruned_and_closed_days_keep_their_top_referrers, |backend| {
+    let app = spawn(backend).start().await;
+    let author = app.register("writer").await;
+    let post = app.publish_post(&author, "Long history", &[]).await;
+    let id = post["id"].as_i64().unwrap();
+    let today = chrono::Utc::now().timestamp().div_euclid(86_400);
+    let (ancient, yesterday) = (today - 731, today - 1);
+    for day in [ancient, yesterday] {
+        app.execute(&format!("INSERT INTO post_daily_stats (post_id, day, views) VALUES ({id}, {day}, 5)"))
+            .await;
+    }
+    for n in 1..=12 {
+        let sql = format!(
+            "INSERT INTO post_daily_referrer (post_id, day, host, views) VALUES ({id}, {yesterday}, 'site{n}.example', {n})"
+        );
+        app.execute(&sql).await;
+    }
+    herald::service::analytics::prune(&app.state.services).await.unwrap();
+    assert_eq!(app.count(&format!("post_daily_stats WHERE day = {ancient}")).await, 0, "past the retention");
+    assert_eq!(app.count(&format!("post_daily_stats WHERE day = {yesterday}")).await, 1);
+    assert_eq!(app.count("post_daily_referrer").await, 10, "a closed day keeps its top 10 hosts");
+    assert_eq!(app.count("post_daily_referrer WHERE views <= 2").await, 0, "the least viewing hosts went");
 });

@@ -35,6 +35,8 @@ const MAX_URL_CHARS: usize = 2048;
 pub struct Analytics {
     enabled: bool,
     counters: Counters,
+    /// Registered once: a view must not look metrics up by name.
+    meters: Meters,
     /// Post → its author while public (`None`: not public or absent).
     owners: moka::future::Cache<PostId, Option<AccountId>>,
 }
@@ -61,12 +63,31 @@ pub struct EngagementInput {
     pub path: Option<String>,
 }
 
-fn record(kind: &'static str) {
-    metrics::counter!("herald_engagement_events_total", "type" => kind).increment(1);
+/// Handles of the engagement metrics.
+struct Meters {
+    views: metrics::Counter,
+    shares: metrics::Counter,
+    clicks: metrics::Counter,
+    bots: metrics::Counter,
+    repeats: metrics::Counter,
+    own: metrics::Counter,
 }
 
-fn dropped(reason: &'static str) {
-    metrics::counter!("herald_engagement_dropped_total", "reason" => reason).increment(1);
+impl Meters {
+    fn new() -> Meters {
+        let counted =
+            |kind: &'static str| metrics::counter!("herald_engagement_events_total", "type" => kind);
+        let dropped =
+            |reason: &'static str| metrics::counter!("herald_engagement_dropped_total", "reason" => reason);
+        Meters {
+            views: counted("view"),
+            shares: counted("share"),
+            clicks: counted("click"),
+            bots: dropped("bot"),
+            repeats: dropped("repeat"),
+            own: dropped("own"),
+        }
+    }
 }
 
 impl Analytics {
@@ -74,6 +95,7 @@ impl Analytics {
         Analytics {
             enabled: settings.enabled,
             counters: Counters::new(settings.max_visitors),
+            meters: Meters::new(),
             owners: moka::future::Cache::builder().max_capacity(10_000).time_to_live(OWNER_TTL).build(),
         }
     }
@@ -90,13 +112,13 @@ impl Analytics {
             return;
         }
         if engagement::is_bot(client.user_agent) {
-            return dropped("bot");
+            return self.meters.bots.increment(1);
         }
         let reader = Reader { ip: client.ip, user_agent: client.user_agent.unwrap_or_default() };
         let host = referrer.and_then(engagement::referrer_host);
         match self.counters.view(post, reader, host, now.timestamp()) {
-            Outcome::Counted => record("view"),
-            Outcome::Repeat => dropped("repeat"),
+            Outcome::Counted => self.meters.views.increment(1),
+            Outcome::Repeat => self.meters.repeats.increment(1),
         }
     }
 
@@ -163,18 +185,19 @@ pub async fn ingest(
         return Ok(());
     }
     if actor.is_some_and(|a| a.account_id == author) {
-        dropped("own");
+        analytics.meters.own.increment(1);
         return Ok(());
     }
     match kind {
         EngagementKind::View => analytics.viewed(post, client, referrer.as_deref(), now),
         EngagementKind::Share | EngagementKind::Click => {
             if engagement::is_bot(client.user_agent) {
-                dropped("bot");
+                analytics.meters.bots.increment(1);
                 return Ok(());
             }
-            analytics.counters.act(post, kind == EngagementKind::Share, platform, now.timestamp());
-            record(kind.as_str());
+            let share = kind == EngagementKind::Share;
+            analytics.counters.act(post, share, platform, now.timestamp());
+            if share { &analytics.meters.shares } else { &analytics.meters.clicks }.increment(1);
         }
     }
     Ok(())
