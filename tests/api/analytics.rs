@@ -319,6 +319,12 @@ both_backends!(the_csv_export_has_a_row_per_post_and_day, |backend| {
     assert!(lines[1].contains(",\"'=cmd, \"\"quoted\"\"\",1,1,0,0,0,0,0"), "{csv}");
     assert!(lines[2].ends_with(",\"Plain\",2,2,0,0,0,0,0"), "{csv}");
 
+    // Compressed, the stream still ends cleanly (the encoder polls past its end).
+    let gzip = app.request(Method::GET, "/api/v1/analytics/export.csv", &author.access);
+    let gzip = gzip.header("accept-encoding", "gzip").send().await.unwrap();
+    assert_eq!(gzip.headers()["content-encoding"], "gzip");
+    assert!(!gzip.bytes().await.expect("a complete body").is_empty());
+
     let stranger = app.register("stranger").await;
     let response =
         app.request(Method::GET, "/api/v1/analytics/export.csv", &stranger.access).send().await.unwrap();

@@ -302,7 +302,9 @@ pub fn export(ctx: Context, scope: StatsScope, range: DayRange) -> impl Stream<I
         done: bool,
     }
     let state = State { ctx, after: None, started: false, done: false };
-    futures_util::stream::unfold(state, move |mut state| async move {
+    // Fused: a body may be polled again after its end (the compression
+    // layer does), which an unfold stream must not be.
+    let pages = futures_util::stream::unfold(state, move |mut state| async move {
         if state.done {
             return None;
         }
@@ -322,7 +324,8 @@ pub fn export(ctx: Context, scope: StatsScope, range: DayRange) -> impl Stream<I
                 Some((Err(Error::from(err)), state))
             }
         }
-    })
+    });
+    futures_util::StreamExt::fuse(pages)
 }
 
 #[cfg(test)]
