@@ -5,14 +5,14 @@
 use axum::Json;
 use axum::body::Body;
 use axum::extract::State;
-use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
+use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use serde::Deserialize;
 use utoipa::{IntoParams, ToSchema};
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
-use super::extract::{AuthUser, ClientIp, MaybeAuthUser, PathId, ValidJson, ValidQuery};
+use super::extract::{AuthUser, ClientIp, MaybeAuthUser, PathId, UserAgent, ValidJson, ValidQuery};
 use super::problem::{ApiError, Problem};
 use crate::domain::PostId;
 use crate::domain::engagement::{Day, DayRange, parse_period};
@@ -47,8 +47,8 @@ pub(super) struct EngagementBody {
     path: Option<String>,
 }
 
-fn client<'a>(ip: &ClientIp, headers: &'a HeaderMap) -> Client<'a> {
-    Client { ip: ip.0, user_agent: headers.get(header::USER_AGENT).and_then(|v| v.to_str().ok()) }
+fn client<'a>(ip: &ClientIp, agent: &'a UserAgent) -> Client<'a> {
+    Client { ip: ip.0, user_agent: agent.as_str() }
 }
 
 /// Report a view, share or click of a published post (anyone; rate-limited
@@ -68,7 +68,7 @@ async fn report_engagement(
     MaybeAuthUser(actor): MaybeAuthUser,
     PathId(id): PathId<PostId>,
     ip: ClientIp,
-    headers: HeaderMap,
+    agent: UserAgent,
     ValidJson(body): ValidJson<EngagementBody>,
 ) -> Result<StatusCode, ApiError> {
     let input = EngagementInput {
@@ -77,7 +77,7 @@ async fn report_engagement(
         referrer: body.referrer,
         path: body.path,
     };
-    analytics::ingest(&ctx, actor.as_ref(), id, &input, client(&ip, &headers)).await?;
+    analytics::ingest(&ctx, actor.as_ref(), id, &input, client(&ip, &agent)).await?;
     Ok(StatusCode::ACCEPTED)
 }
 
@@ -109,12 +109,12 @@ async fn pixel(
     MaybeAuthUser(actor): MaybeAuthUser,
     PathId(id): PathId<PostId>,
     ip: ClientIp,
-    headers: HeaderMap,
+    agent: UserAgent,
     ValidQuery(params): ValidQuery<PixelParams>,
 ) -> Result<Response, ApiError> {
     let input =
         EngagementInput { kind: Some("view".to_owned()), referrer: params.referrer, ..Default::default() };
-    analytics::ingest(&ctx, actor.as_ref(), id, &input, client(&ip, &headers)).await?;
+    analytics::ingest(&ctx, actor.as_ref(), id, &input, client(&ip, &agent)).await?;
     Ok((
         [
             (header::CONTENT_TYPE, HeaderValue::from_static("image/gif")),

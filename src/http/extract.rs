@@ -204,6 +204,25 @@ impl FromRequestParts<AppState> for ClientIp {
     }
 }
 
+/// The `User-Agent` header, if any: one header, where `HeaderMap` would
+/// copy them all.
+#[derive(Debug)]
+pub struct UserAgent(pub Option<axum::http::HeaderValue>);
+
+impl UserAgent {
+    pub fn as_str(&self) -> Option<&str> {
+        self.0.as_ref().and_then(|v| v.to_str().ok())
+    }
+}
+
+impl<S: Send + Sync> FromRequestParts<S> for UserAgent {
+    type Rejection = std::convert::Infallible;
+
+    async fn from_request_parts(parts: &mut Parts, _state: &S) -> Result<Self, Self::Rejection> {
+        Ok(UserAgent(parts.headers.get(header::USER_AGENT).cloned()))
+    }
+}
+
 /// `Query<T>` whose rejection is a 422 problem naming the parameter.
 #[derive(Debug)]
 pub struct ValidQuery<T>(pub T);

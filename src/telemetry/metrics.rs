@@ -2,11 +2,13 @@
 //! latency histograms with explicit buckets (so instances can be summed),
 //! in-flight requests, cache, database pool, protection and process gauges.
 
-use std::sync::OnceLock;
+use std::collections::HashMap;
 use std::sync::atomic::Ordering;
+use std::sync::{LazyLock, OnceLock, PoisonError, RwLock};
 use std::time::Instant;
 
 use axum::extract::{MatchedPath, Request};
+use axum::http::Method;
 use axum::middleware::Next;
 use axum::response::Response;
 use metrics_exporter_prometheus::{Matcher, PrometheusBuilder, PrometheusHandle};
@@ -45,25 +47,53 @@ fn status_class(status: u16) -> &'static str {
     }
 }
 
+/// The request counter and latency histogram of one method, route template
+/// and status class.
+type RequestMeters = (Method, &'static str, metrics::Counter, metrics::Histogram);
+
+/// Meters by route template, registered on first use: looking a metric up
+/// by its labels builds and hashes them, several allocations per request.
+/// Routes are templates, so the map stays as small as the router.
+static REQUEST_METERS: LazyLock<RwLock<HashMap<String, Vec<RequestMeters>>>> = LazyLock::new(RwLock::default);
+
+fn record_request(method: &Method, route: &str, status: &'static str, seconds: f64) {
+    let meters = REQUEST_METERS.read().unwrap_or_else(PoisonError::into_inner);
+    if let Some((.., counter, histogram)) =
+        meters.get(route).and_then(|all| all.iter().find(|(m, s, ..)| m == method && *s == status))
+    {
+        counter.increment(1);
+        histogram.record(seconds);
+        return;
+    }
+    drop(meters);
+    let labels =
+        [("method", method.as_str().to_owned()), ("route", route.to_owned()), ("status", status.to_owned())];
+    let counter = metrics::counter!("http_requests_total", &labels);
+    let histogram = metrics::histogram!("http_request_duration_seconds", &labels);
+    counter.increment(1);
+    histogram.record(seconds);
+    let mut meters = REQUEST_METERS.write().unwrap_or_else(PoisonError::into_inner);
+    let all = meters.entry(route.to_owned()).or_default();
+    if !all.iter().any(|(m, s, ..)| m == method && *s == status) {
+        all.push((method.clone(), status, counter, histogram));
+    }
+}
+
+static IN_FLIGHT: LazyLock<metrics::Gauge> = LazyLock::new(|| metrics::gauge!("http_requests_in_flight"));
+
 /// Middleware: counts and times every request by method, route template and
 /// status class, and arranges its log line (`access_log`).
 pub async fn track(request: Request, next: Next) -> Response {
-    let route =
-        request.extensions().get::<MatchedPath>().map_or("<unmatched>", MatchedPath::as_str).to_owned();
-    let method = request.method().as_str().to_owned();
-    let in_flight = metrics::gauge!("http_requests_in_flight");
-    in_flight.increment(1.0);
+    let route = request.extensions().get::<MatchedPath>().cloned();
+    let method = request.method().clone();
+    IN_FLIGHT.increment(1.0);
     let started = Instant::now();
     let response = next.run(request).await;
-    in_flight.decrement(1.0);
-    let response = super::access_log::attach(response, started, &method, &route);
-    let labels = [
-        ("method", method),
-        ("route", route),
-        ("status", status_class(response.status().as_u16()).to_owned()),
-    ];
-    metrics::counter!("http_requests_total", &labels).increment(1);
-    metrics::histogram!("http_request_duration_seconds", &labels).record(started.elapsed().as_secs_f64());
+    IN_FLIGHT.decrement(1.0);
+    let route = route.as_ref().map_or("<unmatched>", MatchedPath::as_str);
+    let response = super::access_log::attach(response, started, method.as_str(), route);
+    let status = status_class(response.status().as_u16());
+    record_request(&method, route, status, started.elapsed().as_secs_f64());
     response
 }
 
