@@ -63,7 +63,6 @@ async fn a_thousand_half_sent_requests_are_closed_after_the_header_timeout_while
     let mut preface = TcpStream::connect(addr(&app.base)).await.unwrap();
     preface.write_all(b"PRI * HTTP/2.0\r\n").await.unwrap();
     slow.push(preface);
-    let started = Instant::now();
     let open = metric(&app, "herald_connections_open{listener=\"api\"}").await;
     if opening.elapsed() < Duration::from_secs(3) {
         assert!(open >= 1001.0, "every half-sent connection is held until the timeout: {open}");
