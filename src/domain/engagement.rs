@@ -50,6 +50,30 @@ impl std::fmt::Display for Day {
     }
 }
 
+/// Engagement summed over a range, or of one day: what the rollups store and
+/// the reports show.
+#[derive(Debug, Default, Clone, Copy, PartialEq, Eq, serde::Serialize, utoipa::ToSchema, sqlx::FromRow)]
+pub struct Totals {
+    pub views: i64,
+    /// Unique visitors (counted once per post and day).
+    pub visitors: i64,
+    pub likes: i64,
+    pub comments: i64,
+    pub shares: i64,
+    pub clicks: i64,
+}
+
+impl Totals {
+    pub fn add(&mut self, other: Totals) {
+        self.views += other.views;
+        self.visitors += other.visitors;
+        self.likes += other.likes;
+        self.comments += other.comments;
+        self.shares += other.shares;
+        self.clicks += other.clicks;
+    }
+}
+
 /// The longest range one report covers: a little over two years, the
 /// default retention of rollups.
 pub const MAX_RANGE_DAYS: i64 = 800;

@@ -1,5 +1,5 @@
-//! Writes the engagement counters every `analytics_flush_interval_ms` (and
-//! once more when stopping), rolls up likes and comments from the event
+//! Writes the engagement counters every `analytics_flush_interval_ms` (the
+//! server writes them once more after draining), rolls up likes and comments from the event
 //! stream, and prunes rollups past their retention every hour.
 
 use std::time::Duration;
@@ -25,11 +25,10 @@ pub(super) async fn run(ctx: Context, shutdown: CancellationToken) {
     let interval = ctx.settings.analytics.flush_interval;
     let mut last_prune: Option<tokio::time::Instant> = None;
     loop {
+        // The last flush is the server's, once it has drained
+        // (`Jobs::final_flush`): views of requests still in flight count.
         tokio::select! {
-            () = shutdown.cancelled() => {
-                flush(&ctx).await;
-                return;
-            }
+            () = shutdown.cancelled() => return,
             () = tokio::time::sleep(interval) => {}
         }
         flush(&ctx).await;

@@ -5,7 +5,7 @@ use chrono::{DateTime, Utc};
 
 use super::query::{Arg, Sql, bind_args};
 use super::{Db, StoreError, Tx, args, dialect, exec, exec_on};
-use crate::domain::engagement::{Day, DayRange};
+use crate::domain::engagement::{Day, DayRange, Totals};
 use crate::domain::{AccountId, Platform, PostId};
 
 /// The author of `post` while it is public (published, or scheduled and due).
@@ -30,17 +30,6 @@ pub enum StatsScope {
     All,
     Author(AccountId),
     Post(PostId),
-}
-
-/// Sums of one day, or of a range.
-#[derive(Debug, Default, Clone, Copy, PartialEq, Eq, sqlx::FromRow)]
-pub struct StatSums {
-    pub views: i64,
-    pub visitors: i64,
-    pub likes: i64,
-    pub comments: i64,
-    pub shares: i64,
-    pub clicks: i64,
 }
 
 /// One post's sums over a range, for the top lists.
@@ -210,7 +199,7 @@ fn from_stats(scope: StatsScope) -> &'static str {
 }
 
 /// The sums of each day of `range` that has any row, oldest first.
-pub async fn daily(db: &Db, scope: StatsScope, range: DayRange) -> Result<Vec<(i64, StatSums)>, StoreError> {
+pub async fn daily(db: &Db, scope: StatsScope, range: DayRange) -> Result<Vec<(i64, Totals)>, StoreError> {
     let mut sql = Sql::new(&format!("SELECT s.day AS day, {SUMS}"));
     sql.push(from_stats(scope));
     scoped(&mut sql, scope, range);
@@ -226,7 +215,7 @@ pub async fn daily(db: &Db, scope: StatsScope, range: DayRange) -> Result<Vec<(i
 struct DayRow {
     day: i64,
     #[sqlx(flatten)]
-    sums: StatSums,
+    sums: Totals,
 }
 
 /// The `limit` posts with the most views (or the highest engagement rate)

@@ -13,12 +13,12 @@ pub mod reports;
 pub mod rollup;
 pub mod tally;
 
-use std::net::IpAddr;
 use std::time::{Duration, Instant};
 
 use chrono::{DateTime, Utc};
 
-use self::tally::{Counters, Outcome, Reader, Tally};
+pub use self::tally::Client;
+use self::tally::{Counters, Outcome, Tally};
 use super::{Actor, Error};
 use crate::config::AnalyticsSettings;
 use crate::domain::engagement::{self, Day, EngagementKind};
@@ -45,13 +45,6 @@ impl std::fmt::Debug for Analytics {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("Analytics").field("enabled", &self.enabled).finish_non_exhaustive()
     }
-}
-
-/// Who reported something, as counting needs it; nothing of it is stored.
-#[derive(Debug, Clone, Copy)]
-pub struct Client<'a> {
-    pub ip: Option<IpAddr>,
-    pub user_agent: Option<&'a str>,
 }
 
 /// An engagement report as sent to `POST /posts/{id}/engagement`.
@@ -114,9 +107,8 @@ impl Analytics {
         if engagement::is_bot(client.user_agent) {
             return self.meters.bots.increment(1);
         }
-        let reader = Reader { ip: client.ip, user_agent: client.user_agent.unwrap_or_default() };
         let host = referrer.and_then(engagement::referrer_host);
-        match self.counters.view(post, reader, host, now.timestamp()) {
+        match self.counters.view(post, client, host, now.timestamp()) {
             Outcome::Counted => self.meters.views.increment(1),
             Outcome::Repeat => self.meters.repeats.increment(1),
         }

@@ -7,46 +7,10 @@ use serde::Serialize;
 use utoipa::ToSchema;
 
 use super::super::{Actor, Error};
-use crate::domain::engagement::{Day, DayRange};
+use crate::domain::engagement::{Day, DayRange, Totals};
 use crate::domain::{PostId, Role, Scope};
 use crate::service::Context;
-use crate::store::analytics::{self as store, ExportRow, PostSums, StatSums, StatsScope, TopBy};
-
-/// Sums over a range (or of one day).
-#[derive(Debug, Default, Clone, Copy, PartialEq, Eq, Serialize, ToSchema)]
-pub struct Totals {
-    pub views: i64,
-    /// Unique visitors (counted once per post and day).
-    pub visitors: i64,
-    pub likes: i64,
-    pub comments: i64,
-    pub shares: i64,
-    pub clicks: i64,
-}
-
-impl From<StatSums> for Totals {
-    fn from(s: StatSums) -> Self {
-        Totals {
-            views: s.views,
-            visitors: s.visitors,
-            likes: s.likes,
-            comments: s.comments,
-            shares: s.shares,
-            clicks: s.clicks,
-        }
-    }
-}
-
-impl Totals {
-    fn add(&mut self, other: Totals) {
-        self.views += other.views;
-        self.visitors += other.visitors;
-        self.likes += other.likes;
-        self.comments += other.comments;
-        self.shares += other.shares;
-        self.clicks += other.clicks;
-    }
-}
+use crate::store::analytics::{self as store, ExportRow, PostSums, StatsScope, TopBy};
 
 /// One day of a series.
 #[derive(Debug, Clone, Serialize, ToSchema)]
@@ -177,9 +141,7 @@ async fn series(
     let mut daily = Vec::with_capacity(usize::try_from(range.days_count()).unwrap_or(0));
     for day in range.days() {
         let of_day = match rows.peek() {
-            Some((d, _)) if *d == day.0 => {
-                rows.next().map(|(_, sums)| Totals::from(sums)).unwrap_or_default()
-            }
+            Some((d, _)) if *d == day.0 => rows.next().map(|(_, sums)| sums).unwrap_or_default(),
             _ => Totals::default(),
         };
         totals.add(of_day);
@@ -232,7 +194,7 @@ pub async fn overview(ctx: &Context, actor: &Actor, range: DayRange) -> Result<O
     let previous = store::daily(&ctx.db, scope, range.previous()).await?.into_iter().fold(
         Totals::default(),
         |mut sum, (_, day)| {
-            sum.add(day.into());
+            sum.add(day);
             sum
         },
     );

@@ -88,9 +88,9 @@ pub enum Outcome {
 
 /// Who did it, as far as counting needs to know (never stored).
 #[derive(Debug, Clone, Copy)]
-pub struct Reader<'a> {
+pub struct Client<'a> {
     pub ip: Option<IpAddr>,
-    pub user_agent: &'a str,
+    pub user_agent: Option<&'a str>,
 }
 
 #[derive(Debug)]
@@ -135,7 +135,7 @@ impl Counters {
     /// Counts a view unless the same visitor viewed the post within the
     /// repeat window; a visitor's first view of the post today also counts
     /// a unique visitor.
-    pub fn view(&self, post: PostId, reader: Reader<'_>, referrer: Option<String>, now_secs: i64) -> Outcome {
+    pub fn view(&self, post: PostId, reader: Client<'_>, referrer: Option<String>, now_secs: i64) -> Outcome {
         let day = Day(now_secs.div_euclid(86_400));
         let mut shard = self.shard(post);
         let visitors = &mut shard.visitors;
@@ -212,7 +212,7 @@ impl Counters {
     }
 }
 
-fn visitor_key(salt: &[u8; 32], reader: Reader<'_>, post: PostId) -> u128 {
+fn visitor_key(salt: &[u8; 32], reader: Client<'_>, post: PostId) -> u128 {
     let Ok(mut mac) = Hmac::<Sha256>::new_from_slice(salt) else {
         return 0;
     };
@@ -222,7 +222,7 @@ fn visitor_key(salt: &[u8; 32], reader: Reader<'_>, post: PostId) -> u128 {
         None => mac.update(b"-"),
     }
     mac.update(&[0]);
-    mac.update(reader.user_agent.as_bytes());
+    mac.update(reader.user_agent.unwrap_or_default().as_bytes());
     mac.update(&[0]);
     mac.update(&post.get().to_le_bytes());
     let digest = mac.finalize().into_bytes();
@@ -237,8 +237,8 @@ mod tests {
 
     const NOW: i64 = 1_764_547_200; // 2025-12-01T00:00:00Z
 
-    fn reader(ip: &str, agent: &'static str) -> Reader<'static> {
-        Reader { ip: Some(ip.parse().unwrap()), user_agent: agent }
+    fn reader(ip: &str, agent: &'static str) -> Client<'static> {
+        Client { ip: Some(ip.parse().unwrap()), user_agent: Some(agent) }
     }
 
     #[test]
@@ -294,7 +294,7 @@ mod tests {
         let post = PostId::new(16);
         for n in 0..10 {
             let ip = format!("192.0.2.{n}");
-            counters.view(post, Reader { ip: Some(ip.parse().unwrap()), user_agent: "x" }, None, NOW);
+            counters.view(post, Client { ip: Some(ip.parse().unwrap()), user_agent: Some("x") }, None, NOW);
         }
         assert_eq!(counters.take().counts[&(post, Day(NOW / 86_400))].views, 10);
     }
