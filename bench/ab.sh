@@ -23,7 +23,7 @@ start() { # binary port dir extra-env
         HERALD_LOG_FORMAT=json HERALD_RATE_LIMIT_READ_PER_MINUTE=100000000 \
         HERALD_RATE_LIMIT_WRITE_PER_MINUTE=10000000 HERALD_RATE_LIMIT_AUTH_PER_MINUTE=100000 \
         HERALD_RATE_LIMIT_ENGAGEMENT_PER_MINUTE=100000000 \
-        HERALD_MAX_IN_FLIGHT=4096 "$1" serve >"$3/log" 2>&1 &
+        HERALD_MAX_IN_FLIGHT=4096 HERALD_MAX_CONNECTIONS_PER_IP=100000 "$1" serve >"$3/log" 2>&1 &
     echo $!
 }
 old_port=18081 new_port=18082
@@ -36,6 +36,11 @@ for round in $(seq 1 "$rounds"); do
         port=$old_port; [[ $who == new ]] && port=$new_port
         echo "== round $round: $who"
         python3 "$(dirname "$0")/bench.py" --url "http://127.0.0.1:$port" --duration 5s \
-            --scenarios "$SCENARIOS" --out "$work/$who-$round" | grep -E '^  (GET|POST|engagement)'
+            --scenarios "$SCENARIOS" --out "$work/$who-$round" | grep -E '^  (GET|POST|engagement|stress|mixed|read|write)'
     done
+done
+# Each side's peak resident memory over every round (the kernel's high-water mark).
+for who in old new; do
+    pid=$old_pid; [[ $who == new ]] && pid=$new_pid
+    echo "== peak RSS $who: $(awk '/^VmHWM:/ {printf "%.1f MB", $2 / 1024}' "/proc/$pid/status")"
 done

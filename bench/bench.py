@@ -74,6 +74,8 @@ def serving_env(port, log="warn"):
         "HERALD_RATE_LIMIT_AUTH_PER_MINUTE": "100000",
         "HERALD_RATE_LIMIT_ENGAGEMENT_PER_MINUTE": "100000000",
         "HERALD_MAX_IN_FLIGHT": "4096",
+        # ... nor the per-address connection cap (256): the ramp opens 1,024 from one address.
+        "HERALD_MAX_CONNECTIONS_PER_IP": "100000",
     }
 
 
@@ -340,7 +342,7 @@ def main():
             if mix in wanted:
                 record(mix, target, wrk(base, "mix.lua", args.duration, args.connections, {**common, "BENCH_MIX": mix}), args.connections)
         if "stress" in wanted:
-            for conns in [16, 64, 128, 256, 512]:
+            for conns in [16, 64, 128, 256, 512, 1024]:
                 result = wrk(base, "mix.lua", args.duration, conns, {**common, "BENCH_MIX": "read-heavy"})
                 record("stress ramp", target, result, conns)
                 if result["errors"] > 0 or result["p99_ms"] > 500:

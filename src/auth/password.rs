@@ -1,5 +1,7 @@
 //! argon2id password hashing, run on the blocking pool so a login never
-//! stalls the async workers.
+//! stalls the async workers, at most one hash per core at a time: each holds
+//! `memory_kib` (19 MiB by default), so a burst of logins queues instead of
+//! multiplying memory (and blocking threads) by its size.
 
 use std::sync::Arc;
 
@@ -7,6 +9,7 @@ use anyhow::Context as _;
 use argon2::password_hash::phc::PasswordHash;
 use argon2::password_hash::{PasswordHasher as _, PasswordVerifier as _};
 use argon2::{Algorithm, Argon2, Params, Version};
+use tokio::sync::Semaphore;
 
 use crate::domain::Password;
 
@@ -25,6 +28,8 @@ pub struct PasswordHasher {
     /// does not exist so that unknown users cost the same time as wrong
     /// passwords and cannot be told apart.
     dummy_hash: Arc<String>,
+    /// One permit per core: hashes beyond that wait their turn.
+    running: Arc<Semaphore>,
 }
 
 impl PasswordHasher {
@@ -34,15 +39,21 @@ impl PasswordHasher {
         let mut random = [0u8; 24];
         rand::fill(&mut random);
         let dummy = hash_with(&params, &super::secrets::encode(&random))?;
-        Ok(PasswordHasher { params, dummy_hash: Arc::new(dummy) })
+        let cores = std::thread::available_parallelism().map_or(1, usize::from);
+        Ok(PasswordHasher { params, dummy_hash: Arc::new(dummy), running: Arc::new(Semaphore::new(cores)) })
     }
 
     pub async fn hash(&self, password: &Password) -> anyhow::Result<String> {
         let params = self.params.clone();
         let password = password.expose().to_owned();
-        tokio::task::spawn_blocking(move || hash_with(&params, &password))
-            .await
-            .context("password hashing task failed")?
+        // The permit moves into the task: a caller that gives up does not free it early.
+        let turn = self.running.clone().acquire_owned().await.context("password hasher closed")?;
+        tokio::task::spawn_blocking(move || {
+            let _turn = turn;
+            hash_with(&params, &password)
+        })
+        .await
+        .context("password hashing task failed")?
     }
 
     /// Checks `candidate` against `stored`, or against the dummy hash when
@@ -51,7 +62,9 @@ impl PasswordHasher {
         let exists = stored.is_some();
         let hash = stored.unwrap_or_else(|| self.dummy_hash.as_str().to_owned());
         let candidate = candidate.to_owned();
+        let turn = self.running.clone().acquire_owned().await.context("password hasher closed")?;
         let matches = tokio::task::spawn_blocking(move || {
+            let _turn = turn;
             let parsed =
                 PasswordHash::new(&hash).map_err(|err| anyhow::anyhow!("stored hash unreadable: {err}"))?;
             Ok::<_, anyhow::Error>(Argon2::default().verify_password(candidate.as_bytes(), &parsed).is_ok())
@@ -68,4 +81,35 @@ fn hash_with(params: &Params, password: &str) -> anyhow::Result<String> {
         .hash_password(password.as_bytes())
         .map(|hash| hash.to_string())
         .map_err(|err| anyhow::anyhow!("argon2 hashing failed: {err}"))
+}
+
+#[cfg(test)]
+mod tests {
+    use std::time::Duration;
+
+    use super::*;
+
+    fn cheap() -> PasswordHasher {
+        PasswordHasher::new(HashParams { memory_kib: 1024, iterations: 1, parallelism: 1 })
+            .expect("valid parameters")
+    }
+
+    #[tokio::test]
+    async fn a_hash_waits_while_every_core_is_hashing() {
+        let hasher = cheap();
+        let cores = std::thread::available_parallelism().map_or(1, usize::from) as u32;
+        let busy = hasher.running.clone().acquire_many_owned(cores).await.expect("permits");
+        let password = Password::parse("password", "correct horse battery staple").expect("valid password");
+
+        let waiting = tokio::time::timeout(Duration::from_millis(300), hasher.hash(&password)).await;
+        assert!(waiting.is_err(), "a hash ran although every permit was taken");
+
+        drop(busy);
+        let hash = tokio::time::timeout(Duration::from_secs(10), hasher.hash(&password))
+            .await
+            .expect("the hash runs once a core is free")
+            .expect("hashes");
+        assert!(hasher.verify("correct horse battery staple", Some(hash)).await.expect("verifies"));
+        assert_eq!(hasher.running.available_permits(), cores as usize, "every permit came back");
+    }
 }
