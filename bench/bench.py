@@ -272,7 +272,7 @@ def main():
     parser.add_argument("--duration", default="10s")
     parser.add_argument("--connections", type=int, default=64)
     parser.add_argument("--articles", type=int, default=200)
-    parser.add_argument("--scenarios", default="list,article,tags,article-read,engagement,create,read-heavy,write-heavy,mixed,stress")
+    parser.add_argument("--scenarios", default="list,article,tags,article-read,engagement,analyze,create,read-heavy,write-heavy,mixed,stress")
     parser.add_argument("--compare-nginx", action="store_true")
     parser.add_argument("--rounds", type=int, default=2, help="A/B rounds in comparison mode")
     parser.add_argument("--out", default=str(HERE / "out"))
@@ -333,6 +333,9 @@ def main():
                 record(f"GET {name}", target, wrk(base, "get_reader.lua", args.duration, args.connections, env), args.connections)
         if "engagement" in wanted:
             record("POST engagement", target, engagement(base, slugs[0], args.duration, args.connections, common), args.connections)
+        if "analyze" in wanted:
+            # Text analysis of the 1 KB post (bench/text/post-1k.md) for three platforms.
+            record("POST analyze", target, wrk(base, "analyze.lua", args.duration, args.connections, common), args.connections)
         if "create" in wanted:
             record("POST create", target, wrk(base, "create.lua", args.duration, args.connections, common), args.connections)
             _, raw = call(base, "GET", "/api/articles?limit=1")

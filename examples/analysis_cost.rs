@@ -27,6 +27,11 @@ fn main() -> std::io::Result<()> {
     for _ in 1..runs {
         std::hint::black_box(analyzer.analyze(std::hint::black_box(&text), &platforms));
     }
+    if runs == 1 {
+        for keyword in &warm.keywords {
+            println!("{} {}", keyword.score, keyword.phrase);
+        }
+    }
     let each = start.elapsed() / runs.saturating_sub(1).max(1);
     println!(
         "{} bytes, {} keywords, {:?} per text over {} runs",

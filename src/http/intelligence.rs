@@ -1,7 +1,5 @@
 //! `/api/v1/analyze` and `/api/v1/generate`: content intelligence.
 
-use std::sync::Arc;
-
 use axum::Json;
 use axum::extract::State;
 use serde::{Deserialize, Serialize};
@@ -16,8 +14,8 @@ use crate::content::analysis::Analysis;
 use crate::domain::brief::BriefInput;
 use crate::http::AppState;
 use crate::service::Context;
+use crate::service::analysis;
 use crate::service::generation::{self, Generated};
-use crate::service::{self, analysis};
 
 pub(super) fn router() -> OpenApiRouter<AppState> {
     OpenApiRouter::new().routes(routes!(analyze)).routes(routes!(generate)).routes(routes!(generate_batch))
@@ -43,14 +41,7 @@ async fn analyze(
     AuthUser(actor): AuthUser,
     ValidJson(body): ValidJson<AnalyzeRequest>,
 ) -> Result<Json<Analysis>, ApiError> {
-    let analyzer = Arc::clone(&ctx.analyzer);
-    // Long texts take milliseconds of CPU: keep them off the async workers.
-    let analysis = tokio::task::spawn_blocking(move || {
-        analysis::analyze(&analyzer, &actor, body.text.as_deref(), body.platforms.as_deref())
-    })
-    .await
-    .map_err(|err| service::Error::Internal(err.into()))??;
-    Ok(Json(analysis))
+    Ok(Json(analysis::analyze(&ctx, &actor, body.text, body.platforms).await?))
 }
 
 /// A brief: what to write about, for whom, where.

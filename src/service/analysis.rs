@@ -1,7 +1,7 @@
 //! Analysis of any text a client sends (posts are analysed on save by
 //! `posts`). Input is checked here so the CLI and the API refuse alike.
 
-use super::{Actor, Error};
+use super::{Actor, Context, Error};
 use crate::content::analysis::{Analysis, Analyzer};
 use crate::domain::post::parse_list;
 use crate::domain::{Platform, Scope, ValidationError, Validator};
@@ -36,13 +36,15 @@ pub fn analyze_text(
     Ok(analyzer.analyze(text, &platforms))
 }
 
-/// `analyze_text` for an authenticated caller.
-pub fn analyze(
-    analyzer: &Analyzer,
+/// `analyze_text` for an authenticated caller, off the async workers (a
+/// long text takes milliseconds of CPU) and one per core at a time.
+pub async fn analyze(
+    ctx: &Context,
     actor: &Actor,
-    text: Option<&str>,
-    platforms: Option<&[String]>,
+    text: Option<String>,
+    platforms: Option<Vec<String>>,
 ) -> Result<Analysis, Error> {
     actor.require_scope(Scope::Read)?;
-    analyze_text(analyzer, text, platforms)
+    let analyzer = std::sync::Arc::clone(&ctx.analyzer);
+    ctx.cpu.run(move || analyze_text(&analyzer, text.as_deref(), platforms.as_deref())).await?
 }

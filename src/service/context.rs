@@ -14,6 +14,7 @@ use crate::config::Settings;
 use crate::content::analysis::Analyzer;
 use crate::service::analytics::Analytics;
 use crate::service::changes::{ChangeFeed, ChangeListener};
+use crate::service::cpu::CpuWork;
 use crate::service::event_stream::Hub;
 use crate::service::generation::Generator;
 use crate::service::nats_fanout::NatsFanout;
@@ -37,6 +38,8 @@ pub struct Parts {
     /// Where services report committed changes (the response cache listens).
     pub changes: ChangeFeed,
     pub analyzer: Arc<Analyzer>,
+    /// Where CPU-bound work (analysis) runs: a few tasks per core at a time.
+    pub cpu: CpuWork,
     pub generator: Arc<Generator>,
     /// Newly dispatched events, for this instance's live streams.
     pub stream: Hub,
@@ -98,6 +101,7 @@ impl Context {
             clock,
             changes: ChangeFeed::default(),
             analyzer,
+            cpu: CpuWork::default(),
             generator,
             webhooks,
             stream: Hub::default(),

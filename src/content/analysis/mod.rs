@@ -6,6 +6,7 @@
 //! every save, so the expensive tables are built once per process.
 
 mod entities;
+mod graphemes;
 mod keywords;
 mod language;
 mod platforms;

@@ -164,12 +164,16 @@ fn length_with(text: &str, fixed: &[(Range<usize>, usize)], plain: impl Fn(&str)
 }
 
 fn graphemes(text: &str) -> usize {
-    text.graphemes(true).count()
+    super::graphemes::count(text)
 }
 
 /// twitter-text's weights with its scale of 100 divided out (100 → 1, 200 → 2).
 fn weighted(text: &str) -> usize {
-    text.graphemes(true)
+    // Every ASCII character weighs 1 (a CR LF cluster is two characters: 2).
+    if text.is_ascii() {
+        return text.len();
+    }
+    super::graphemes::graphemes(text)
         .map(|g| if entities::is_emoji(g) { 2 } else { g.chars().map(char_weight).sum::<usize>() })
         .sum()
 }

@@ -41,7 +41,7 @@ pub(super) fn counts(text: &str, prose: &str, links: usize) -> Counts {
     let words = prose.unicode_words().count() + links;
     let sentences = if words == 0 { 0 } else { prose.unicode_sentences().count().max(1) };
     Counts {
-        characters: text.graphemes(true).count(),
+        characters: super::graphemes::count(text),
         words,
         sentences,
         reading_time_seconds: (words * 60).div_ceil(WORDS_PER_MINUTE),

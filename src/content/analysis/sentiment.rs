@@ -136,8 +136,11 @@ fn compound_stands(sentence: &str) -> bool {
 /// Replaces each emoji grapheme VADER can read with its words, spaced so
 /// that they never glue onto a neighbouring word.
 fn describe_emoji(text: &str) -> String {
+    if text.is_ascii() {
+        return text.to_owned();
+    }
     let mut out = String::with_capacity(text.len());
-    for grapheme in text.graphemes(true) {
+    for grapheme in super::graphemes::graphemes(text) {
         match emoji_words(grapheme) {
             Some(words) => {
                 out.push(' ');
