@@ -18,6 +18,7 @@ use preprocessor::{split_into_sentences, split_into_words};
 use stats::{median, OnlineStats};
 
 use crate::context::Contexts;
+use crate::punctuation::Punctuation;
 pub use crate::result_item::*;
 pub use crate::stopwords::StopWords;
 use crate::tag::*;
@@ -26,6 +27,7 @@ mod context;
 mod counter;
 mod plural_helper;
 mod preprocessor;
+mod punctuation;
 mod result_item;
 mod stopwords;
 mod tag;
@@ -164,35 +166,6 @@ impl Default for Config {
 pub fn get_n_best(n: usize, text: &str, stop_words: &StopWords, config: &Config) -> Vec<ResultItem> {
     // Borrowed, not cloned: a stop-word list is hundreds of strings.
     Yake { stop_words, config, punctuation: Punctuation::new(&config.punctuation) }.get_n_best(text, n)
-}
-
-/// The configured punctuation as a lookup table (Herald: the `HashSet<char>`
-/// was hashed with SipHash for every character of every word).
-#[derive(Debug, Clone)]
-pub(crate) struct Punctuation {
-    ascii: [bool; 128],
-    other: Vec<char>,
-}
-
-impl Punctuation {
-    fn new(set: &std::collections::HashSet<char>) -> Punctuation {
-        let mut ascii = [false; 128];
-        let mut other = Vec::new();
-        for &c in set {
-            match usize::try_from(u32::from(c)) {
-                Ok(code) if code < 128 => ascii[code] = true,
-                _ => other.push(c),
-            }
-        }
-        Punctuation { ascii, other }
-    }
-
-    pub(crate) fn contains(&self, c: char) -> bool {
-        match usize::try_from(u32::from(c)) {
-            Ok(code) if code < 128 => self.ascii[code],
-            _ => self.other.contains(&c),
-        }
-    }
 }
 
 #[derive(Debug, Clone)]

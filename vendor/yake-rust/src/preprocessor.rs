@@ -1,7 +1,7 @@
 //! Sentences and words, split without regular expressions.
 //!
 //! Herald's change to the crate: it split with segtok, whose backtracking
-//! (fancy-regex) patterns took three quarters of the CPU of analysing a post.
+//! (fancy-regex) patterns took two thirds of the CPU of analysing a post.
 //! Sentences here are Unicode sentence boundaries (UAX #29) within paragraphs,
 //! with a few title abbreviations held together; words are whitespace-separated
 //! chunks with their punctuation split off and English contractions detached,

@@ -1,4 +1,4 @@
-use crate::Punctuation;
+use crate::punctuation::Punctuation;
 
 #[derive(Debug, Copy, Clone, Eq, PartialEq, Hash)]
 pub enum Tag {
