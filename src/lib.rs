@@ -7,6 +7,7 @@
 
 pub mod app;
 pub mod auth;
+pub mod blocking;
 pub mod cache;
 pub mod cli;
 pub mod cli_admin;

@@ -1,7 +1,8 @@
 //! argon2id password hashing, run on the blocking pool so a login never
-//! stalls the async workers, at most one hash per core at a time: each holds
-//! `memory_kib` (19 MiB by default), so a burst of logins queues instead of
-//! multiplying memory (and blocking threads) by its size.
+//! stalls the async workers, at most one hash per core at a time
+//! (`blocking::Bounded`): each holds `memory_kib` (19 MiB by default), so a
+//! burst of logins queues instead of multiplying memory (and blocking
+//! threads) by its size.
 
 use std::sync::Arc;
 
@@ -9,8 +10,8 @@ use anyhow::Context as _;
 use argon2::password_hash::phc::PasswordHash;
 use argon2::password_hash::{PasswordHasher as _, PasswordVerifier as _};
 use argon2::{Algorithm, Argon2, Params, Version};
-use tokio::sync::Semaphore;
 
+use crate::blocking::Bounded;
 use crate::domain::Password;
 
 /// argon2id parameters; the defaults are OWASP's (19 MiB, 2 passes, 1 lane).
@@ -28,8 +29,8 @@ pub struct PasswordHasher {
     /// does not exist so that unknown users cost the same time as wrong
     /// passwords and cannot be told apart.
     dummy_hash: Arc<String>,
-    /// One permit per core: hashes beyond that wait their turn.
-    running: Arc<Semaphore>,
+    /// One hash per core at a time: hashes beyond that wait their turn.
+    running: Bounded,
 }
 
 impl PasswordHasher {
@@ -39,21 +40,16 @@ impl PasswordHasher {
         let mut random = [0u8; 24];
         rand::fill(&mut random);
         let dummy = hash_with(&params, &super::secrets::encode(&random))?;
-        let cores = std::thread::available_parallelism().map_or(1, usize::from);
-        Ok(PasswordHasher { params, dummy_hash: Arc::new(dummy), running: Arc::new(Semaphore::new(cores)) })
+        Ok(PasswordHasher { params, dummy_hash: Arc::new(dummy), running: Bounded::per_core(1) })
     }
 
     pub async fn hash(&self, password: &Password) -> anyhow::Result<String> {
         let params = self.params.clone();
         let password = password.expose().to_owned();
-        // The permit moves into the task: a caller that gives up does not free it early.
-        let turn = self.running.clone().acquire_owned().await.context("password hasher closed")?;
-        tokio::task::spawn_blocking(move || {
-            let _turn = turn;
-            hash_with(&params, &password)
-        })
-        .await
-        .context("password hashing task failed")?
+        self.running
+            .run(move || hash_with(&params, &password))
+            .await
+            .context("password hashing task failed")?
     }
 
     /// Checks `candidate` against `stored`, or against the dummy hash when
@@ -62,15 +58,17 @@ impl PasswordHasher {
         let exists = stored.is_some();
         let hash = stored.unwrap_or_else(|| self.dummy_hash.as_str().to_owned());
         let candidate = candidate.to_owned();
-        let turn = self.running.clone().acquire_owned().await.context("password hasher closed")?;
-        let matches = tokio::task::spawn_blocking(move || {
-            let _turn = turn;
-            let parsed =
-                PasswordHash::new(&hash).map_err(|err| anyhow::anyhow!("stored hash unreadable: {err}"))?;
-            Ok::<_, anyhow::Error>(Argon2::default().verify_password(candidate.as_bytes(), &parsed).is_ok())
-        })
-        .await
-        .context("password verification task failed")??;
+        let matches = self
+            .running
+            .run(move || {
+                let parsed = PasswordHash::new(&hash)
+                    .map_err(|err| anyhow::anyhow!("stored hash unreadable: {err}"))?;
+                Ok::<_, anyhow::Error>(
+                    Argon2::default().verify_password(candidate.as_bytes(), &parsed).is_ok(),
+                )
+            })
+            .await
+            .context("password verification task failed")??;
         Ok(exists && matches)
     }
 }
@@ -97,8 +95,9 @@ mod tests {
     #[tokio::test]
     async fn a_hash_waits_while_every_core_is_hashing() {
         let hasher = cheap();
-        let cores = std::thread::available_parallelism().map_or(1, usize::from) as u32;
-        let busy = hasher.running.clone().acquire_many_owned(cores).await.expect("permits");
+        let cores = std::thread::available_parallelism().map_or(1, usize::from);
+        assert_eq!(hasher.running.idle(), cores, "one slot per core");
+        let busy = hasher.running.occupy().await;
         let password = Password::parse("password", "correct horse battery staple").expect("valid password");
 
         let waiting = tokio::time::timeout(Duration::from_millis(300), hasher.hash(&password)).await;
@@ -110,6 +109,6 @@ mod tests {
             .expect("the hash runs once a core is free")
             .expect("hashes");
         assert!(hasher.verify("correct horse battery staple", Some(hash)).await.expect("verifies"));
-        assert_eq!(hasher.running.available_permits(), cores as usize, "every permit came back");
+        assert_eq!(hasher.running.idle(), cores, "every slot came back");
     }
 }

@@ -37,7 +37,7 @@ pub fn analyze_text(
 }
 
 /// `analyze_text` for an authenticated caller, off the async workers (a
-/// long text takes milliseconds of CPU) and one per core at a time.
+/// long text takes milliseconds of CPU), within the CPU-bound work's bound.
 pub async fn analyze(
     ctx: &Context,
     actor: &Actor,
@@ -46,5 +46,8 @@ pub async fn analyze(
 ) -> Result<Analysis, Error> {
     actor.require_scope(Scope::Read)?;
     let analyzer = std::sync::Arc::clone(&ctx.analyzer);
-    ctx.cpu.run(move || analyze_text(&analyzer, text.as_deref(), platforms.as_deref())).await?
+    ctx.cpu
+        .run(move || analyze_text(&analyzer, text.as_deref(), platforms.as_deref()))
+        .await
+        .map_err(Error::Internal)?
 }

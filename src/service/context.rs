@@ -9,12 +9,12 @@ use std::sync::Arc;
 use anyhow::Context as _;
 
 use crate::auth::Auth;
+use crate::blocking::Bounded;
 use crate::clock::Clock;
 use crate::config::Settings;
 use crate::content::analysis::Analyzer;
 use crate::service::analytics::Analytics;
 use crate::service::changes::{ChangeFeed, ChangeListener};
-use crate::service::cpu::CpuWork;
 use crate::service::event_stream::Hub;
 use crate::service::generation::Generator;
 use crate::service::nats_fanout::NatsFanout;
@@ -38,8 +38,10 @@ pub struct Parts {
     /// Where services report committed changes (the response cache listens).
     pub changes: ChangeFeed,
     pub analyzer: Arc<Analyzer>,
-    /// Where CPU-bound work (analysis) runs: a few tasks per core at a time.
-    pub cpu: CpuWork,
+    /// Where CPU-bound work (analysis) runs: four tasks per core at a time
+    /// (one per core left the cores idle between a task and the next: half
+    /// the throughput in the benchmark).
+    pub cpu: Bounded,
     pub generator: Arc<Generator>,
     /// Newly dispatched events, for this instance's live streams.
     pub stream: Hub,
@@ -101,7 +103,7 @@ impl Context {
             clock,
             changes: ChangeFeed::default(),
             analyzer,
-            cpu: CpuWork::default(),
+            cpu: Bounded::per_core(4),
             generator,
             webhooks,
             stream: Hub::default(),

@@ -12,7 +12,6 @@ pub mod categories;
 pub mod changes;
 pub mod comments;
 pub mod context;
-pub mod cpu;
 pub mod dispatch;
 pub mod event_stream;
 pub mod events;

@@ -27,7 +27,7 @@ async fn analysis_json(ctx: &Context, body: &str, platforms: &[Platform]) -> Res
     let platforms = platforms.to_vec();
     let analyzer = std::sync::Arc::clone(&ctx.analyzer);
     let text = markdown::plain_text(body);
-    let analysis = ctx.cpu.run(move || analyzer.analyze(&text, &platforms)).await?;
+    let analysis = ctx.cpu.run(move || analyzer.analyze(&text, &platforms)).await.map_err(Error::Internal)?;
     serde_json::to_string(&analysis).map_err(|err| Error::Internal(err.into()))
 }
 
