@@ -9,6 +9,7 @@ mod event_dispatch;
 mod event_stream;
 mod key_reload;
 mod nats_fanout;
+mod planner_statistics;
 mod worker;
 
 use tokio::task::JoinHandle;
@@ -26,7 +27,7 @@ impl Jobs {
     /// Starts what `herald serve` runs beside the HTTP server: `workers`
     /// queue workers, the event dispatcher, the follower of the event
     /// stream (for live streams), the analysis backfill, the signing keys'
-    /// reload and the queue gauges.
+    /// reload, the analytics flush, the planner statistics and the queue gauges.
     pub fn start(ctx: &Context, shutdown: &CancellationToken) -> Jobs {
         let mut jobs = Jobs::workers(ctx, shutdown);
         jobs.handles
@@ -39,6 +40,10 @@ impl Jobs {
         jobs.handles.push(("analysis backfill", tokio::spawn(analysis_backfill::run(ctx.clone()))));
         jobs.handles.push(("key reload", tokio::spawn(key_reload::run(ctx.clone(), shutdown.clone()))));
         jobs.handles.push(("analytics", tokio::spawn(analytics::run(ctx.clone(), shutdown.clone()))));
+        jobs.handles.push((
+            "planner statistics",
+            tokio::spawn(planner_statistics::run(ctx.clone(), shutdown.clone())),
+        ));
         jobs
     }
 

@@ -18,6 +18,7 @@ pub mod events;
 pub mod generation;
 pub mod jobs;
 pub mod keys;
+pub mod maintenance;
 pub mod nats_fanout;
 pub mod posts;
 pub mod profiles;

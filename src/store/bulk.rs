@@ -67,17 +67,18 @@ impl Loader {
         let mut saved_triggers = Vec::new();
         match db {
             Db::Sqlite { write, .. } => {
+                let mut write = write.get().await?;
                 for name in COUNT_TRIGGERS {
                     let sql: Option<String> = sqlx::query_scalar(
                         "SELECT sql FROM sqlite_master WHERE type = 'trigger' AND name = $1",
                     )
                     .bind(name)
-                    .fetch_optional(write)
+                    .fetch_optional(&mut **write)
                     .await?;
                     if let Some(sql) = sql {
                         saved_triggers.push(sql);
                         sqlx::query(sqlx::AssertSqlSafe(format!("DROP TRIGGER {name}")))
-                            .execute(write)
+                            .execute(&mut **write)
                             .await?;
                     }
                 }
@@ -149,11 +150,12 @@ impl Loader {
         tx.commit().await?;
         match &self.db {
             Db::Sqlite { write, .. } => {
+                let mut write = write.get().await?;
                 for sql in &self.saved_triggers {
-                    sqlx::query(sqlx::AssertSqlSafe(sql.clone())).execute(write).await?;
+                    sqlx::query(sqlx::AssertSqlSafe(sql.clone())).execute(&mut **write).await?;
                 }
                 // Planner statistics for the new data.
-                sqlx::query("ANALYZE").execute(write).await?;
+                sqlx::query("ANALYZE").execute(&mut **write).await?;
             }
             Db::Postgres(pool) => {
                 for table in TRIGGER_TABLES {

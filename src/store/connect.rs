@@ -7,9 +7,9 @@ use std::time::Duration;
 use anyhow::Context as _;
 use secrecy::ExposeSecret as _;
 use sqlx::postgres::PgPoolOptions;
-use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
+use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqliteSynchronous};
 
-use super::Db;
+use super::{Db, SqliteConnections};
 use crate::config::{DatabaseSettings, DbBackend};
 
 /// Connects to the configured database. For SQLite the file and its folder
@@ -59,18 +59,21 @@ async fn connect_sqlite(path: &Path, settings: &DatabaseSettings) -> anyhow::Res
 
     // The writer is opened first: it creates the file and switches it to WAL,
     // which is persistent, so the read-only connections inherit it.
-    let write = SqlitePoolOptions::new()
-        .max_connections(1)
-        .min_connections(1)
-        .acquire_timeout(settings.timeout.max(Duration::from_secs(1)))
-        .connect_with(base.clone().create_if_missing(true).journal_mode(SqliteJournalMode::Wal))
-        .await
-        .with_context(|| format!("cannot open SQLite database {}", path.display()))?;
-    let read = SqlitePoolOptions::new()
-        .max_connections(settings.max_connections)
-        .acquire_timeout(settings.timeout)
-        .connect_with(reader.read_only(true))
-        .await
-        .with_context(|| format!("cannot open SQLite database {} for reading", path.display()))?;
+    // `optimize=0x10002` when the writer opens: planner statistics for the
+    // tables that have none or outgrew theirs (bounded work; hourly after).
+    let write = SqliteConnections::open(
+        base.clone()
+            .create_if_missing(true)
+            .journal_mode(SqliteJournalMode::Wal)
+            .pragma("optimize", "0x10002"),
+        1,
+        settings.timeout.max(Duration::from_secs(1)),
+    )
+    .await
+    .with_context(|| format!("cannot open SQLite database {}", path.display()))?;
+    let read =
+        SqliteConnections::open(reader.read_only(true), settings.max_connections as usize, settings.timeout)
+            .await
+            .with_context(|| format!("cannot open SQLite database {} for reading", path.display()))?;
     Ok(Db::Sqlite { read, write })
 }

@@ -19,7 +19,11 @@ macro_rules! on_pool {
         tracing::Instrument::instrument(
             async {
                 Ok::<_, $crate::store::StoreError>(match $db {
-                    $crate::store::Db::Sqlite { $role: $pool, .. } => $body,
+                    $crate::store::Db::Sqlite { $role: connections, .. } => {
+                        let mut lease = connections.get().await?;
+                        let $pool = &mut **lease;
+                        $body
+                    }
                     $crate::store::Db::Postgres($pool) => $body,
                 })
             },
@@ -72,14 +76,16 @@ pub mod posts;
 pub mod profiles;
 mod query;
 pub mod sessions;
+mod sqlite_pool;
 pub mod webhooks;
 
 use std::time::Duration;
 
-use sqlx::{PgPool, Postgres, Sqlite, SqlitePool, Transaction};
+use sqlx::{PgPool, Postgres, Transaction};
 
 pub use connect::connect;
 pub(crate) use query::{args, exec, exec_on};
+pub use sqlite_pool::{Lease, SqliteConnections, SqliteTx};
 
 /// The database, chosen at start from the configured URL.
 ///
@@ -89,7 +95,7 @@ pub(crate) use query::{args, exec, exec_on};
 /// busy timeout alone cannot prevent for deferred transactions.
 #[derive(Clone, Debug)]
 pub enum Db {
-    Sqlite { read: SqlitePool, write: SqlitePool },
+    Sqlite { read: SqliteConnections, write: SqliteConnections },
     Postgres(PgPool),
 }
 
@@ -97,7 +103,7 @@ pub enum Db {
 /// rolls back, so a failed service call leaves nothing half-written.
 #[derive(Debug)]
 pub enum Tx {
-    Sqlite(Transaction<'static, Sqlite>),
+    Sqlite(SqliteTx),
     Postgres(Transaction<'static, Postgres>),
 }
 
@@ -193,7 +199,7 @@ impl Db {
             // timeout), so a transaction that reads before it writes cannot
             // fail with SQLITE_BUSY when another process (the CLI, a
             // worker) wrote in between.
-            Db::Sqlite { write, .. } => Tx::Sqlite(write.begin_with("BEGIN IMMEDIATE").await?),
+            Db::Sqlite { write, .. } => Tx::Sqlite(SqliteTx::begin(write).await?),
             Db::Postgres(pool) => Tx::Postgres(pool.begin().await?),
         };
         metrics::histogram!("herald_db_pool_wait_seconds", "pool" => "write")
@@ -206,6 +212,17 @@ impl Db {
         let started = std::time::Instant::now();
         on_pool!(self, read, |pool| sqlx::query("SELECT 1").execute(pool).await.map(|_| ()))?;
         Ok(started.elapsed())
+    }
+
+    /// Refreshes the query planner's statistics where they have drifted.
+    /// SQLite keeps none until asked (`PRAGMA optimize` analyses only the
+    /// tables whose size changed a lot since, each within a bounded number of
+    /// rows); PostgreSQL's autovacuum already does this.
+    pub async fn refresh_statistics(&self) -> Result<(), StoreError> {
+        if let Db::Sqlite { write, .. } = self {
+            sqlx::query("PRAGMA optimize").execute(&mut **write.get().await?).await?;
+        }
+        Ok(())
     }
 
     /// Closes every pool, waiting for checked-out connections to come back.

@@ -112,14 +112,15 @@ pub fn render(ctx: &Context, cache: &Cache, started_at: Instant) -> String {
         .absolute(stats.l1_evictions.load(Ordering::Relaxed));
     metrics::counter!("herald_cache_invalidated_total").absolute(stats.invalidated.load(Ordering::Relaxed));
     metrics::gauge!("herald_cache_l1_entries").set(cache.l1_entries() as f64);
-    let pools: Vec<(&str, u32, usize)> = match &ctx.db {
+    let pools: Vec<(&str, usize, usize)> = match &ctx.db {
         Db::Sqlite { read, write } => {
-            vec![("read", read.size(), read.num_idle()), ("write", write.size(), write.num_idle())]
+            let ((read_size, read_idle), (write_size, write_idle)) = (read.sizes(), write.sizes());
+            vec![("read", read_size, read_idle), ("write", write_size, write_idle)]
         }
-        Db::Postgres(pool) => vec![("main", pool.size(), pool.num_idle())],
+        Db::Postgres(pool) => vec![("main", pool.size() as usize, pool.num_idle())],
     };
     for (pool, size, idle) in pools {
-        metrics::gauge!("herald_db_pool_connections", "pool" => pool).set(f64::from(size));
+        metrics::gauge!("herald_db_pool_connections", "pool" => pool).set(size as f64);
         metrics::gauge!("herald_db_pool_idle_connections", "pool" => pool).set(idle as f64);
     }
     let (provider, health) = ctx.generator.health();

@@ -370,7 +370,7 @@ impl TestApp {
         let sql = sqlx::AssertSqlSafe(sql.to_owned());
         match &self.state.services.db {
             herald::store::Db::Sqlite { write, .. } => {
-                sqlx::query(sql).execute(write).await.map(|_| ()).unwrap();
+                sqlx::query(sql).execute(&mut **write.get().await.unwrap()).await.map(|_| ()).unwrap();
             }
             herald::store::Db::Postgres(pool) => sqlx::query(sql).execute(pool).await.map(|_| ()).unwrap(),
         }
@@ -390,7 +390,9 @@ impl TestApp {
     pub(crate) async fn count(&self, table: &str) -> i64 {
         let sql = sqlx::AssertSqlSafe(format!("SELECT COUNT(*) FROM {table}"));
         match &self.state.services.db {
-            herald::store::Db::Sqlite { read, .. } => sqlx::query_scalar(sql).fetch_one(read).await.unwrap(),
+            herald::store::Db::Sqlite { read, .. } => {
+                sqlx::query_scalar(sql).fetch_one(&mut **read.get().await.unwrap()).await.unwrap()
+            }
             herald::store::Db::Postgres(pool) => sqlx::query_scalar(sql).fetch_one(pool).await.unwrap(),
         }
     }

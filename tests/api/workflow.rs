@@ -94,9 +94,10 @@ both_backends!(a_scheduled_post_becomes_public_at_its_time_even_across_a_restart
         restarted.count("event WHERE event_type = 'post.published' AND actor_id IS NULL").await;
     assert_eq!(published_events, 1, "publishing a scheduled post records exactly one event, by the system");
     let stored: String = match &restarted.state.services.db {
-        herald::store::Db::Sqlite { read, .. } => {
-            sqlx::query_scalar("SELECT status FROM post").fetch_one(read).await.unwrap()
-        }
+        herald::store::Db::Sqlite { read, .. } => sqlx::query_scalar("SELECT status FROM post")
+            .fetch_one(&mut **read.get().await.unwrap())
+            .await
+            .unwrap(),
         herald::store::Db::Postgres(pool) => {
             sqlx::query_scalar("SELECT status FROM post").fetch_one(pool).await.unwrap()
         }

@@ -127,7 +127,7 @@ async fn own_unpublished(db: &Db, q: &PostQuery, me: AccountId) -> Result<i64, S
     let mut sql = Sql::new("SELECT COUNT(*) FROM post p WHERE p.author_id = ");
     sql.bind(Arg::Int(me.get()));
     let now = sql.param(Arg::Time(q.now));
-    sql.push(&format!(" AND NOT {}", is_public(&now)));
+    sql.push(&format!(" AND NOT {}", is_public(backend_of(db), &now)));
     plan::narrowing(&mut sql, q, false);
     scalar(db, sql).await
 }

@@ -5,6 +5,8 @@
 
 mod count;
 mod plan;
+#[cfg(test)]
+mod plan_tests;
 
 use chrono::{DateTime, Utc};
 
@@ -121,15 +123,28 @@ fn fts5_query(input: &str) -> String {
 
 /// Whether post `p` is public at the time bound to placeholder `now`: published,
 /// or scheduled and due (the background publisher may not have flipped it yet).
-pub(super) fn is_public(now: &str) -> String {
-    format!("(p.status = 'published' OR (p.status = 'scheduled' AND p.publish_at <= {now}))")
+///
+/// On SQLite the columns carry a unary `+`, which keeps this test from
+/// choosing an index: it matches nearly every post, yet without planner
+/// statistics (a database grown through the API has none until analysed)
+/// SQLite would read every published post through the status index and sort
+/// them, instead of walking the listing index in order and stopping at the
+/// page's end — 20-30 ms at 5,000 posts and growing with the table.
+pub(super) fn is_public(backend: Backend, now: &str) -> String {
+    let column = match backend {
+        Backend::Sqlite => "+p.",
+        Backend::Postgres => "p.",
+    };
+    format!(
+        "({column}status = 'published' OR ({column}status = 'scheduled' AND {column}publish_at <= {now}))"
+    )
 }
 
 /// The start of the feed's window (`plan::feed_window`), if enough
 /// followed authors have posts for one.
 async fn feed_window(db: &Db, q: &PostQuery) -> Result<Option<DateTime<Utc>>, StoreError> {
     let mut sql = Sql::default();
-    plan::feed_window(&mut sql, q);
+    plan::feed_window(&mut sql, backend_of(db), q);
     let (text, args) = sql.into_parts();
     Ok(on_pool!(db, read, |pool| {
         bind_args!(sqlx::query_scalar::<_, DateTime<Utc>>(sqlx::AssertSqlSafe(text)), &args)

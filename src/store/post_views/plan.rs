@@ -89,9 +89,9 @@ fn direction(q: &PostQuery) -> &'static str {
 
 /// The visibility and filter conditions on `p`, each starting with ` AND`.
 /// `skip_tag` when the driver already restricts to the tag.
-fn filters(sql: &mut Sql, q: &PostQuery, skip_tag: bool) {
+fn filters(sql: &mut Sql, backend: Backend, q: &PostQuery, skip_tag: bool) {
     let now = sql.param(Arg::Time(q.now));
-    let public = is_public(&now);
+    let public = is_public(backend, &now);
     let published_only = q.status == Some(PostStatus::Published);
     match (q.viewer.sees_all, q.viewer.account_id) {
         // Published posts are public to everyone: no viewer clause (an OR
@@ -215,9 +215,9 @@ pub(super) fn feed_is_windowed(q: &PostQuery) -> bool {
 /// from then on, so the page lies within it, and reading it costs one index
 /// probe per followed author plus the posts in the window, however many
 /// posts those authors have. Selects no row when fewer authors have posts.
-pub(super) fn feed_window(sql: &mut Sql, q: &PostQuery) {
+pub(super) fn feed_window(sql: &mut Sql, backend: Backend, q: &PostQuery) {
     sql.push("SELECT k FROM (SELECT (SELECT p.sort_at FROM post p WHERE p.author_id = f.followee_id");
-    filters(sql, q, false);
+    filters(sql, backend, q, false);
     keyset(sql, q, "p.sort_at", "p.post_id");
     sql.push(" ORDER BY p.sort_at DESC, p.post_id DESC LIMIT 1) AS k FROM follow f WHERE f.follower_id = ");
     sql.bind(Arg::Int(q.feed_of.map_or(-1, AccountId::get)));
@@ -245,7 +245,7 @@ pub(super) fn page_ids_in(
             // "Favourited by" starts from the account's likes: look those up by id.
             let posts = if q.liked_by.is_some() { posts_by_id(backend, "p") } else { "post p".to_owned() };
             sql.push(&format!("SELECT p.post_id, {key} AS k FROM {posts} WHERE 1 = 1"));
-            filters(sql, q, false);
+            filters(sql, backend, q, false);
             keyset(sql, q, key, "p.post_id");
             if paged {
                 sql.push(&format!(" ORDER BY {key} {dir}, p.post_id {dir}"));
@@ -257,18 +257,18 @@ pub(super) fn page_ids_in(
                 "SELECT t.post_id, t.sort_at AS k FROM post_tag t JOIN {posts} ON p.post_id = t.post_id WHERE t.tag = "
             ));
             sql.bind(Arg::Text(q.tag.clone().unwrap_or_default()));
-            filters(sql, q, true);
+            filters(sql, backend, q, true);
             keyset(sql, q, "t.sort_at", "t.post_id");
             if paged {
                 sql.push(&format!(" ORDER BY t.sort_at {dir}, t.post_id {dir}"));
             }
         }
         Driver::Feed => match since.filter(|_| paged) {
-            Some(since) => feed_since(sql, q, since),
+            Some(since) => feed_since(sql, backend, q, since),
             None => feed(sql, backend, q, paged),
         },
         Driver::Search => search(sql, backend, q, paged),
-        Driver::Popular => popular(sql, q, paged),
+        Driver::Popular => popular(sql, backend, q, paged),
     }
     limit(sql, q, paged);
 }
@@ -288,7 +288,7 @@ fn feed(sql: &mut Sql, backend: Backend, q: &PostQuery, paged: bool) {
     let inner = |sql: &mut Sql, with_key: bool| {
         let columns = if with_key { format!("p.post_id, {inner_key} AS k") } else { "p.post_id".to_owned() };
         sql.push(&format!("SELECT {columns} FROM post p WHERE p.author_id = f.followee_id"));
-        filters(sql, q, false);
+        filters(sql, backend, q, false);
         keyset(sql, q, inner_key, "p.post_id");
         if paged {
             sql.push(&format!(" ORDER BY {inner_key} {dir}, p.post_id {dir} LIMIT "));
@@ -320,12 +320,12 @@ fn feed(sql: &mut Sql, backend: Backend, q: &PostQuery, paged: bool) {
 
 /// The feed within its window: each followed author's posts since then,
 /// an index range each.
-fn feed_since(sql: &mut Sql, q: &PostQuery, since: DateTime<Utc>) {
+fn feed_since(sql: &mut Sql, backend: Backend, q: &PostQuery, since: DateTime<Utc>) {
     sql.push("SELECT p.post_id, p.sort_at AS k FROM follow f JOIN post p ON p.author_id = f.followee_id WHERE f.follower_id = ");
     sql.bind(Arg::Int(q.feed_of.map_or(-1, AccountId::get)));
     sql.push(" AND p.sort_at >= ");
     sql.bind(Arg::Time(since));
-    filters(sql, q, false);
+    filters(sql, backend, q, false);
     keyset(sql, q, "p.sort_at", "p.post_id");
     sql.push(" ORDER BY p.sort_at DESC, p.post_id DESC");
 }
@@ -363,7 +363,7 @@ fn search(sql: &mut Sql, backend: Backend, q: &PostQuery, paged: bool) {
                   AND rowid >= (SELECT MIN(post_id) FROM ({candidates}))) THEN 0 ELSE 1 END AS rank \
                  FROM ({candidates}) c) s JOIN {posts} ON p.post_id = s.post_id WHERE 1 = 1"
             ));
-            filters(sql, q, false);
+            filters(sql, backend, q, false);
             if relevance {
                 if paged {
                     sql.push(" ORDER BY s.rank ASC, p.post_id DESC");
@@ -387,7 +387,7 @@ fn search(sql: &mut Sql, backend: Backend, q: &PostQuery, paged: bool) {
                  WHERE search @@ websearch_to_tsquery('simple', {tsquery}) ORDER BY post_id DESC LIMIT {cap}) s \
                  JOIN post p ON p.post_id = s.post_id WHERE 1 = 1"
             ));
-            filters(sql, q, false);
+            filters(sql, backend, q, false);
             if relevance {
                 if paged {
                     sql.push(&format!(" ORDER BY {key} DESC, p.post_id DESC"));
@@ -405,12 +405,12 @@ fn search(sql: &mut Sql, backend: Backend, q: &PostQuery, paged: bool) {
 /// Posts by their views over the last 7 days, from the daily rollups of
 /// that week only (so the cost follows the week's viewed posts, not the
 /// table); posts nobody viewed that week are not listed. Pages by offset.
-fn popular(sql: &mut Sql, q: &PostQuery, paged: bool) {
+fn popular(sql: &mut Sql, backend: Backend, q: &PostQuery, paged: bool) {
     let today = Day::of(q.now);
     sql.push("SELECT p.post_id, v.views AS k FROM (SELECT post_id, SUM(views) AS views FROM post_daily_stats WHERE day >= ");
     sql.bind(Arg::Int(today.plus(-6).0));
     sql.push(" GROUP BY post_id HAVING SUM(views) > 0) v JOIN post p ON p.post_id = v.post_id WHERE 1 = 1");
-    filters(sql, q, false);
+    filters(sql, backend, q, false);
     if let Some(follower) = q.feed_of {
         sql.push(" AND p.author_id IN (SELECT followee_id FROM follow WHERE follower_id = ");
         sql.bind(Arg::Int(follower.get()));
