@@ -90,6 +90,10 @@ impl From<StoreError> for Error {
             StoreError::NotFound => Error::NotFound { what: "resource" },
             StoreError::Conflict { what } => Error::Conflict { detail: format!("{what}{CONFLICT_SUFFIX}") },
             StoreError::Busy => Error::Unavailable,
+            StoreError::Unreachable(cause) => {
+                tracing::warn!(error = %cause, "database connection failed");
+                Error::Unavailable
+            }
             other => Error::Internal(anyhow::Error::new(other)),
         }
     }

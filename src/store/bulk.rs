@@ -84,9 +84,10 @@ impl Loader {
                 }
             }
             Db::Postgres(pool) => {
+                let mut pool = pool.get().await?;
                 for table in TRIGGER_TABLES {
                     sqlx::query(sqlx::AssertSqlSafe(format!("ALTER TABLE {table} DISABLE TRIGGER USER")))
-                        .execute(pool)
+                        .execute(&mut **pool)
                         .await?;
                 }
             }
@@ -158,9 +159,10 @@ impl Loader {
                 sqlx::query("ANALYZE").execute(&mut **write).await?;
             }
             Db::Postgres(pool) => {
+                let mut pool = pool.get().await?;
                 for table in TRIGGER_TABLES {
                     sqlx::query(sqlx::AssertSqlSafe(format!("ALTER TABLE {table} ENABLE TRIGGER USER")))
-                        .execute(pool)
+                        .execute(&mut **pool)
                         .await?;
                 }
                 for (table, id) in [
@@ -173,9 +175,9 @@ impl Loader {
                         "SELECT setval(pg_get_serial_sequence('{table}', '{id}'), \
                          (SELECT COALESCE(MAX({id}), 0) + 1 FROM {table}), false)"
                     );
-                    sqlx::query(sqlx::AssertSqlSafe(sql)).execute(pool).await?;
+                    sqlx::query(sqlx::AssertSqlSafe(sql)).execute(&mut **pool).await?;
                 }
-                sqlx::query("VACUUM ANALYZE").execute(pool).await?;
+                sqlx::query("VACUUM ANALYZE").execute(&mut **pool).await?;
             }
         }
         Ok(())

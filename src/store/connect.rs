@@ -6,10 +6,10 @@ use std::time::Duration;
 
 use anyhow::Context as _;
 use secrecy::ExposeSecret as _;
-use sqlx::postgres::PgPoolOptions;
+use sqlx::postgres::PgConnectOptions;
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqliteSynchronous};
 
-use super::{Db, SqliteConnections};
+use super::{Connections, Db};
 use crate::config::{DatabaseSettings, DbBackend};
 
 /// Connects to the configured database. For SQLite the file and its folder
@@ -18,12 +18,9 @@ pub async fn connect(settings: &DatabaseSettings) -> anyhow::Result<Db> {
     match &settings.backend {
         DbBackend::Sqlite { path } => connect_sqlite(path, settings).await,
         DbBackend::Postgres { url } => {
-            let options: sqlx::postgres::PgConnectOptions =
+            let options: PgConnectOptions =
                 url.expose_secret().parse().context("database_url is not a valid PostgreSQL URL")?;
-            let pool = PgPoolOptions::new()
-                .max_connections(settings.max_connections)
-                .acquire_timeout(settings.timeout)
-                .connect_with(options)
+            let pool = Connections::open(options, settings.max_connections as usize, settings.timeout)
                 .await
                 .context("cannot connect to PostgreSQL")?;
             Ok(Db::Postgres(pool))
@@ -61,7 +58,7 @@ async fn connect_sqlite(path: &Path, settings: &DatabaseSettings) -> anyhow::Res
     // which is persistent, so the read-only connections inherit it.
     // `optimize=0x10002` when the writer opens: planner statistics for the
     // tables that have none or outgrew theirs (bounded work; hourly after).
-    let write = SqliteConnections::open(
+    let write = Connections::open(
         base.clone()
             .create_if_missing(true)
             .journal_mode(SqliteJournalMode::Wal)
@@ -71,9 +68,8 @@ async fn connect_sqlite(path: &Path, settings: &DatabaseSettings) -> anyhow::Res
     )
     .await
     .with_context(|| format!("cannot open SQLite database {}", path.display()))?;
-    let read =
-        SqliteConnections::open(reader.read_only(true), settings.max_connections as usize, settings.timeout)
-            .await
-            .with_context(|| format!("cannot open SQLite database {} for reading", path.display()))?;
+    let read = Connections::open(reader.read_only(true), settings.max_connections as usize, settings.timeout)
+        .await
+        .with_context(|| format!("cannot open SQLite database {} for reading", path.display()))?;
     Ok(Db::Sqlite { read, write })
 }

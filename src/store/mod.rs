@@ -21,10 +21,24 @@ macro_rules! on_pool {
                 Ok::<_, $crate::store::StoreError>(match $db {
                     $crate::store::Db::Sqlite { $role: connections, .. } => {
                         let mut lease = connections.get().await?;
-                        let $pool = &mut **lease;
-                        $body
+                        let outcome = async {
+                            let $pool = &mut **lease;
+                            Ok::<_, $crate::store::StoreError>($body)
+                        }
+                        .await;
+                        $crate::store::Connections::settle(lease, &outcome);
+                        outcome?
                     }
-                    $crate::store::Db::Postgres($pool) => $body,
+                    $crate::store::Db::Postgres(connections) => {
+                        let mut lease = connections.get().await?;
+                        let outcome = async {
+                            let $pool = &mut **lease;
+                            Ok::<_, $crate::store::StoreError>($body)
+                        }
+                        .await;
+                        $crate::store::Connections::settle(lease, &outcome);
+                        outcome?
+                    }
                 })
             },
             span,
@@ -71,21 +85,22 @@ pub mod instance_settings;
 pub mod jobs;
 pub mod login_failures;
 pub mod migrate;
+mod pool;
 pub mod post_views;
 pub mod posts;
 pub mod profiles;
 mod query;
 pub mod sessions;
-mod sqlite_pool;
 pub mod webhooks;
 
 use std::time::Duration;
 
-use sqlx::{PgPool, Postgres, Transaction};
+use sqlx::postgres::PgConnection;
+use sqlx::sqlite::SqliteConnection;
 
 pub use connect::connect;
+pub use pool::{Connections, Lease, PoolTx};
 pub(crate) use query::{args, exec, exec_on};
-pub use sqlite_pool::{Lease, SqliteConnections, SqliteTx};
 
 /// The database, chosen at start from the configured URL.
 ///
@@ -95,16 +110,16 @@ pub use sqlite_pool::{Lease, SqliteConnections, SqliteTx};
 /// busy timeout alone cannot prevent for deferred transactions.
 #[derive(Clone, Debug)]
 pub enum Db {
-    Sqlite { read: SqliteConnections, write: SqliteConnections },
-    Postgres(PgPool),
+    Sqlite { read: Connections<SqliteConnection>, write: Connections<SqliteConnection> },
+    Postgres(Connections<PgConnection>),
 }
 
 /// An open write transaction on either backend; dropped without `commit` it
 /// rolls back, so a failed service call leaves nothing half-written.
 #[derive(Debug)]
 pub enum Tx {
-    Sqlite(SqliteTx),
-    Postgres(Transaction<'static, Postgres>),
+    Sqlite(PoolTx<SqliteConnection>),
+    Postgres(PoolTx<PgConnection>),
 }
 
 /// Times one statement (or statement group) for metrics; records on drop,
@@ -142,6 +157,10 @@ pub enum StoreError {
     Conflict { what: &'static str },
     #[error("database busy: no connection within the timeout")]
     Busy,
+    /// The connection failed rather than the statement (I/O, TLS, protocol):
+    /// the database is down or restarting, or dropped the connection.
+    #[error("database connection failed")]
+    Unreachable(#[source] sqlx::Error),
     #[error(transparent)]
     Migrate(#[from] sqlx::migrate::MigrateError),
     #[error("database error")]
@@ -153,6 +172,15 @@ impl From<sqlx::Error> for StoreError {
         match err {
             sqlx::Error::RowNotFound => StoreError::NotFound,
             sqlx::Error::PoolTimedOut => StoreError::Busy,
+            err @ (sqlx::Error::Io(_)
+            | sqlx::Error::Tls(_)
+            | sqlx::Error::Protocol(_)
+            | sqlx::Error::WorkerCrashed) => StoreError::Unreachable(err),
+            // PostgreSQL says why it is closing a connection (shutdown,
+            // crash, terminated: SQLSTATE 57P0x) before it does.
+            sqlx::Error::Database(ref db) if db.code().is_some_and(|code| code.starts_with("57P")) => {
+                StoreError::Unreachable(err)
+            }
             other => StoreError::Other(other),
         }
     }
@@ -199,8 +227,8 @@ impl Db {
             // timeout), so a transaction that reads before it writes cannot
             // fail with SQLITE_BUSY when another process (the CLI, a
             // worker) wrote in between.
-            Db::Sqlite { write, .. } => Tx::Sqlite(SqliteTx::begin(write).await?),
-            Db::Postgres(pool) => Tx::Postgres(pool.begin().await?),
+            Db::Sqlite { write, .. } => Tx::Sqlite(PoolTx::begin(write, "BEGIN IMMEDIATE").await?),
+            Db::Postgres(pool) => Tx::Postgres(PoolTx::begin(pool, "BEGIN").await?),
         };
         metrics::histogram!("herald_db_pool_wait_seconds", "pool" => "write")
             .record(started.elapsed().as_secs_f64());

@@ -117,7 +117,10 @@ pub fn render(ctx: &Context, cache: &Cache, started_at: Instant) -> String {
             let ((read_size, read_idle), (write_size, write_idle)) = (read.sizes(), write.sizes());
             vec![("read", read_size, read_idle), ("write", write_size, write_idle)]
         }
-        Db::Postgres(pool) => vec![("main", pool.size() as usize, pool.num_idle())],
+        Db::Postgres(pool) => {
+            let (size, idle) = pool.sizes();
+            vec![("main", size, idle)]
+        }
     };
     for (pool, size, idle) in pools {
         metrics::gauge!("herald_db_pool_connections", "pool" => pool).set(size as f64);

@@ -372,7 +372,9 @@ impl TestApp {
             herald::store::Db::Sqlite { write, .. } => {
                 sqlx::query(sql).execute(&mut **write.get().await.unwrap()).await.map(|_| ()).unwrap();
             }
-            herald::store::Db::Postgres(pool) => sqlx::query(sql).execute(pool).await.map(|_| ()).unwrap(),
+            herald::store::Db::Postgres(pool) => {
+                sqlx::query(sql).execute(&mut **pool.get().await.unwrap()).await.map(|_| ()).unwrap();
+            }
         }
     }
 
@@ -393,7 +395,9 @@ impl TestApp {
             herald::store::Db::Sqlite { read, .. } => {
                 sqlx::query_scalar(sql).fetch_one(&mut **read.get().await.unwrap()).await.unwrap()
             }
-            herald::store::Db::Postgres(pool) => sqlx::query_scalar(sql).fetch_one(pool).await.unwrap(),
+            herald::store::Db::Postgres(pool) => {
+                sqlx::query_scalar(sql).fetch_one(&mut **pool.get().await.unwrap()).await.unwrap()
+            }
         }
     }
 }

@@ -52,6 +52,15 @@ both_backends!(a_transaction_dropped_without_commit_leaves_nothing_behind, |back
         // Dropped here: as if the service call failed after this write.
     }
     assert_eq!(instance_settings::find(&app.state.services.db, "half.written").await.unwrap(), None);
+    // Its locks went with it: the next writer takes the same row at once.
+    let next = async {
+        let mut tx = app.state.services.db.begin().await?;
+        instance_settings::upsert(&mut tx, "half.written", "y", Utc::now()).await?;
+        tx.commit().await
+    };
+    tokio::time::timeout(std::time::Duration::from_secs(5), next).await.expect("not blocked").unwrap();
+    let stored = instance_settings::find(&app.state.services.db, "half.written").await.unwrap();
+    assert_eq!(stored.as_deref(), Some("y"));
 });
 
 async fn futures_join<T: Send + 'static>(
@@ -96,9 +105,46 @@ async fn postgres_connections_can_require_tls() {
         .await;
     let herald::store::Db::Postgres(pool) = &app.state.services.db else { panic!("a PostgreSQL test") };
     let encrypted: bool = sqlx::query_scalar("SELECT ssl FROM pg_stat_ssl WHERE pid = pg_backend_pid()")
-        .fetch_one(pool)
+        .fetch_one(&mut **pool.get().await.unwrap())
         .await
         .unwrap();
     assert!(encrypted, "the connection is encrypted");
     app.register("over-tls").await;
+}
+
+#[tokio::test]
+#[cfg_attr(not(herald_test_postgres), ignore = "skipped: set HERALD_TEST_POSTGRES_URL")]
+async fn postgres_connections_the_server_closes_are_replaced() {
+    // Uncached, so every read reaches the database.
+    let app = crate::helpers::Spawn::new(crate::helpers::Backend::Postgres)
+        .setting("cache_max_bytes", 0)
+        .start()
+        .await;
+    assert_eq!(app.get("/api/articles").await.status(), 200);
+    // What a database restart does to every pooled connection.
+    let mut admin = <sqlx::PgConnection as sqlx::Connection>::connect(&app.db_url).await.unwrap();
+    let closed: Vec<bool> = sqlx::query_scalar(
+        "SELECT pg_terminate_backend(pid) FROM pg_stat_activity \
+         WHERE datname = current_database() AND pid <> pg_backend_pid()",
+    )
+    .fetch_all(&mut admin)
+    .await
+    .unwrap();
+    assert!(!closed.is_empty(), "the server had connections to close");
+
+    // Each dead connection fails one statement (503: retry) and is dropped,
+    // never reused; background jobs meet some of them first.
+    let mut failures = 0;
+    loop {
+        match app.get("/api/articles").await.status().as_u16() {
+            200 => break,
+            status => assert_eq!(status, 503, "a lost connection is a retryable failure"),
+        }
+        failures += 1;
+        assert!(failures <= closed.len(), "dead connections are not reused ({failures} failures)");
+    }
+    for _ in 0..20 {
+        let response = app.get("/api/articles").await;
+        assert_eq!(response.status(), 200, "{:?}", response.text().await);
+    }
 }

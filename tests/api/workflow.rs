@@ -98,9 +98,10 @@ both_backends!(a_scheduled_post_becomes_public_at_its_time_even_across_a_restart
             .fetch_one(&mut **read.get().await.unwrap())
             .await
             .unwrap(),
-        herald::store::Db::Postgres(pool) => {
-            sqlx::query_scalar("SELECT status FROM post").fetch_one(pool).await.unwrap()
-        }
+        herald::store::Db::Postgres(pool) => sqlx::query_scalar("SELECT status FROM post")
+            .fetch_one(&mut **pool.get().await.unwrap())
+            .await
+            .unwrap(),
     };
     assert_eq!(stored, "published", "the publisher materialises the status");
 });
