@@ -11,6 +11,7 @@ use bytes::Bytes;
 use serde::de::DeserializeOwned;
 
 use super::problem::ApiError;
+use crate::auth::AccessClaims;
 use crate::domain::ValidationError;
 use crate::http::AppState;
 use crate::service::AuthFailure;
@@ -163,12 +164,21 @@ impl FromRequestParts<AppState> for MaybeAuthUser {
         let Some(presented) = presented_credentials(&parts.headers)? else {
             return Ok(MaybeAuthUser(None));
         };
-        let actor = actor::authenticate(&state.services, &presented).await?;
+        let actor = match parts.extensions.get::<VerifiedToken>() {
+            Some(VerifiedToken(claims)) => actor::authenticate_verified(&state.services, claims).await?,
+            None => actor::authenticate(&state.services, &presented).await?,
+        };
         tracing::Span::current().record("user_id", actor.account_id.get());
         parts.extensions.insert(actor.clone());
         Ok(MaybeAuthUser(Some(actor)))
     }
 }
+
+/// The claims of the request's access token, put in its extensions by the
+/// rate limiter once it has checked the signature and expiry, so that they
+/// are checked once per request.
+#[derive(Debug, Clone)]
+pub(crate) struct VerifiedToken(pub(crate) AccessClaims);
 
 /// The credential a request carries (`X-API-Key`, else `Authorization:
 /// Bearer|Token`), without checking it; malformed headers are an error.

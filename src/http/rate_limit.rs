@@ -24,7 +24,7 @@ use governor::middleware::StateInformationMiddleware;
 use governor::{Quota, RateLimiter};
 use sha2::{Digest as _, Sha256};
 
-use super::extract::client_ip;
+use super::extract::{VerifiedToken, client_ip};
 use super::problem::ApiError;
 use crate::http::AppState;
 use crate::service::Presented;
@@ -104,15 +104,16 @@ fn is_auth_route(method: &Method, path: &str) -> bool {
 
 /// The API key (by digest) or the user of a valid access token. Tokens are
 /// only checked for signature and expiry here (no database), which is enough
-/// to know whose bucket to use.
-fn credential_key(headers: &HeaderMap, state: &AppState) -> Option<String> {
+/// to know whose bucket to use; their claims go with the request so the
+/// extractor does not check them again.
+fn credential_key(headers: &HeaderMap, state: &AppState) -> Option<(String, Option<VerifiedToken>)> {
     let digest = |secret: &str| -> String {
         Sha256::digest(secret.as_bytes()).iter().take(12).map(|b| format!("{b:02x}")).collect()
     };
     match super::extract::presented_credentials(headers).ok()?? {
-        Presented::ApiKey(key) => Some(format!("key:{}", digest(&key))),
+        Presented::ApiKey(key) => Some((format!("key:{}", digest(&key)), None)),
         Presented::Bearer(token) if token.starts_with(crate::auth::secrets::API_KEY_PREFIX) => {
-            Some(format!("key:{}", digest(&token)))
+            Some((format!("key:{}", digest(&token)), None))
         }
         Presented::Bearer(token) => state
             .services
@@ -120,16 +121,17 @@ fn credential_key(headers: &HeaderMap, state: &AppState) -> Option<String> {
             .jwt
             .verify(&token, state.services.clock.now())
             .ok()
-            .map(|claims| format!("user:{}", claims.sub)),
+            .map(|claims| (format!("user:{}", claims.sub), Some(VerifiedToken(claims)))),
     }
 }
 
 pub(super) async fn limit(
     State(shared): State<Arc<(AppState, RateLimits)>>,
-    request: Request,
+    mut request: Request,
     next: Next,
 ) -> Response {
     let (state, limits) = &*shared;
+    let mut verified = None;
     let (class, key) = {
         let path = request.uri().path();
         let method = request.method();
@@ -141,16 +143,22 @@ pub(super) async fn limit(
         let ip_key = format!("ip:{}", ip.map_or_else(|| "unknown".to_owned(), |ip| ip.to_string()));
         if is_auth_route(method, path) {
             (Arc::clone(&limits.auth), ip_key)
-        } else if is_engagement_route(path) {
-            let key = credential_key(request.headers(), state).unwrap_or(ip_key);
-            (Arc::clone(&limits.engagement), key)
         } else {
-            let key = credential_key(request.headers(), state).unwrap_or(ip_key);
-            let class =
-                if method == Method::GET || method == Method::HEAD { &limits.read } else { &limits.write };
+            let (key, claims) = credential_key(request.headers(), state).unwrap_or((ip_key, None));
+            verified = claims;
+            let class = if is_engagement_route(path) {
+                &limits.engagement
+            } else if method == Method::GET || method == Method::HEAD {
+                &limits.read
+            } else {
+                &limits.write
+            };
             (Arc::clone(class), key)
         }
     };
+    if let Some(claims) = verified {
+        request.extensions_mut().insert(claims);
+    }
     if class.limiter.len() > MAX_TRACKED_CLIENTS {
         class.limiter.retain_recent();
     }
