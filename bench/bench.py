@@ -100,7 +100,8 @@ class Herald:
         else:
             env["HERALD_DATABASE_URL"] = f"sqlite:{self.workdir}/herald.db"
         env.update(serving_env(self.port))
-        binary = ROOT / "target" / "release" / "herald"
+        # HERALD_BENCH_BINARY runs another build (bench/flame.py's before and after).
+        binary = Path(os.environ.get("HERALD_BENCH_BINARY", ROOT / "target" / "release" / "herald"))
         self.log = open(self.workdir / "herald.log", "w")
         self.proc = subprocess.Popen([str(binary), "serve"], env=env, stdout=self.log, stderr=self.log)
         self.base = f"http://127.0.0.1:{self.port}"

@@ -46,7 +46,8 @@ class Server:
             env["HERALD_CACHE_MAX_BYTES"] = "0"
         self.log_path = self.workdir / "herald.log"
         self.log = open(self.log_path, "w")
-        binary = ROOT / "target" / "release" / "herald"
+        # HERALD_BENCH_BINARY runs another build (an A/B on the same data).
+        binary = Path(os.environ.get("HERALD_BENCH_BINARY", ROOT / "target" / "release" / "herald"))
         started = time.monotonic()
         self.proc = subprocess.Popen([str(binary), "serve"], env=env, stdout=self.log, stderr=self.log)
         self.base = f"http://127.0.0.1:{self.port}"
@@ -189,6 +190,7 @@ def main():
     parser.add_argument("--connections", type=int, default=64)
     parser.add_argument("--writes-per-second", type=float, default=10)
     parser.add_argument("--explain", action="store_true")
+    parser.add_argument("--uncached-only", action="store_true", help="skip the cached runs with writes")
     parser.add_argument("--out", default=str(Path(__file__).resolve().parent / "out"))
     args = parser.parse_args()
     sqlite_path = args.database_url[len("sqlite:"):] if args.database_url.startswith("sqlite:") else None
@@ -222,6 +224,8 @@ def main():
     server = Server(args.database_url, cache=True)
     try:
         cached = []
+        if args.uncached_only:
+            raise Skip
         for name, path, auth in [e for e in endpoints if e[0] in ("list (RealWorld)", "article", "tags")]:
             measure(server.base, path, token, auth, argparse.Namespace(duration="2s", connections=args.connections))
             quiet = measure(server.base, path, token, auth, args)
@@ -236,6 +240,8 @@ def main():
                   f"{writer.done} writes ({busy['rps'] / quiet['rps']:.0%})", flush=True)
         report["cached"] = cached
         report["cached_peak_rss_mb"] = server.peak_rss_mb()
+    except Skip:
+        report["cached"], report["cached_peak_rss_mb"] = [], 0.0
     finally:
         server.stop()
 
@@ -248,6 +254,10 @@ def main():
     (out / f"{name}.json").write_text(json.dumps(report, indent=2))
     (out / f"{name}.md").write_text(render(report, args))
     print(render(report, args))
+
+
+class Skip(Exception):
+    """The cached runs were not asked for."""
 
 
 def visit_once(args, endpoints, token, log_sql=False):
