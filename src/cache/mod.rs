@@ -110,6 +110,11 @@ pub struct Cache {
     /// Without Redis: the stamp counter and each changed tag's version.
     clock: Arc<AtomicU64>,
     versions: moka::future::Cache<String, u64>,
+    /// Without Redis: the newest version any invalidation has set (or is
+    /// setting). An entry stamped after it is fresh without looking up its
+    /// tags: a list page depends on dozens, and those lookups were the
+    /// largest cost of a cache hit.
+    newest_version: Arc<AtomicU64>,
     l2: Option<RedisTier>,
     /// Off when its size is 0: reads go straight to the database.
     enabled: bool,
@@ -154,7 +159,15 @@ impl Cache {
         // Only expiry may forget a version (an evicted one would make the
         // entries it invalidated fresh again); they outlive every entry.
         let versions = moka::future::Cache::builder().time_to_live(ttl * 2).build();
-        Cache { l1, clock: Arc::new(AtomicU64::new(0)), versions, l2, enabled: max_bytes > 0, stats }
+        Cache {
+            l1,
+            clock: Arc::new(AtomicU64::new(0)),
+            versions,
+            newest_version: Arc::new(AtomicU64::new(0)),
+            l2,
+            enabled: max_bytes > 0,
+            stats,
+        }
     }
 
     /// Whether responses are cached at all (`cache_max_bytes` > 0).
@@ -180,6 +193,9 @@ impl Cache {
         let names = || std::iter::once(tags::EVERYTHING).chain(entry.tags.iter().map(String::as_str));
         match &self.l2 {
             None => {
+                if self.newest_version.load(Ordering::Acquire) < entry.stamp {
+                    return Some(true);
+                }
                 for name in names() {
                     if self.versions.get(name).await.is_some_and(|v| v >= entry.stamp) {
                         return Some(false);
@@ -276,6 +292,10 @@ impl Cache {
         match &self.l2 {
             None => {
                 let version = self.clock.fetch_add(1, Ordering::AcqRel) + 1;
+                // Published before the tags' versions, so that no entry the
+                // tags below invalidate can take the fast path in `fresh`
+                // once they are set.
+                self.newest_version.fetch_max(version, Ordering::AcqRel);
                 for name in names {
                     // Never backwards: a slower concurrent invalidation
                     // must not replace a newer version with its older one.
