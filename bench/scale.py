@@ -221,29 +221,27 @@ def main():
     finally:
         server.stop()
 
-    server = Server(args.database_url, cache=True)
-    try:
-        cached = []
-        if args.uncached_only:
-            raise Skip
-        for name, path, auth in [e for e in endpoints if e[0] in ("list (RealWorld)", "article", "tags")]:
-            measure(server.base, path, token, auth, argparse.Namespace(duration="2s", connections=args.connections))
-            quiet = measure(server.base, path, token, auth, args)
-            writer = Writer(server.base, token, slug, args.writes_per_second)
-            writer.start()
-            busy = measure(server.base, path, token, auth, args)
-            writer.stop_flag.set()
-            writer.join()
-            cached.append({"endpoint": name, "quiet": quiet, "writes": busy, "writes_done": writer.done,
-                           "writes_failed": writer.failed, "ratio": busy["rps"] / quiet["rps"]})
-            print(f"  cached {name:20} {quiet['rps']:8.0f} req/s quiet, {busy['rps']:8.0f} with "
-                  f"{writer.done} writes ({busy['rps'] / quiet['rps']:.0%})", flush=True)
-        report["cached"] = cached
-        report["cached_peak_rss_mb"] = server.peak_rss_mb()
-    except Skip:
-        report["cached"], report["cached_peak_rss_mb"] = [], 0.0
-    finally:
-        server.stop()
+    report["cached"], report["cached_peak_rss_mb"] = [], None
+    if not args.uncached_only:
+        server = Server(args.database_url, cache=True)
+        try:
+            cached = []
+            for name, path, auth in [e for e in endpoints if e[0] in ("list (RealWorld)", "article", "tags")]:
+                measure(server.base, path, token, auth, argparse.Namespace(duration="2s", connections=args.connections))
+                quiet = measure(server.base, path, token, auth, args)
+                writer = Writer(server.base, token, slug, args.writes_per_second)
+                writer.start()
+                busy = measure(server.base, path, token, auth, args)
+                writer.stop_flag.set()
+                writer.join()
+                cached.append({"endpoint": name, "quiet": quiet, "writes": busy, "writes_done": writer.done,
+                               "writes_failed": writer.failed, "ratio": busy["rps"] / quiet["rps"]})
+                print(f"  cached {name:20} {quiet['rps']:8.0f} req/s quiet, {busy['rps']:8.0f} with "
+                      f"{writer.done} writes ({busy['rps'] / quiet['rps']:.0%})", flush=True)
+            report["cached"] = cached
+            report["cached_peak_rss_mb"] = server.peak_rss_mb()
+        finally:
+            server.stop()
 
     if args.explain:
         report["plans"] = explain(args, endpoints, token)
@@ -254,10 +252,6 @@ def main():
     (out / f"{name}.json").write_text(json.dumps(report, indent=2))
     (out / f"{name}.md").write_text(render(report, args))
     print(render(report, args))
-
-
-class Skip(Exception):
-    """The cached runs were not asked for."""
 
 
 def visit_once(args, endpoints, token, log_sql=False):
@@ -306,13 +300,14 @@ def render(report, args):
     for r in report["uncached"]:
         lines.append(f"| {r['endpoint']} | {r['rps']:.0f} | {r['p50_ms']:.2f} | {r['p99_ms']:.2f} | {r['errors']} |")
     lines += ["", f"Peak RSS, uncached run: {report['uncached_peak_rss_mb']:.1f} MB. "
-              f"Ready after {report['startup_ms']:.0f} ms (median of three starts).", "",
-              f"### {report['database']}: cached, quiet vs {args.writes_per_second:g} writes/s", "",
-              "| endpoint | quiet req/s | with writes req/s | kept | writes done |", "|---|---:|---:|---:|---:|"]
-    for r in report["cached"]:
-        lines.append(f"| {r['endpoint']} | {r['quiet']['rps']:.0f} | {r['writes']['rps']:.0f} | {r['ratio']:.0%} | "
-                     f"{r['writes_done']} |")
-    lines += ["", f"Peak RSS, cached run: {report['cached_peak_rss_mb']:.1f} MB."]
+              f"Ready after {report['startup_ms']:.0f} ms (median of three starts)."]
+    if report["cached"]:
+        lines += ["", f"### {report['database']}: cached, quiet vs {args.writes_per_second:g} writes/s", "",
+                  "| endpoint | quiet req/s | with writes req/s | kept | writes done |", "|---|---:|---:|---:|---:|"]
+        for r in report["cached"]:
+            lines.append(f"| {r['endpoint']} | {r['quiet']['rps']:.0f} | {r['writes']['rps']:.0f} | "
+                         f"{r['ratio']:.0%} | {r['writes_done']} |")
+        lines += ["", f"Peak RSS, cached run: {report['cached_peak_rss_mb']:.1f} MB."]
     if report.get("plans"):
         lines += ["", "<details><summary>query plans</summary>", ""]
         for p in report["plans"]:

@@ -1,7 +1,6 @@
 //! Schema migrations, embedded in the binary: `migrations/sqlite` and
 //! `migrations/postgres` carry the same versions and names (a test checks it).
 
-use sqlx::Acquire as _;
 use sqlx::migrate::{Migrate as _, Migrator};
 
 use super::{Db, StoreError};
@@ -35,12 +34,7 @@ impl Db {
     /// anything. Fails if the database has never been migrated.
     pub async fn schema_status(&self) -> Result<SchemaStatus, StoreError> {
         let table = &self.migrator().table_name;
-        let applied = on_pool!(self, read, |pool| {
-            // A pooled connection on PostgreSQL needs `mut`; SQLite's is already `&mut`.
-            #[allow(unused_mut)]
-            let mut conn = pool.acquire().await?;
-            conn.list_applied_migrations(table).await?
-        });
+        let applied = on_pool!(self, read, |pool| { pool.list_applied_migrations(table).await? });
         let pending = self
             .migrator()
             .iter()
@@ -55,10 +49,7 @@ impl Db {
     pub async fn migrate(&self) -> Result<Vec<MigrationInfo>, StoreError> {
         let table = &self.migrator().table_name;
         on_pool!(self, write, |pool| {
-            // A pooled connection on PostgreSQL needs `mut`; SQLite's is already `&mut`.
-            #[allow(unused_mut)]
-            let mut conn = pool.acquire().await?;
-            conn.ensure_migrations_table(table).await?;
+            pool.ensure_migrations_table(table).await?;
         });
         let before = self.schema_status().await?;
         on_pool!(self, write, |pool| self.migrator().run(pool).await)?;

@@ -6,7 +6,25 @@
 //! The few fragments that differ live in `dialect`. Stores hold no HTTP types.
 
 // Defined before the submodules so their textual scope includes them.
-/// Runs `$body` with `$pool` bound to the pool for `$role` (`read` or `write`).
+/// Runs `$body` with `$conn` bound to a connection leased from
+/// `$connections`, then hands the lease back through `Connections::settle`
+/// (which drops a connection that failed instead of reusing it). `?` inside
+/// the body converts errors to `StoreError`.
+macro_rules! with_lease {
+    ($connections:expr, |$conn:ident| $body:expr) => {{
+        let mut lease = $connections.get().await?;
+        let outcome = async {
+            let $conn = &mut **lease;
+            Ok::<_, $crate::store::StoreError>($body)
+        }
+        .await;
+        $crate::store::Connections::settle(lease, &outcome);
+        outcome?
+    }};
+}
+
+/// Runs `$body` with `$pool` bound to a connection of the pool for `$role`
+/// (`read` or `write`; PostgreSQL has one pool for both).
 /// The body is compiled once per backend, so one query text serves both.
 /// Each run is a `db.query` span (for traces) and is timed into
 /// `herald_db_query_duration_seconds{pool}` (which includes waiting for a
@@ -20,25 +38,9 @@ macro_rules! on_pool {
             async {
                 Ok::<_, $crate::store::StoreError>(match $db {
                     $crate::store::Db::Sqlite { $role: connections, .. } => {
-                        let mut lease = connections.get().await?;
-                        let outcome = async {
-                            let $pool = &mut **lease;
-                            Ok::<_, $crate::store::StoreError>($body)
-                        }
-                        .await;
-                        $crate::store::Connections::settle(lease, &outcome);
-                        outcome?
+                        with_lease!(connections, |$pool| $body)
                     }
-                    $crate::store::Db::Postgres(connections) => {
-                        let mut lease = connections.get().await?;
-                        let outcome = async {
-                            let $pool = &mut **lease;
-                            Ok::<_, $crate::store::StoreError>($body)
-                        }
-                        .await;
-                        $crate::store::Connections::settle(lease, &outcome);
-                        outcome?
-                    }
+                    $crate::store::Db::Postgres(connections) => with_lease!(connections, |$pool| $body),
                 })
             },
             span,
@@ -253,7 +255,8 @@ impl Db {
         Ok(())
     }
 
-    /// Closes every pool, waiting for checked-out connections to come back.
+    /// Closes every pool: idle connections now, connections still in use
+    /// when they come back.
     pub async fn close(&self) {
         match self {
             Db::Sqlite { read, write } => {
