@@ -57,3 +57,20 @@ async fn the_listing_walks_its_index_in_order_without_statistics() {
         );
     }
 }
+
+/// Without the query planner stability guarantee SQLite re-plans a cached
+/// statement whenever a value is bound to a `LIMIT ?` or to a column with
+/// STAT4 samples, i.e. on every execution; `.cargo/config.toml` builds the
+/// bundled SQLite with it.
+#[tokio::test]
+async fn sqlite_is_built_with_stable_plans() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = fresh_database(&dir).await;
+    let options = async {
+        let rows: Vec<String> =
+            on_pool!(&db, read, |pool| sqlx::query_scalar("PRAGMA compile_options").fetch_all(pool).await?);
+        Ok::<_, crate::store::StoreError>(rows)
+    };
+    let options = options.await.unwrap();
+    assert!(options.iter().any(|o| o == "ENABLE_QPSG"), "compile options: {options:?}");
+}
