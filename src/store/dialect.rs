@@ -1,6 +1,6 @@
 //! The few SQL fragments that differ between SQLite and PostgreSQL.
 
-use super::Tx;
+use super::{Db, Tx};
 
 /// Row lock for read-modify-write inside a transaction. SQLite needs none:
 /// its single writer connection already serialises write transactions.
@@ -14,10 +14,10 @@ pub(super) fn for_update(tx: &Tx) -> &'static str {
 /// Claims rows other transactions have not locked, skipping the rest, so
 /// concurrent workers take different jobs. SQLite's single writer already
 /// serialises claims.
-pub(super) fn skip_locked(tx: &Tx) -> &'static str {
-    match tx {
-        Tx::Sqlite(_) => "",
-        Tx::Postgres(_) => " FOR UPDATE SKIP LOCKED",
+pub(super) fn skip_locked(db: &Db) -> &'static str {
+    match db {
+        Db::Sqlite { .. } => "",
+        Db::Postgres(_) => " FOR UPDATE SKIP LOCKED",
     }
 }
 

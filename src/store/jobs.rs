@@ -49,17 +49,19 @@ pub async fn claim(
     lease_until: DateTime<Utc>,
     limit: i64,
 ) -> Result<Vec<Job>, StoreError> {
-    let mut tx = db.begin().await?;
+    // One statement on its own, not inside BEGIN ... COMMIT: it is atomic by
+    // itself, and a worker polling an empty queue then costs the single
+    // SQLite writer one hand-off instead of three.
+    let skip_locked = dialect::skip_locked(db);
     let sql = format!(
         "UPDATE job SET state = 'running', attempts = attempts + 1, lease_until = $2, worker = $3, updated_at = $1
          WHERE job_id IN (
              SELECT job_id FROM job
              WHERE (state IN ('queued', 'failed') AND run_at <= $1) OR (state = 'running' AND lease_until < $1)
-             ORDER BY priority, run_at LIMIT $4{})
-         RETURNING {COLUMNS}",
-        dialect::skip_locked(&tx)
+             ORDER BY priority, run_at LIMIT $4{skip_locked})
+         RETURNING {COLUMNS}"
     );
-    let jobs = on_tx!(&mut tx, |conn| {
+    Ok(on_pool!(db, write, |conn| {
         sqlx::query_as::<_, Job>(sqlx::AssertSqlSafe(sql))
             .bind(now)
             .bind(lease_until)
@@ -67,9 +69,7 @@ pub async fn claim(
             .bind(limit)
             .fetch_all(conn)
             .await?
-    });
-    tx.commit().await?;
-    Ok(jobs)
+    }))
 }
 
 /// Extends the lease of a job `worker` still holds; `false` if it lost it.

@@ -51,14 +51,26 @@ macro_rules! bind_fields {
 }
 
 /// `INSERT` of a new post: five bookkeeping columns, then `FIELDS`.
-static INSERT: LazyLock<String> = LazyLock::new(|| {
+static INSERT: LazyLock<String> = LazyLock::new(|| insert_sql("", ""));
+
+/// SQLite's listing key is a plain column kept by a trigger (PostgreSQL's is
+/// generated). Given at insert, it matches what the trigger would set, so the
+/// trigger skips its UPDATE, which would write the new row (body included)
+/// and its four listing-index entries a second time.
+static INSERT_SQLITE: LazyLock<String> = LazyLock::new(|| {
+    let field = |name: &str| FIELDS.iter().position(|f| *f == name).map_or(0, |i| i + 6);
+    insert_sql(", sort_at", &format!(", COALESCE(${}, ${}, $4)", field("published_at"), field("publish_at")))
+});
+
+fn insert_sql(extra_column: &str, extra_value: &str) -> String {
     let placeholders: Vec<String> = (1..=FIELDS.len() + 5).map(|i| format!("${i}")).collect();
     format!(
-        "INSERT INTO post (author_id, brief_id, version, created_at, updated_at, {}) VALUES ({}) RETURNING post_id",
+        "INSERT INTO post (author_id, brief_id, version, created_at, updated_at, {}{extra_column}) \
+         VALUES ({}{extra_value}) RETURNING post_id",
         FIELDS.join(", "),
         placeholders.join(", ")
     )
-});
+}
 
 /// Compare-and-swap `UPDATE`: `$1` id, `$2` expected version, `$3` new
 /// version, `$4` time, then `FIELDS`.
@@ -79,9 +91,13 @@ static LOCK: LazyLock<String> = LazyLock::new(|| {
 
 /// Inserts `post` and its tags; returns the stored record's id.
 pub async fn insert(tx: &mut Tx, post: &NewPost) -> Result<PostId, StoreError> {
+    let sql = match tx {
+        Tx::Sqlite(_) => INSERT_SQLITE.as_str(),
+        Tx::Postgres(_) => INSERT.as_str(),
+    };
     let post_id: PostId = on_tx!(tx, |conn| {
         bind_fields!(
-            sqlx::query_scalar(sqlx::AssertSqlSafe(INSERT.as_str()))
+            sqlx::query_scalar(sqlx::AssertSqlSafe(sql))
                 .bind(post.author_id)
                 .bind(post.brief_id)
                 .bind(1_i64)
