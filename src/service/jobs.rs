@@ -28,7 +28,7 @@ pub async fn schedule_publication(
 ) -> Result<(), Error> {
     let now = ctx.clock.now();
     jobs::cancel_key(tx, &publication_key(post_id), now).await?;
-    jobs::enqueue(tx, &NewJob::publish_post(post_id, at), now).await?;
+    jobs::enqueue_later(tx, &NewJob::publish_post(post_id, at), now);
     Ok(())
 }
 

@@ -3,7 +3,7 @@
 use chrono::{DateTime, Utc};
 
 use super::query::{Arg, Sql, bind_args};
-use super::{Db, StoreError, Tx, args, dialect, exec, exec_on};
+use super::{Db, StoreError, Tx, args, defer, dialect, exec_on};
 use crate::domain::event::{Event, EventType, NewEvent};
 use crate::domain::{AccountId, PostId};
 
@@ -38,7 +38,7 @@ pub async fn record(
         payload,
         origin
     ];
-    exec(tx, sql, values).await?;
+    defer(tx, sql, values);
     Ok(())
 }
 

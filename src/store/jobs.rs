@@ -5,7 +5,7 @@
 use chrono::{DateTime, Utc};
 
 use super::query::{Arg, Sql, bind_args};
-use super::{Db, StoreError, Tx, args, dialect, exec, exec_on};
+use super::{Db, StoreError, Tx, args, defer, dialect, exec, exec_on};
 use crate::domain::job::{Job, JobKind, JobState, NewJob};
 
 const COLUMNS: &str = "job_id, kind, payload, priority, state, run_at, attempts, max_attempts, last_error, \
@@ -14,23 +14,34 @@ const COLUMNS: &str = "job_id, kind, payload, priority, state, run_at, attempts,
 /// The states in which a job still has work ahead of it.
 const LIVE: &str = "('queued', 'running', 'failed')";
 
+const ENQUEUE: &str = "INSERT INTO job (kind, payload, priority, state, run_at, max_attempts, unique_key, created_at, updated_at)
+     VALUES ($1, $2, $3, 'queued', $4, $5, $6, $7, $7)
+     ON CONFLICT (unique_key) WHERE state IN ('queued', 'running', 'failed') DO NOTHING";
+
+fn enqueue_args(job: &NewJob, now: DateTime<Utc>) -> [Arg; 7] {
+    let payload = serde_json::to_string(&job.payload).unwrap_or_default();
+    [
+        Arg::Text(job.kind.as_str().to_owned()),
+        Arg::Text(payload),
+        Arg::Int(job.priority.rank()),
+        Arg::Time(job.run_at),
+        Arg::Int(job.max_attempts),
+        Arg::OptText(job.unique_key.clone()),
+        Arg::Time(now),
+    ]
+}
+
 /// Queues `job` inside `tx`; `false` when a live job with its unique key
 /// already exists (it stays as it is).
 pub async fn enqueue(tx: &mut Tx, job: &NewJob, now: DateTime<Utc>) -> Result<bool, StoreError> {
-    let sql = "INSERT INTO job (kind, payload, priority, state, run_at, max_attempts, unique_key, created_at, updated_at)
-               VALUES ($1, $2, $3, 'queued', $4, $5, $6, $7, $7)
-               ON CONFLICT (unique_key) WHERE state IN ('queued', 'running', 'failed') DO NOTHING";
-    let payload = serde_json::to_string(&job.payload).unwrap_or_default();
-    let values = args![
-        job.kind.as_str(),
-        payload,
-        job.priority.rank(),
-        job.run_at,
-        job.max_attempts,
-        job.unique_key.clone(),
-        now
-    ];
-    Ok(exec(tx, sql, values).await? == 1)
+    Ok(exec(tx, ENQUEUE, &enqueue_args(job, now)).await? == 1)
+}
+
+/// Queues `job` like `enqueue`, sent with the transaction's next statement
+/// or its commit (see `deferred`), for callers that need not know whether
+/// a live job with its key already existed.
+pub fn enqueue_later(tx: &mut Tx, job: &NewJob, now: DateTime<Utc>) {
+    defer(tx, ENQUEUE, &enqueue_args(job, now));
 }
 
 /// Cancels the live job with `unique_key`, if any.

@@ -58,10 +58,12 @@ macro_rules! on_tx {
             async {
                 Ok::<_, $crate::store::StoreError>(match $tx {
                     $crate::store::Tx::Sqlite(tx) => {
+                        $crate::store::deferred::flush_sqlite(tx, None).await?;
                         let $conn = &mut **tx;
                         $body
                     }
                     $crate::store::Tx::Postgres(tx) => {
+                        $crate::store::deferred::flush_postgres(tx).await?;
                         let $conn = &mut **tx;
                         $body
                     }
@@ -80,6 +82,9 @@ pub mod bulk;
 pub mod categories;
 pub mod comments;
 mod connect;
+mod deferred;
+#[cfg(test)]
+mod deferred_tests;
 mod dialect;
 pub mod events;
 pub mod generation_briefs;
@@ -101,6 +106,7 @@ use sqlx::postgres::PgConnection;
 use sqlx::sqlite::SqliteConnection;
 
 pub use connect::connect;
+pub(crate) use deferred::defer;
 pub use pool::{Connections, Lease, PoolTx};
 pub(crate) use query::{args, exec, exec_on};
 
@@ -270,11 +276,24 @@ impl Db {
 }
 
 impl Tx {
+    /// Sends the statements still waiting (`deferred`) and commits: on
+    /// SQLite in one batch with the COMMIT.
     pub async fn commit(self) -> Result<(), StoreError> {
-        match self {
-            Tx::Sqlite(tx) => tx.commit().await?,
-            Tx::Postgres(tx) => tx.commit().await?,
-        }
-        Ok(())
+        let timer = QueryTimer::start("tx");
+        let span = timer.span();
+        let commit = async {
+            match self {
+                Tx::Sqlite(mut tx) => {
+                    deferred::flush_sqlite(&mut tx, Some("COMMIT")).await?;
+                    tx.committed();
+                }
+                Tx::Postgres(mut tx) => {
+                    deferred::flush_postgres(&mut tx).await?;
+                    tx.commit().await?;
+                }
+            }
+            Ok(())
+        };
+        tracing::Instrument::instrument(commit, span).await
     }
 }

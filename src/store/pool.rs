@@ -28,6 +28,7 @@ use sqlx::sqlite::SqliteConnection;
 use sqlx::{ConnectOptions as _, Connection};
 
 use super::StoreError;
+use super::deferred::Deferred;
 
 /// The statements this pool runs itself, per backend.
 pub trait Raw: Connection + std::fmt::Debug + 'static {
@@ -174,10 +175,12 @@ impl<C: Raw> Connections<C> {
     }
 }
 
-/// A transaction on a pooled connection. Dropped without `commit`, it rolls back.
+/// A transaction on a pooled connection. Dropped without `commit`, it rolls
+/// back (with the statements still waiting in it, see `deferred`).
 #[derive(Debug)]
 pub struct PoolTx<C: Raw> {
     conn: Option<Lease<C>>,
+    pending: Vec<Deferred>,
 }
 
 impl<C: Raw> PoolTx<C> {
@@ -188,17 +191,28 @@ impl<C: Raw> PoolTx<C> {
         // Marked open first: if this future is dropped mid-BEGIN the
         // rollback still runs (a ROLLBACK outside a transaction is harmless).
         conn.open_tx = true;
-        let mut tx = PoolTx { conn: Some(conn) };
+        let mut tx = PoolTx { conn: Some(conn), pending: Vec::new() };
         tx.run(begin).await?;
         Ok(tx)
     }
 
     pub(super) async fn commit(mut self) -> Result<(), StoreError> {
         self.run("COMMIT").await?;
+        self.committed();
+        Ok(())
+    }
+
+    /// Records that the transaction was committed (by a batch ending in
+    /// COMMIT); the connection goes back to the pool as it is.
+    pub(super) fn committed(mut self) {
         if let Some(conn) = self.conn.as_mut() {
             conn.open_tx = false;
         }
-        Ok(())
+    }
+
+    /// The statements waiting to be sent with the next one.
+    pub(super) fn pending_mut(&mut self) -> &mut Vec<Deferred> {
+        &mut self.pending
     }
 }
 

@@ -5,7 +5,7 @@ use std::sync::LazyLock;
 
 use chrono::{DateTime, Utc};
 
-use super::{Db, StoreError, Tx, args, dialect, exec, exec_on};
+use super::{Db, StoreError, Tx, args, defer, dialect, exec, exec_on};
 use crate::domain::{
     AccountId, NewPost, Platforms, PostFields, PostId, PostRecord, PostStatus, Revision, Tags,
 };
@@ -109,7 +109,7 @@ pub async fn insert(tx: &mut Tx, post: &NewPost) -> Result<PostId, StoreError> {
         .await
     })
     .map_err(StoreError::unique(SLUG_CONFLICT))?;
-    replace_tags(tx, post_id, &post.fields.tags).await?;
+    replace_tags(tx, post_id, &post.fields.tags, true).await?;
     Ok(post_id)
 }
 
@@ -139,7 +139,7 @@ pub async fn update(tx: &mut Tx, post: &PostRecord, expected_version: i64) -> Re
     })
     .map_err(StoreError::unique(SLUG_CONFLICT))?;
     if updated == 1 {
-        replace_tags(tx, post.post_id, &post.fields.tags).await?;
+        replace_tags(tx, post.post_id, &post.fields.tags, false).await?;
     }
     Ok(updated == 1)
 }
@@ -149,31 +149,32 @@ pub async fn update(tx: &mut Tx, post: &PostRecord, expected_version: i64) -> Re
 /// triggers keep them in step afterwards). Changes go in tag order, so the
 /// tag counters they lock are always locked in the same order and
 /// concurrent retaggings queue instead of deadlocking on PostgreSQL.
-async fn replace_tags(tx: &mut Tx, post_id: PostId, tags: &Tags) -> Result<(), StoreError> {
+async fn replace_tags(tx: &mut Tx, post_id: PostId, tags: &Tags, is_new: bool) -> Result<(), StoreError> {
     let wanted: Vec<&str> = tags.as_slice().iter().map(String::as_str).collect();
-    on_tx!(tx, |conn| {
-        let current: Vec<String> = sqlx::query_scalar("SELECT tag FROM post_tag WHERE post_id = $1")
+    let current: Vec<String> = if is_new {
+        Vec::new()
+    } else {
+        on_tx!(tx, |conn| sqlx::query_scalar("SELECT tag FROM post_tag WHERE post_id = $1")
             .bind(post_id)
-            .fetch_all(&mut *conn)
-            .await?;
-        let mut changes: Vec<(&str, bool)> = current
-            .iter()
-            .filter(|t| !wanted.contains(&t.as_str()))
-            .map(|t| (t.as_str(), false))
-            .chain(wanted.iter().filter(|t| !current.iter().any(|c| c == *t)).map(|t| (*t, true)))
-            .collect();
-        changes.sort_unstable();
-        for (tag, add) in changes {
-            let sql = if add {
-                "INSERT INTO post_tag (post_id, tag, sort_at, published)
-                 SELECT post_id, $2, sort_at, status = 'published' FROM post WHERE post_id = $1"
-            } else {
-                "DELETE FROM post_tag WHERE post_id = $1 AND tag = $2"
-            };
-            sqlx::query(sql).bind(post_id).bind(tag).execute(&mut *conn).await?;
-        }
-        Ok::<(), sqlx::Error>(())
-    })?;
+            .fetch_all(conn)
+            .await?)
+    };
+    let mut changes: Vec<(&str, bool)> = current
+        .iter()
+        .filter(|t| !wanted.contains(&t.as_str()))
+        .map(|t| (t.as_str(), false))
+        .chain(wanted.iter().filter(|t| !current.iter().any(|c| c == *t)).map(|t| (*t, true)))
+        .collect();
+    changes.sort_unstable();
+    for (tag, add) in changes {
+        let sql = if add {
+            "INSERT INTO post_tag (post_id, tag, sort_at, published)
+             SELECT post_id, $2, sort_at, status = 'published' FROM post WHERE post_id = $1"
+        } else {
+            "DELETE FROM post_tag WHERE post_id = $1 AND tag = $2"
+        };
+        defer(tx, sql, args![post_id, *tag]);
+    }
     Ok(())
 }
 
@@ -372,22 +373,12 @@ pub async fn insert_revision(
     text: &PostFields,
     editor_id: AccountId,
     now: DateTime<Utc>,
-) -> Result<i64, StoreError> {
+) -> Result<(), StoreError> {
     let sql = "INSERT INTO post_revision (post_id, revision_no, title, body, excerpt, editor_id, created_at)
                VALUES ($1, (SELECT COALESCE(MAX(revision_no), 0) + 1 FROM post_revision WHERE post_id = $1),
-                       $2, $3, $4, $5, $6)
-               RETURNING revision_no";
-    Ok(on_tx!(tx, |conn| {
-        sqlx::query_scalar(sql)
-            .bind(post_id)
-            .bind(&text.title)
-            .bind(&text.body)
-            .bind(&text.excerpt)
-            .bind(editor_id)
-            .bind(now)
-            .fetch_one(conn)
-            .await?
-    }))
+                       $2, $3, $4, $5, $6)";
+    defer(tx, sql, args![post_id, text.title, text.body, text.excerpt, editor_id, now]);
+    Ok(())
 }
 
 const REVISION_SELECT: &str = "SELECT r.post_id, r.revision_no, r.title, r.body, r.excerpt, r.editor_id,

@@ -17,7 +17,7 @@ use crate::store::{jobs, posts};
 /// Queues the analysis of a post's current text (one live job per post).
 pub(super) async fn queue(ctx: &Context, tx: &mut Tx, post_id: PostId) -> Result<(), Error> {
     let now = ctx.clock.now();
-    jobs::enqueue(tx, &NewJob::analyse_post(post_id, now), now).await?;
+    jobs::enqueue_later(tx, &NewJob::analyse_post(post_id, now), now);
     Ok(())
 }
 

@@ -85,7 +85,7 @@ pub(super) async fn queue(ctx: &Context, tx: &mut Tx, delivery_id: DeliveryId) -
     let now = ctx.clock.now();
     let first = schedule.first().and_then(|w| chrono::Duration::from_std(*w).ok()).unwrap_or_default();
     let attempts = i64::try_from(schedule.len()).unwrap_or(1);
-    jobs::enqueue(tx, &NewJob::deliver_webhook(delivery_id, now + first, attempts), now).await?;
+    jobs::enqueue_later(tx, &NewJob::deliver_webhook(delivery_id, now + first, attempts), now);
     Ok(())
 }
 

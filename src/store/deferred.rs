@@ -1,0 +1,124 @@
+//! Writes whose answer nobody reads (event rows, queued jobs, revisions, tag
+//! rows) wait in their transaction and reach the database together: before
+//! the transaction's next statement, or with its COMMIT.
+//!
+//! SQLite has one writer connection, which every write transaction holds in
+//! turn while the others wait, and each statement is a hand-off to that
+//! connection's thread and back (two thread switches, during which the
+//! writer does nothing). A create was twelve such round trips; with its
+//! trailing writes sent as one multi-statement batch ending in COMMIT it is
+//! four. PostgreSQL runs them one by one as before: its protocol has no
+//! multi-statement batch with parameters.
+//!
+//! A deferred statement's error surfaces from the statement or commit that
+//! sends it, so only statements whose failure the caller handles like any
+//! other database error may be deferred.
+
+use sqlx::postgres::PgConnection;
+use sqlx::sqlite::SqliteConnection;
+
+use super::query::{Arg, bind_args};
+use super::{PoolTx, StoreError, Tx};
+
+/// A statement waiting to be sent, with `$1`-numbered placeholders.
+#[derive(Debug)]
+pub(super) struct Deferred {
+    sql: &'static str,
+    args: Vec<Arg>,
+}
+
+/// Queues `sql` to run inside `tx` before its next statement or its commit.
+pub(crate) fn defer(tx: &mut Tx, sql: &'static str, args: &[Arg]) {
+    let deferred = Deferred { sql, args: args.to_vec() };
+    match tx {
+        Tx::Sqlite(tx) => tx.pending_mut().push(deferred),
+        Tx::Postgres(tx) => tx.pending_mut().push(deferred),
+    }
+}
+
+/// Sends what `tx` has waiting as one batch, followed by `then` (COMMIT)
+/// when given.
+pub(super) async fn flush_sqlite(
+    tx: &mut PoolTx<SqliteConnection>,
+    then: Option<&'static str>,
+) -> Result<(), StoreError> {
+    let pending = std::mem::take(tx.pending_mut());
+    if pending.is_empty() {
+        if let Some(sql) = then {
+            sqlx::query(sql).execute(&mut **tx).await?;
+        }
+        return Ok(());
+    }
+    let (sql, args) = batch(&pending, then);
+    bind_args!(sqlx::query(sqlx::AssertSqlSafe(sql)), &args).execute(&mut **tx).await?;
+    Ok(())
+}
+
+/// Sends what `tx` has waiting, one statement at a time.
+pub(super) async fn flush_postgres(tx: &mut PoolTx<PgConnection>) -> Result<(), StoreError> {
+    for deferred in std::mem::take(tx.pending_mut()) {
+        bind_args!(sqlx::query(deferred.sql), &deferred.args).execute(&mut **tx).await?;
+    }
+    Ok(())
+}
+
+/// One multi-statement text and its arguments: each statement's `$n` is
+/// renumbered past the arguments of the statements before it.
+fn batch(pending: &[Deferred], then: Option<&str>) -> (String, Vec<Arg>) {
+    let mut sql = String::new();
+    let mut args = Vec::new();
+    for deferred in pending {
+        renumber(deferred.sql, args.len(), &mut sql);
+        sql.push_str(";\n");
+        args.extend(deferred.args.iter().cloned());
+    }
+    if let Some(then) = then {
+        sql.push_str(then);
+    }
+    (sql, args)
+}
+
+/// Appends `sql` to `out` with every `$n` placeholder shifted by `offset`.
+/// Deferred statements are fixed texts without `$` in their literals.
+fn renumber(sql: &str, offset: usize, out: &mut String) {
+    let mut rest = sql;
+    while let Some(at) = rest.find('$') {
+        out.push_str(&rest[..=at]);
+        rest = &rest[at + 1..];
+        let digits = rest.bytes().take_while(u8::is_ascii_digit).count();
+        match rest[..digits].parse::<usize>() {
+            Ok(n) => out.push_str(&(n + offset).to_string()),
+            Err(_) => out.push_str(&rest[..digits]),
+        }
+        rest = &rest[digits..];
+    }
+    out.push_str(rest);
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn placeholders_are_shifted_past_earlier_statements_arguments() {
+        let pending = [
+            Deferred { sql: "INSERT INTO a VALUES ($1, $2, $1)", args: vec![Arg::Int(1), Arg::Int(2)] },
+            Deferred { sql: "UPDATE b SET x = $2 WHERE y = $1", args: vec![Arg::Int(3), Arg::Int(4)] },
+            Deferred { sql: "DELETE FROM c WHERE z = $10", args: (0..10).map(Arg::Int).collect() },
+        ];
+        let (sql, args) = batch(&pending, Some("COMMIT"));
+        assert_eq!(
+            sql,
+            "INSERT INTO a VALUES ($1, $2, $1);\nUPDATE b SET x = $4 WHERE y = $3;\n\
+             DELETE FROM c WHERE z = $14;\nCOMMIT"
+        );
+        assert_eq!(args.len(), 14);
+    }
+
+    #[test]
+    fn a_dollar_without_digits_is_left_alone() {
+        let mut out = String::new();
+        renumber("SELECT '$' || $1", 5, &mut out);
+        assert_eq!(out, "SELECT '$' || $6");
+    }
+}
