@@ -7,8 +7,8 @@
 //! connection's thread and back (two thread switches, during which the
 //! writer does nothing). A create was twelve such round trips; with its
 //! trailing writes sent as one multi-statement batch ending in COMMIT it is
-//! four. PostgreSQL runs them one by one as before: its protocol has no
-//! multi-statement batch with parameters.
+//! four. PostgreSQL's protocol has no multi-statement batch with
+//! parameters, so there they become one statement of `WITH` clauses.
 //!
 //! A deferred statement's error surfaces from the statement or commit that
 //! sends it, so only statements whose failure the caller handles like any
@@ -54,10 +54,21 @@ pub(super) async fn flush_sqlite(
     Ok(())
 }
 
-/// Sends what `tx` has waiting, one statement at a time.
+/// Sends what `tx` has waiting as one statement: all but the last become
+/// data-modifying `WITH` clauses of the last. They all see the snapshot the
+/// statement starts with (not each other's rows), which deferred statements
+/// never need: each writes on its own.
 pub(super) async fn flush_postgres(tx: &mut PoolTx<PgConnection>) -> Result<(), StoreError> {
-    for deferred in std::mem::take(tx.pending_mut()) {
-        bind_args!(sqlx::query(deferred.sql), &deferred.args).execute(&mut **tx).await?;
+    let pending = std::mem::take(tx.pending_mut());
+    match pending.as_slice() {
+        [] => {}
+        [one] => {
+            bind_args!(sqlx::query(one.sql), &one.args).execute(&mut **tx).await?;
+        }
+        _ => {
+            let (sql, args) = with_clauses(&pending);
+            bind_args!(sqlx::query(sqlx::AssertSqlSafe(sql)), &args).execute(&mut **tx).await?;
+        }
     }
     Ok(())
 }
@@ -74,6 +85,30 @@ fn batch(pending: &[Deferred], then: Option<&str>) -> (String, Vec<Arg>) {
     }
     if let Some(then) = then {
         sql.push_str(then);
+    }
+    (sql, args)
+}
+
+/// One statement: every deferred statement but the last as a `WITH` clause
+/// of the last, placeholders renumbered as in `batch`.
+fn with_clauses(pending: &[Deferred]) -> (String, Vec<Arg>) {
+    let mut sql = String::from("WITH ");
+    let mut args = Vec::new();
+    let last = pending.len().saturating_sub(1);
+    for (i, deferred) in pending.iter().enumerate() {
+        if i == last {
+            sql.push(' ');
+        } else {
+            if i > 0 {
+                sql.push_str(", ");
+            }
+            sql.push_str(&format!("d{i} AS ("));
+        }
+        renumber(deferred.sql, args.len(), &mut sql);
+        if i < last {
+            sql.push(')');
+        }
+        args.extend(deferred.args.iter().cloned());
     }
     (sql, args)
 }
@@ -113,6 +148,22 @@ mod tests {
              DELETE FROM c WHERE z = $14;\nCOMMIT"
         );
         assert_eq!(args.len(), 14);
+    }
+
+    #[test]
+    fn on_postgresql_earlier_statements_become_with_clauses_of_the_last() {
+        let pending = [
+            Deferred { sql: "INSERT INTO a VALUES ($1)", args: vec![Arg::Int(1)] },
+            Deferred { sql: "INSERT INTO b VALUES ($1, $2)", args: vec![Arg::Int(2), Arg::Int(3)] },
+            Deferred { sql: "DELETE FROM c WHERE z = $1", args: vec![Arg::Int(4)] },
+        ];
+        let (sql, args) = with_clauses(&pending);
+        assert_eq!(
+            sql,
+            "WITH d0 AS (INSERT INTO a VALUES ($1)), d1 AS (INSERT INTO b VALUES ($2, $3)) \
+             DELETE FROM c WHERE z = $4"
+        );
+        assert_eq!(args.len(), 4);
     }
 
     #[test]

@@ -50,6 +50,19 @@ async fn delivery_jobs(app: &TestApp, admin: &Session) -> Vec<Value> {
     response.json::<Value>().await.unwrap()["items"].as_array().unwrap().clone()
 }
 
+/// The state of the (only) delivery job once it is `wanted`, or after 10 s.
+async fn job_state_becomes(app: &TestApp, admin: &Session, wanted: &str) -> Value {
+    let mut state = Value::Null;
+    for _ in 0..200 {
+        state = delivery_jobs(app, admin).await[0]["state"].clone();
+        if state == wanted {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    state
+}
+
 both_backends!(a_delivery_interrupted_by_kill_9_between_attempts_completes_after_restart, |backend| {
     let receiver = Receiver::start().await;
     receiver.answer(&[Answer::Status(500)]);
@@ -64,15 +77,7 @@ both_backends!(a_delivery_interrupted_by_kill_9_between_attempts_completes_after
     assert_eq!(receiver.wait_for(1, Duration::from_secs(30)).await.len(), 1);
     // Wait until the job is failed (its retry scheduled), then kill the
     // worker while the retry waits for its time.
-    let mut state = Value::Null;
-    for _ in 0..200 {
-        state = delivery_jobs(&app, &admin).await[0]["state"].clone();
-        if state == "failed" {
-            break;
-        }
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
-    assert_eq!(state, "failed");
+    assert_eq!(job_state_becomes(&app, &admin, "failed").await, "failed");
     kill_9(worker);
     tokio::time::sleep(Duration::from_millis(2500)).await;
     assert_eq!(receiver.received().len(), 1, "nobody delivers while no worker runs");
@@ -84,9 +89,10 @@ both_backends!(a_delivery_interrupted_by_kill_9_between_attempts_completes_after
     let log = settled(&app, &admin, &hook, 1).await;
     assert_eq!(log[0]["status"], "succeeded");
     assert_eq!(log[0]["attempts"].as_array().unwrap().len(), 2);
+    // The job is marked done just after the delivery's outcome is logged.
+    assert_eq!(job_state_becomes(&app, &admin, "succeeded").await, "succeeded");
     let jobs = delivery_jobs(&app, &admin).await;
     assert_eq!(jobs.len(), 1);
-    assert_eq!(jobs[0]["state"], "succeeded");
     assert_eq!(jobs[0]["attempts"], 2);
 });
 
