@@ -282,6 +282,7 @@ pub async fn run(settings: &Settings, request: SeedRequest) -> anyhow::Result<()
     let span = Duration::days(5 * 365);
     let first = now - span - Duration::days(1);
     let mut published_at = Vec::with_capacity(all_posts);
+    let mut sort_keys = Vec::with_capacity(all_posts);
     for chunk_start in (0..all_posts).step_by(BATCH) {
         let mut posts = Vec::with_capacity(BATCH);
         let mut tags = Vec::with_capacity(BATCH * 3);
@@ -315,6 +316,7 @@ pub async fn run(settings: &Settings, request: SeedRequest) -> anyhow::Result<()
             let category = (rng.random_range(0..10) < 7).then(|| rng.random_range(1..=CATEGORIES as i64));
             let (status, published) = if draft { ("draft", None) } else { ("published", Some(at)) };
             let sort_at = published.unwrap_or(created);
+            sort_keys.push(sort_at);
             for tag in &post_tags {
                 tags.push(vec![Arg::Int(id), Arg::Text(tag.clone()), Arg::Time(sort_at), Arg::Bool(!draft)]);
             }
@@ -445,6 +447,7 @@ pub async fn run(settings: &Settings, request: SeedRequest) -> anyhow::Result<()
                 Arg::Int(post as i64 + 1),
                 Arg::Int(account as i64 + 1),
                 Arg::Time(published_at[post]),
+                Arg::Time(sort_keys[post]),
             ]);
             total_likes += 1;
             if batch.len() == BATCH {
@@ -473,6 +476,10 @@ async fn insert_comments(loader: &Loader, values: Vec<Vec<Arg>>) -> anyhow::Resu
 
 async fn insert_likes(loader: &Loader, values: Vec<Vec<Arg>>) -> anyhow::Result<()> {
     Ok(loader
-        .insert(Rows { table: "post_like", columns: &["post_id", "account_id", "created_at"], values })
+        .insert(Rows {
+            table: "post_like",
+            columns: &["post_id", "account_id", "created_at", "sort_at"],
+            values,
+        })
         .await?)
 }

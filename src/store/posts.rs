@@ -417,7 +417,9 @@ pub async fn set_like(
     now: DateTime<Utc>,
 ) -> Result<bool, StoreError> {
     let changed = if liked {
-        let sql = "INSERT INTO post_like (post_id, account_id, created_at) VALUES ($1, $2, $3)
+        // The like repeats its post's listing key ("favourited by" pages).
+        let sql = "INSERT INTO post_like (post_id, account_id, created_at, sort_at)
+                   SELECT $1, $2, $3, sort_at FROM post WHERE post_id = $1
                    ON CONFLICT (post_id, account_id) DO NOTHING";
         exec(tx, sql, args![post_id, account_id, now]).await?
     } else {

@@ -189,3 +189,44 @@ both_backends!(realworld_offsets_are_bounded_with_a_clear_error, |backend| {
     assert_eq!(status, 422);
     assert!(body["errors"]["offset"][0].as_str().unwrap().contains("10000"), "{body}");
 });
+
+both_backends!(favourites_list_in_publication_order_and_follow_republishing, |backend| {
+    let app = TestApp::spawn(backend).await;
+    let ada = app.register("ada").await;
+    let reader = app.register("reader").await;
+    let mut ids = Vec::new();
+    for title in ["First", "Second", "Third"] {
+        ids.push(app.publish_post(&ada, title, &["rust"]).await["id"].as_i64().unwrap());
+    }
+    let [first, second, third] = ids[..] else { unreachable!() };
+    // Liked in another order than they were published.
+    for id in [second, first, third] {
+        act(&app, Method::PUT, &format!("/api/v1/posts/{id}/like"), &reader, None).await;
+    }
+    let titles = |query: &'static str| {
+        let app = &app;
+        async move {
+            let (status, body) = app.get_as(&format!("/api/articles?favorited=reader{query}"), None).await;
+            assert_eq!(status, 200, "{body}");
+            let titles: Vec<String> = body["articles"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|a| a["title"].as_str().unwrap().to_owned())
+                .collect();
+            titles
+        }
+    };
+    assert_eq!(titles("").await, ["Third", "Second", "First"], "newest publication first");
+    assert_eq!(titles("&limit=1&offset=1").await, ["Second"]);
+
+    // Taken back and published again, the first post is now the newest.
+    for step in ["archive", "restore", "publish"] {
+        act(&app, Method::POST, &format!("/api/v1/posts/{first}/{step}"), &ada, None).await;
+    }
+    assert_eq!(titles("").await, ["First", "Third", "Second"]);
+    // Archived, it leaves the public favourites.
+    act(&app, Method::POST, &format!("/api/v1/posts/{third}/archive"), &ada, None).await;
+    assert_eq!(titles("").await, ["First", "Second"]);
+    assert_eq!(articles_count(&app, "favorited=reader", None).await, 2);
+});

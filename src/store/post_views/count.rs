@@ -128,7 +128,7 @@ async fn own_unpublished(db: &Db, q: &PostQuery, me: AccountId) -> Result<i64, S
     sql.bind(Arg::Int(me.get()));
     let now = sql.param(Arg::Time(q.now));
     sql.push(&format!(" AND NOT {}", is_public(backend_of(db), &now)));
-    plan::narrowing(&mut sql, q, false);
+    plan::narrowing(&mut sql, q, plan::Covered::Nothing);
     scalar(db, sql).await
 }
 

@@ -4,7 +4,8 @@
 //! already holds the rows in the requested order, so its cost is the page
 //! (plus any offset), never the table. Each filter picks a *driver*:
 //! - plain listings walk `post_listing_idx` (or the author / category one);
-//! - a tag walks `post_tag_listing_idx`, which repeats the listing key;
+//! - a tag walks `post_tag_listing_idx`, which repeats the listing key, and
+//!   "favourited by" `post_like_listing_idx`, which does too;
 //! - the feed takes the newest few of each followed author and merges them
 //!   (a lateral join on PostgreSQL, a correlated `IN` on SQLite);
 //! - a search ranks or sorts a bounded candidate set: the
@@ -36,6 +37,7 @@ pub(super) fn search_text(q: &PostQuery) -> Option<&str> {
 enum Driver {
     Plain,
     Tag,
+    Likes,
     Feed,
     Search,
     Popular,
@@ -48,6 +50,8 @@ fn driver(q: &PostQuery) -> Driver {
         Driver::Search
     } else if q.feed_of.is_some() {
         Driver::Feed
+    } else if q.liked_by.is_some() && matches!(q.sort, PostSort::PublishedAt | PostSort::Relevance) {
+        Driver::Likes
     } else if q.tag.is_some() && matches!(q.sort, PostSort::PublishedAt | PostSort::Relevance) {
         Driver::Tag
     } else {
@@ -87,9 +91,18 @@ fn direction(q: &PostQuery) -> &'static str {
     if q.descending { "DESC" } else { "ASC" }
 }
 
-/// The visibility and filter conditions on `p`, each starting with ` AND`.
-/// `skip_tag` when the driver already restricts to the tag.
-fn filters(sql: &mut Sql, backend: Backend, q: &PostQuery, skip_tag: bool) {
+/// Which of the query's filters the page's driver already applies, so the
+/// conditions do not repeat it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(super) enum Covered {
+    Nothing,
+    Tag,
+    Liker,
+}
+
+/// The visibility and filter conditions on `p`, each starting with ` AND`,
+/// but for the one the driver `covered`.
+fn filters(sql: &mut Sql, backend: Backend, q: &PostQuery, covered: Covered) {
     let now = sql.param(Arg::Time(q.now));
     let public = is_public(backend, &now);
     let published_only = q.status == Some(PostStatus::Published);
@@ -119,7 +132,7 @@ fn filters(sql: &mut Sql, backend: Backend, q: &PostQuery, skip_tag: bool) {
         }
         None => {}
     }
-    narrowing(sql, q, skip_tag);
+    narrowing(sql, q, covered);
 }
 
 /// `(SELECT account_id …)` of the account with this username (any case).
@@ -138,12 +151,12 @@ pub(super) fn category_named(sql: &mut Sql, slug: &str) {
 
 /// The query's own filters (author, tag, category, …) on `p`, without
 /// visibility or status, each starting with ` AND`.
-pub(super) fn narrowing(sql: &mut Sql, q: &PostQuery, skip_tag: bool) {
+pub(super) fn narrowing(sql: &mut Sql, q: &PostQuery, covered: Covered) {
     if let Some(author) = &q.author {
         sql.push(" AND p.author_id = ");
         account_named(sql, author);
     }
-    if let Some(tag) = q.tag.as_ref().filter(|_| !skip_tag) {
+    if let Some(tag) = q.tag.as_ref().filter(|_| covered != Covered::Tag) {
         sql.push(" AND EXISTS (SELECT 1 FROM post_tag t WHERE t.post_id = p.post_id AND t.tag = ");
         sql.bind(Arg::Text(tag.clone()));
         sql.push(")");
@@ -168,7 +181,7 @@ pub(super) fn narrowing(sql: &mut Sql, q: &PostQuery, skip_tag: bool) {
         sql.push(" AND COALESCE(p.published_at, p.publish_at) < ");
         sql.bind(Arg::Time(before));
     }
-    if let Some(liker) = &q.liked_by {
+    if let Some(liker) = q.liked_by.as_ref().filter(|_| covered != Covered::Liker) {
         sql.push(" AND p.post_id IN (SELECT l.post_id FROM post_like l WHERE l.account_id = ");
         account_named(sql, liker);
         sql.push(")");
@@ -217,7 +230,7 @@ pub(super) fn feed_is_windowed(q: &PostQuery) -> bool {
 /// posts those authors have. Selects no row when fewer authors have posts.
 pub(super) fn feed_window(sql: &mut Sql, backend: Backend, q: &PostQuery) {
     sql.push("SELECT k FROM (SELECT (SELECT p.sort_at FROM post p WHERE p.author_id = f.followee_id");
-    filters(sql, backend, q, false);
+    filters(sql, backend, q, Covered::Nothing);
     keyset(sql, q, "p.sort_at", "p.post_id");
     sql.push(" ORDER BY p.sort_at DESC, p.post_id DESC LIMIT 1) AS k FROM follow f WHERE f.follower_id = ");
     sql.bind(Arg::Int(q.feed_of.map_or(-1, AccountId::get)));
@@ -245,7 +258,7 @@ pub(super) fn page_ids_in(
             // "Favourited by" starts from the account's likes: look those up by id.
             let posts = if q.liked_by.is_some() { posts_by_id(backend, "p") } else { "post p".to_owned() };
             sql.push(&format!("SELECT p.post_id, {key} AS k FROM {posts} WHERE 1 = 1"));
-            filters(sql, backend, q, false);
+            filters(sql, backend, q, Covered::Nothing);
             keyset(sql, q, key, "p.post_id");
             if paged {
                 sql.push(&format!(" ORDER BY {key} {dir}, p.post_id {dir}"));
@@ -257,10 +270,23 @@ pub(super) fn page_ids_in(
                 "SELECT t.post_id, t.sort_at AS k FROM post_tag t JOIN {posts} ON p.post_id = t.post_id WHERE t.tag = "
             ));
             sql.bind(Arg::Text(q.tag.clone().unwrap_or_default()));
-            filters(sql, backend, q, true);
+            filters(sql, backend, q, Covered::Tag);
             keyset(sql, q, "t.sort_at", "t.post_id");
             if paged {
                 sql.push(&format!(" ORDER BY t.sort_at {dir}, t.post_id {dir}"));
+            }
+        }
+        Driver::Likes => {
+            let posts = posts_by_id(backend, "p");
+            sql.push(&format!(
+                "SELECT l.post_id, l.sort_at AS k FROM post_like l JOIN {posts} ON p.post_id = l.post_id \
+                 WHERE l.account_id = "
+            ));
+            account_named(sql, q.liked_by.as_deref().unwrap_or_default());
+            filters(sql, backend, q, Covered::Liker);
+            keyset(sql, q, "l.sort_at", "l.post_id");
+            if paged {
+                sql.push(&format!(" ORDER BY l.sort_at {dir}, l.post_id {dir}"));
             }
         }
         Driver::Feed => match since.filter(|_| paged) {
@@ -288,7 +314,7 @@ fn feed(sql: &mut Sql, backend: Backend, q: &PostQuery, paged: bool) {
     let inner = |sql: &mut Sql, with_key: bool| {
         let columns = if with_key { format!("p.post_id, {inner_key} AS k") } else { "p.post_id".to_owned() };
         sql.push(&format!("SELECT {columns} FROM post p WHERE p.author_id = f.followee_id"));
-        filters(sql, backend, q, false);
+        filters(sql, backend, q, Covered::Nothing);
         keyset(sql, q, inner_key, "p.post_id");
         if paged {
             sql.push(&format!(" ORDER BY {inner_key} {dir}, p.post_id {dir} LIMIT "));
@@ -325,7 +351,7 @@ fn feed_since(sql: &mut Sql, backend: Backend, q: &PostQuery, since: DateTime<Ut
     sql.bind(Arg::Int(q.feed_of.map_or(-1, AccountId::get)));
     sql.push(" AND p.sort_at >= ");
     sql.bind(Arg::Time(since));
-    filters(sql, backend, q, false);
+    filters(sql, backend, q, Covered::Nothing);
     keyset(sql, q, "p.sort_at", "p.post_id");
     sql.push(" ORDER BY p.sort_at DESC, p.post_id DESC");
 }
@@ -363,7 +389,7 @@ fn search(sql: &mut Sql, backend: Backend, q: &PostQuery, paged: bool) {
                   AND rowid >= (SELECT MIN(post_id) FROM ({candidates}))) THEN 0 ELSE 1 END AS rank \
                  FROM ({candidates}) c) s JOIN {posts} ON p.post_id = s.post_id WHERE 1 = 1"
             ));
-            filters(sql, backend, q, false);
+            filters(sql, backend, q, Covered::Nothing);
             if relevance {
                 if paged {
                     sql.push(" ORDER BY s.rank ASC, p.post_id DESC");
@@ -387,7 +413,7 @@ fn search(sql: &mut Sql, backend: Backend, q: &PostQuery, paged: bool) {
                  WHERE search @@ websearch_to_tsquery('simple', {tsquery}) ORDER BY post_id DESC LIMIT {cap}) s \
                  JOIN post p ON p.post_id = s.post_id WHERE 1 = 1"
             ));
-            filters(sql, backend, q, false);
+            filters(sql, backend, q, Covered::Nothing);
             if relevance {
                 if paged {
                     sql.push(&format!(" ORDER BY {key} DESC, p.post_id DESC"));
@@ -410,7 +436,7 @@ fn popular(sql: &mut Sql, backend: Backend, q: &PostQuery, paged: bool) {
     sql.push("SELECT p.post_id, v.views AS k FROM (SELECT post_id, SUM(views) AS views FROM post_daily_stats WHERE day >= ");
     sql.bind(Arg::Int(today.plus(-6).0));
     sql.push(" GROUP BY post_id HAVING SUM(views) > 0) v JOIN post p ON p.post_id = v.post_id WHERE 1 = 1");
-    filters(sql, backend, q, false);
+    filters(sql, backend, q, Covered::Nothing);
     if let Some(follower) = q.feed_of {
         sql.push(" AND p.author_id IN (SELECT followee_id FROM follow WHERE follower_id = ");
         sql.bind(Arg::Int(follower.get()));

@@ -58,6 +58,23 @@ async fn the_listing_walks_its_index_in_order_without_statistics() {
     }
 }
 
+#[tokio::test]
+async fn favourites_walk_the_likers_index_in_order() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = fresh_database(&dir).await;
+    let mut q = PostQuery::new(Viewer { account_id: None, sees_all: false }, Utc::now());
+    q.liked_by = Some("reader".to_owned());
+    let plan = plan_of(&db, &q).await;
+    assert!(
+        plan.iter().any(|step| step.contains("post_like_listing_idx")),
+        "the page is read along the account's likes in listing order: {plan:?}"
+    );
+    assert!(
+        !plan.iter().any(|step| step.contains("TEMP B-TREE")),
+        "nothing is sorted, so the page stops at its last row: {plan:?}"
+    );
+}
+
 /// Without the query planner stability guarantee SQLite re-plans a cached
 /// statement whenever a value is bound to a `LIMIT ?` or to a column with
 /// STAT4 samples, i.e. on every execution; `.cargo/config.toml` builds the
