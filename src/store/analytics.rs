@@ -147,6 +147,15 @@ pub async fn add_platform(
     Ok(())
 }
 
+/// Whether dispatched events wait beyond consumer `name`'s position: read
+/// on a reader connection, so a consumer with nothing to do takes no write
+/// lock (a new event is seen on the next round).
+pub async fn events_wait(db: &Db, name: &str) -> Result<bool, StoreError> {
+    let sql = "SELECT EXISTS (SELECT 1 FROM event
+                              WHERE seq > COALESCE((SELECT position FROM stream_cursor WHERE name = $1), 0))";
+    Ok(on_pool!(db, read, |pool| sqlx::query_scalar::<_, bool>(sql).bind(name).fetch_one(pool).await?))
+}
+
 /// The position of stream consumer `name`, locked until `tx` ends so no
 /// other instance rolls up the same events.
 pub async fn lock_cursor(tx: &mut Tx, name: &str) -> Result<i64, StoreError> {

@@ -74,7 +74,7 @@ both_backends!(a_published_post_reaches_its_subscriber_once_with_a_signature_tha
 
     let author = app.register("ada").await;
     let post = app.publish_post(&author, "Hello hooks", &[]).await;
-    let received = receiver.wait_for(1, Duration::from_secs(10)).await;
+    let received = receiver.wait_for(1, Duration::from_secs(30)).await;
     assert_eq!(received.len(), 1, "one delivery");
     let delivery = &received[0];
     assert!(delivery.signed_by(&secret), "the signature verifies: {:?}", delivery.headers);
@@ -251,13 +251,13 @@ both_backends!(a_rotated_secret_signs_beside_the_new_one_until_the_overlap_ends,
     assert!(rotated["previous_secret_until"].as_str().is_some());
 
     ping(&app, &admin, &hook).await;
-    let first = receiver.wait_for(1, Duration::from_secs(10)).await;
+    let first = receiver.wait_for(1, Duration::from_secs(30)).await;
     assert_eq!(first[0].header("webhook-signature").split(' ').count(), 2);
     assert!(first[0].signed_by(&old) && first[0].signed_by(&new), "both during the overlap");
 
     clock.advance(chrono::Duration::seconds(61));
     ping(&app, &admin, &hook).await;
-    let second = receiver.wait_for(2, Duration::from_secs(10)).await;
+    let second = receiver.wait_for(2, Duration::from_secs(30)).await;
     assert_eq!(second.len(), 2);
     assert!(second[1].signed_by(&new), "the new secret signs");
     assert!(!second[1].signed_by(&old), "the old one no longer does");
@@ -275,7 +275,7 @@ both_backends!(a_delivery_is_replayed_with_the_same_webhook_id, |backend| {
     let path = format!("/api/v1/webhooks/{}/deliveries/{}/replay", hook["id"], pinged["id"]);
     let response = app.request(Method::POST, &path, &admin.access).send().await.unwrap();
     assert_eq!(response.status(), 202);
-    let received = receiver.wait_for(2, Duration::from_secs(10)).await;
+    let received = receiver.wait_for(2, Duration::from_secs(30)).await;
     assert_eq!(received.len(), 2);
     assert_eq!(received[0].header("webhook-id"), received[1].header("webhook-id"));
     assert_eq!(received[0].body, received[1].body, "the same event, byte for byte");
@@ -416,7 +416,7 @@ both_backends!(an_event_dispatched_twice_is_delivered_once, |backend| {
     subscribe(&app, &admin, &receiver.url(), &["post.published"]).await;
     let ada = app.register("ada").await;
     app.publish_post(&ada, "Once", &[]).await;
-    assert_eq!(receiver.wait_for(1, Duration::from_secs(10)).await.len(), 1);
+    assert_eq!(receiver.wait_for(1, Duration::from_secs(30)).await.len(), 1);
     // At-least-once dispatch: the outbox hands every event on again (as after
     // a crash between handling and marking); the deliveries exist already.
     app.execute("UPDATE event SET dispatched_at = NULL, seq = NULL").await;

@@ -19,6 +19,9 @@ const BATCH: i64 = 1000;
 /// Rolls up the next batch of events; returns how many were read (a full
 /// batch means more may be waiting).
 pub async fn roll_up(ctx: &Context) -> Result<usize, Error> {
+    if !store::events_wait(&ctx.db, CURSOR).await? {
+        return Ok(0);
+    }
     let mut tx = ctx.db.begin().await?;
     let from = store::lock_cursor(&mut tx, CURSOR).await?;
     let events = store::events_after(&mut tx, from, BATCH).await?;
