@@ -36,8 +36,8 @@ pub(crate) fn defer(tx: &mut Tx, sql: &'static str, args: &[Arg]) {
     }
 }
 
-/// Sends what `tx` has waiting as one batch, followed by `then` (COMMIT)
-/// when given.
+/// Sends what `tx` has waiting in as few batches as the limits allow, the
+/// last followed by `then` (COMMIT) when given.
 pub(super) async fn flush_sqlite(
     tx: &mut PoolTx<SqliteConnection>,
     then: Option<&'static str>,
@@ -49,28 +49,59 @@ pub(super) async fn flush_sqlite(
         }
         return Ok(());
     }
-    let (sql, args) = batch(&pending, then);
-    bind_args!(sqlx::query(sqlx::AssertSqlSafe(sql)), &args).execute(&mut **tx).await?;
+    let parts = chunks(&pending);
+    let last = parts.len() - 1;
+    for (i, part) in parts.into_iter().enumerate() {
+        let (sql, args) = batch(part, then.filter(|_| i == last));
+        bind_args!(sqlx::query(sqlx::AssertSqlSafe(sql)), &args).execute(&mut **tx).await?;
+    }
     Ok(())
 }
 
-/// Sends what `tx` has waiting as one statement: all but the last become
-/// data-modifying `WITH` clauses of the last. They all see the snapshot the
-/// statement starts with (not each other's rows), which deferred statements
-/// never need: each writes on its own.
+/// Sends what `tx` has waiting as few statements as the limits allow: all
+/// but the last of a chunk become data-modifying `WITH` clauses of the
+/// last. They all see the snapshot the statement starts with (not each
+/// other's rows) and run in no set order, which deferred statements never
+/// need: each writes on its own.
 pub(super) async fn flush_postgres(tx: &mut PoolTx<PgConnection>) -> Result<(), StoreError> {
     let pending = std::mem::take(tx.pending_mut());
-    match pending.as_slice() {
-        [] => {}
-        [one] => {
-            bind_args!(sqlx::query(one.sql), &one.args).execute(&mut **tx).await?;
-        }
-        _ => {
-            let (sql, args) = with_clauses(&pending);
-            bind_args!(sqlx::query(sqlx::AssertSqlSafe(sql)), &args).execute(&mut **tx).await?;
+    for part in chunks(&pending) {
+        match part {
+            [one] => {
+                bind_args!(sqlx::query(one.sql), &one.args).execute(&mut **tx).await?;
+            }
+            _ => {
+                let (sql, args) = with_clauses(part);
+                bind_args!(sqlx::query(sqlx::AssertSqlSafe(sql)), &args).execute(&mut **tx).await?;
+            }
         }
     }
     Ok(())
+}
+
+/// Bound values per statement sent, below SQLite's (32,766) and
+/// PostgreSQL's (65,535) limits: publishing a backlog of scheduled posts
+/// defers an event per post.
+const MAX_ARGS: usize = 30_000;
+/// Statements per batch, so the text stays small to parse.
+const MAX_STATEMENTS: usize = 64;
+
+/// `pending` cut into runs within `MAX_ARGS` and `MAX_STATEMENTS` (a
+/// statement alone may exceed `MAX_ARGS`: it is sent alone).
+fn chunks(pending: &[Deferred]) -> Vec<&[Deferred]> {
+    let mut parts = Vec::new();
+    let (mut start, mut args) = (0, 0);
+    for (i, deferred) in pending.iter().enumerate() {
+        if i > start && (args + deferred.args.len() > MAX_ARGS || i - start == MAX_STATEMENTS) {
+            parts.push(&pending[start..i]);
+            (start, args) = (i, 0);
+        }
+        args += deferred.args.len();
+    }
+    if start < pending.len() {
+        parts.push(&pending[start..]);
+    }
+    parts
 }
 
 /// One multi-statement text and its arguments: each statement's `$n` is
@@ -164,6 +195,19 @@ mod tests {
              DELETE FROM c WHERE z = $4"
         );
         assert_eq!(args.len(), 4);
+    }
+
+    #[test]
+    fn long_runs_are_cut_within_the_statement_and_value_limits() {
+        let event = || Deferred { sql: "INSERT INTO e VALUES ($1)", args: vec![Arg::Int(0); 9] };
+        let backlog: Vec<Deferred> = (0..200).map(|_| event()).collect();
+        let sizes: Vec<usize> = chunks(&backlog).iter().map(|part| part.len()).collect();
+        assert_eq!(sizes, [64, 64, 64, 8]);
+
+        let wide = || Deferred { sql: "INSERT INTO w VALUES ($1)", args: vec![Arg::Int(0); 20_000] };
+        let sizes: Vec<usize> = chunks(&[wide(), wide(), event()]).iter().map(|part| part.len()).collect();
+        assert_eq!(sizes, [1, 2], "each part stays within the value limit");
+        assert!(chunks(&[]).is_empty());
     }
 
     #[test]

@@ -75,10 +75,21 @@ async fn a_dropped_transaction_sends_nothing(db: &Db) {
     assert_eq!(committed(db).await, ["fifth", "first", "second", "seventh", "third"]);
 }
 
+async fn a_long_run_is_sent_in_parts_and_all_of_it_commits(db: &Db) {
+    let mut tx = db.begin().await.unwrap();
+    for n in 0..200 {
+        insert_later(&mut tx, &format!("bulk-{n:03}"));
+    }
+    tx.commit().await.unwrap();
+    let slugs = committed(db).await;
+    assert_eq!(slugs.iter().filter(|s| s.starts_with("bulk-")).count(), 200);
+}
+
 async fn all_behaviours(db: &Db) {
     deferred_writes_run_before_later_statements_and_commit_with_the_transaction(db).await;
     a_failing_deferred_write_fails_the_commit_and_keeps_nothing(db).await;
     a_dropped_transaction_sends_nothing(db).await;
+    a_long_run_is_sent_in_parts_and_all_of_it_commits(db).await;
 }
 
 #[tokio::test]

@@ -418,9 +418,21 @@ pub async fn set_like(
 ) -> Result<bool, StoreError> {
     let changed = if liked {
         // The like repeats its post's listing key ("favourited by" pages).
-        let sql = "INSERT INTO post_like (post_id, account_id, created_at, sort_at)
-                   SELECT $1, $2, $3, sort_at FROM post WHERE post_id = $1
-                   ON CONFLICT (post_id, account_id) DO NOTHING";
+        // On PostgreSQL the post is share-locked while it is read: a
+        // publication committing meanwhile moves the key of the likes that
+        // exist when it runs, so this one must read the key after it.
+        let sql = match tx {
+            Tx::Sqlite(_) => {
+                "INSERT INTO post_like (post_id, account_id, created_at, sort_at)
+                 SELECT $1, $2, $3, sort_at FROM post WHERE post_id = $1
+                 ON CONFLICT (post_id, account_id) DO NOTHING"
+            }
+            Tx::Postgres(_) => {
+                "INSERT INTO post_like (post_id, account_id, created_at, sort_at)
+                 SELECT $1, $2, $3, sort_at FROM post WHERE post_id = $1 FOR SHARE
+                 ON CONFLICT (post_id, account_id) DO NOTHING"
+            }
+        };
         exec(tx, sql, args![post_id, account_id, now]).await?
     } else {
         let sql = "DELETE FROM post_like WHERE post_id = $1 AND account_id = $2";
