@@ -145,6 +145,11 @@ class Writer(threading.Thread):
             time.sleep(max(0.0, self.interval - (time.monotonic() - started)))
 
 
+def warm_up(base, path, token, auth, args):
+    """Two seconds of the same load first, so the measured run starts warm."""
+    measure(base, path, token, auth, argparse.Namespace(duration="2s", connections=args.connections))
+
+
 def measure(base, path, token, auth, args):
     env = {"BENCH_PATH": path}
     script = "get.lua"
@@ -210,7 +215,7 @@ def main():
         token, slug, endpoints = probes(server.base)
         uncached = []
         for name, path, auth in endpoints:
-            measure(server.base, path, token, auth, argparse.Namespace(duration="2s", connections=args.connections))
+            warm_up(server.base, path, token, auth, args)
             result = measure(server.base, path, token, auth, args)
             result["endpoint"] = name
             uncached.append(result)
@@ -227,7 +232,7 @@ def main():
         try:
             cached = []
             for name, path, auth in [e for e in endpoints if e[0] in ("list (RealWorld)", "article", "tags")]:
-                measure(server.base, path, token, auth, argparse.Namespace(duration="2s", connections=args.connections))
+                warm_up(server.base, path, token, auth, args)
                 quiet = measure(server.base, path, token, auth, args)
                 writer = Writer(server.base, token, slug, args.writes_per_second)
                 writer.start()

@@ -46,16 +46,19 @@ async fn the_listing_walks_its_index_in_order_without_statistics() {
     let mut deep = anonymous.clone();
     deep.offset = Some(10_000);
     for q in [anonymous, signed_in, deep] {
-        let plan = plan_of(&db, &q).await;
-        assert!(
-            plan.iter().any(|step| step.contains("post_listing_idx")),
-            "the page is read along the listing index: {plan:?}"
-        );
-        assert!(
-            !plan.iter().any(|step| step.contains("TEMP B-TREE")),
-            "nothing is sorted, so the page stops at its last row: {plan:?}"
-        );
+        assert_read_in_order_along(&db, &q, "post_listing_idx").await;
     }
+}
+
+/// The page of `q` is read along `index` and nothing is sorted, so it stops
+/// at its last row.
+async fn assert_read_in_order_along(db: &Db, q: &PostQuery, index: &str) {
+    let plan = plan_of(db, q).await;
+    assert!(plan.iter().any(|step| step.contains(index)), "the page is read along {index}: {plan:?}");
+    assert!(
+        !plan.iter().any(|step| step.contains("TEMP B-TREE")),
+        "nothing is sorted, so the page stops at its last row: {plan:?}"
+    );
 }
 
 #[tokio::test]
@@ -64,15 +67,7 @@ async fn favourites_walk_the_likers_index_in_order() {
     let db = fresh_database(&dir).await;
     let mut q = PostQuery::new(Viewer { account_id: None, sees_all: false }, Utc::now());
     q.liked_by = Some("reader".to_owned());
-    let plan = plan_of(&db, &q).await;
-    assert!(
-        plan.iter().any(|step| step.contains("post_like_listing_idx")),
-        "the page is read along the account's likes in listing order: {plan:?}"
-    );
-    assert!(
-        !plan.iter().any(|step| step.contains("TEMP B-TREE")),
-        "nothing is sorted, so the page stops at its last row: {plan:?}"
-    );
+    assert_read_in_order_along(&db, &q, "post_like_listing_idx").await;
 }
 
 /// Without the query planner stability guarantee SQLite re-plans a cached
