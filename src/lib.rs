@@ -23,5 +23,6 @@ pub mod http;
 pub mod jobs;
 pub mod service;
 pub mod store;
+pub mod studio;
 pub mod telemetry;
 pub mod tls;

@@ -456,7 +456,11 @@ pub(super) const SETTINGS: &[SettingDef] = &[
 
 /// Every setting: this table and the sections kept beside their parsers.
 pub fn all() -> impl Iterator<Item = &'static SettingDef> {
-    SETTINGS.iter().chain(super::connections::CONNECTION_SETTINGS).chain(super::analytics::ANALYTICS_SETTINGS)
+    SETTINGS
+        .iter()
+        .chain(super::connections::CONNECTION_SETTINGS)
+        .chain(super::analytics::ANALYTICS_SETTINGS)
+        .chain(super::studio::STUDIO_SETTINGS)
 }
 
 /// Looks a setting up by its file key.

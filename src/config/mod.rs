@@ -10,6 +10,7 @@ mod keys;
 mod layers;
 mod parse;
 mod setting;
+mod studio;
 mod url;
 
 use std::fmt;
@@ -23,6 +24,7 @@ pub use connections::{ConnectionLimits, ListenerLimits};
 pub use defs::all as all_settings;
 pub use layers::{Origin, Resolved, Sources};
 pub use setting::SettingDef;
+pub use studio::StudioSettings;
 pub use url::{DbBackend, RedisUrl, redact};
 
 use crate::auth::password::HashParams;
@@ -252,6 +254,7 @@ pub struct Settings {
     /// Fan-out of events to NATS JetStream, when configured.
     pub nats: Option<NatsSettings>,
     pub analytics: AnalyticsSettings,
+    pub studio: StudioSettings,
 }
 
 impl Settings {
@@ -358,6 +361,7 @@ impl Settings {
         let background = background::parse_background(&mut p);
         let connections = connections::parse_connections(&mut p);
         let analytics = analytics::parse_analytics(&mut p);
+        let studio = studio::parse_studio(&mut p);
 
         // Every `None` above has pushed a problem, so this only yields `Some`
         // when the whole configuration is valid.
@@ -426,6 +430,7 @@ impl Settings {
                 },
                 content: content?,
                 analytics: analytics?,
+                studio: studio?,
             })
         })();
         match settings {

@@ -108,7 +108,17 @@ async fn stream_events(
     headers: HeaderMap,
     RawQuery(query): RawQuery,
 ) -> Result<Response, ApiError> {
-    let (filter, last) = stream_params(query.as_deref(), &headers)?;
+    stream_for(ctx, actor, query.as_deref(), &headers).await
+}
+
+/// The change feed of `actor` (also Studio's, for its signed-in user).
+pub(crate) async fn stream_for(
+    ctx: Context,
+    actor: Actor,
+    query: Option<&str>,
+    headers: &HeaderMap,
+) -> Result<Response, ApiError> {
+    let (filter, last) = stream_params(query, headers)?;
     let slot = ctx.stream.admit(&actor)?;
     // Subscribed before the catch-up is read, so nothing falls in between.
     let live = ctx.stream.subscribe();

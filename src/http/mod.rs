@@ -9,7 +9,7 @@ mod cache_tags;
 mod caching;
 mod categories;
 mod comments;
-mod event_stream;
+pub(crate) mod event_stream;
 mod events;
 pub mod extract;
 mod health;
@@ -75,6 +75,7 @@ pub fn router(state: AppState, extra: Option<Router<AppState>>) -> Router {
     let docs =
         utoipa_swagger_ui::SwaggerUi::new("/docs").config(utoipa_swagger_ui::Config::from("/openapi.json"));
     routes = routes.merge(Router::from(docs));
+    routes = routes.merge(crate::studio::router(&state));
     if let Some(extra) = extra {
         routes = routes.merge(extra);
     }
@@ -85,6 +86,7 @@ pub fn router(state: AppState, extra: Option<Router<AppState>>) -> Router {
     let limits = rate_limit::RateLimits::new(
         (auth, write, read, settings.analytics.rate_limit_per_minute),
         http.trusted_proxies.clone(),
+        format!("{}/sign-in", settings.studio.prefix),
     );
 
     // Outermost first. The request id comes before everything so that every

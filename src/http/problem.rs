@@ -244,7 +244,7 @@ pub async fn finalize(request: Request, next: Next) -> Response {
     let status = response.status();
     let problem = match response.extensions_mut().remove::<Problem>() {
         Some(problem) => problem,
-        None if (status.is_client_error() || status.is_server_error()) && !has_json_body(&response) => {
+        None if (status.is_client_error() || status.is_server_error()) && !explains_itself(&response) => {
             Problem::for_bare_status(status)
         }
         None => return response,
@@ -260,12 +260,12 @@ pub async fn finalize(request: Request, next: Next) -> Response {
     Response::from_parts(parts, axum::body::Body::from(body))
 }
 
-fn has_json_body(response: &Response) -> bool {
-    response
-        .headers()
-        .get(header::CONTENT_TYPE)
-        .and_then(|v| v.to_str().ok())
-        .is_some_and(|ct| ct.starts_with("application/json") || ct.starts_with(CONTENT_TYPE))
+/// Whether an error response already says what went wrong: JSON for the
+/// API's clients, or a page for Studio's readers.
+fn explains_itself(response: &Response) -> bool {
+    response.headers().get(header::CONTENT_TYPE).and_then(|v| v.to_str().ok()).is_some_and(|ct| {
+        ct.starts_with("application/json") || ct.starts_with(CONTENT_TYPE) || ct.starts_with("text/html")
+    })
 }
 
 /// Turns a panic caught by `CatchPanicLayer` into a 500 problem; the payload

@@ -65,6 +65,8 @@ pub(super) struct RateLimits {
     write: Arc<Class>,
     read: Arc<Class>,
     trusted_proxies: Arc<Vec<IpAddr>>,
+    /// Studio's sign-in form, limited like the API's sign-in.
+    studio_sign_in: Arc<str>,
 }
 
 impl RateLimits {
@@ -72,6 +74,7 @@ impl RateLimits {
     pub(super) fn new(
         (auth, write, read, engagement): (u32, u32, u32, u32),
         trusted_proxies: Vec<IpAddr>,
+        studio_sign_in: String,
     ) -> RateLimits {
         RateLimits {
             auth: Arc::new(Class::new("auth", auth)),
@@ -79,6 +82,7 @@ impl RateLimits {
             write: Arc::new(Class::new("write", write)),
             read: Arc::new(Class::new("read", read)),
             trusted_proxies: Arc::new(trusted_proxies),
+            studio_sign_in: studio_sign_in.into(),
         }
     }
 }
@@ -141,7 +145,7 @@ pub(super) async fn limit(
         let peer = request.extensions().get::<ConnectInfo<SocketAddr>>().map(|c| c.0.ip());
         let ip = client_ip(peer, request.headers(), &limits.trusted_proxies);
         let ip_key = format!("ip:{}", ip.map_or_else(|| "unknown".to_owned(), |ip| ip.to_string()));
-        if is_auth_route(method, path) {
+        if is_auth_route(method, path) || (method == Method::POST && path == &*limits.studio_sign_in) {
             (Arc::clone(&limits.auth), ip_key)
         } else {
             let (key, claims) = credential_key(request.headers(), state).unwrap_or((ip_key, None));

@@ -51,3 +51,30 @@ pub async fn analyze(
         .await
         .map_err(Error::Internal)?
 }
+
+/// The sanitised HTML a Markdown body renders to, as readers will see it
+/// (the composer's preview), off the async workers.
+pub async fn preview(ctx: &Context, actor: &Actor, body: String) -> Result<String, Error> {
+    actor.require_scope(Scope::Read)?;
+    if body.chars().count() > MAX_TEXT_CHARS {
+        return Err(Error::invalid("body", "too_long", "must be at most 100000 characters"));
+    }
+    ctx.cpu.run(move || crate::content::markdown::to_safe_html(&body)).await.map_err(Error::Internal)
+}
+
+/// The analysis of a Markdown body as a post's stored analysis sees it
+/// (its plain text), for the composer as the author types; `None` for an
+/// empty body.
+pub async fn analyze_draft(
+    ctx: &Context,
+    actor: &Actor,
+    body: &str,
+    platforms: Vec<String>,
+) -> Result<Option<Analysis>, Error> {
+    let text = crate::content::markdown::plain_text(body);
+    if text.trim().is_empty() {
+        return Ok(None);
+    }
+    let platforms = if platforms.is_empty() { None } else { Some(platforms) };
+    analyze(ctx, actor, Some(text), platforms).await.map(Some)
+}

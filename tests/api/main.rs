@@ -41,6 +41,7 @@ mod shutdown;
 mod signing_keys;
 mod social;
 mod storage;
+mod studio;
 mod traces;
 mod webhook_recovery;
 mod webhooks;

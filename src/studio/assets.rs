@@ -1,0 +1,56 @@
+//! Studio's stylesheet and script, compiled into the binary. Pages link
+//! them with a digest of their content in the URL, so browsers may keep
+//! them for a year and still never use a stale copy after an upgrade.
+
+use std::sync::LazyLock;
+
+use axum::extract::Path;
+use axum::http::{HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use sha2::{Digest, Sha256};
+
+/// One embedded file.
+#[derive(Debug)]
+pub(super) struct Asset {
+    pub name: &'static str,
+    content_type: &'static str,
+    bytes: &'static [u8],
+}
+
+impl Asset {
+    const fn new(name: &'static str, content_type: &'static str, bytes: &'static [u8]) -> Asset {
+        Asset { name, content_type, bytes }
+    }
+}
+
+pub(super) static STYLES: Asset =
+    Asset::new("studio.css", "text/css; charset=utf-8", include_bytes!("assets/studio.css"));
+pub(super) static SCRIPT: Asset =
+    Asset::new("studio.js", "text/javascript; charset=utf-8", include_bytes!("assets/studio.js"));
+
+static DIGESTS: LazyLock<[String; 2]> = LazyLock::new(|| [digest(STYLES.bytes), digest(SCRIPT.bytes)]);
+
+fn digest(bytes: &[u8]) -> String {
+    Sha256::digest(bytes).iter().take(6).map(|b| format!("{b:02x}")).collect()
+}
+
+fn digest_of(asset: &Asset) -> &'static str {
+    if std::ptr::eq(asset, &SCRIPT) { &DIGESTS[1] } else { &DIGESTS[0] }
+}
+
+/// Where a page links `asset`.
+pub(super) fn url(prefix: &str, asset: &Asset) -> String {
+    format!("{prefix}/assets/{}?v={}", asset.name, digest_of(asset))
+}
+
+/// `GET {prefix}/assets/{file}`.
+pub(super) async fn serve(Path(file): Path<String>) -> Response {
+    let Some(asset) = [&STYLES, &SCRIPT].into_iter().find(|a| a.name == file) else {
+        return StatusCode::NOT_FOUND.into_response();
+    };
+    let mut response = asset.bytes.into_response();
+    let headers = response.headers_mut();
+    headers.insert(header::CONTENT_TYPE, HeaderValue::from_static(asset.content_type));
+    headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("public, max-age=31536000, immutable"));
+    response
+}

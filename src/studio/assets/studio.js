@@ -1,0 +1,103 @@
+// Herald Studio's one script. Pages work without it; it adds local times,
+// the schedule's UTC instant, confirmations, the composer's live analysis
+// and preview, and live updates of the posts list from the change feed.
+"use strict";
+
+(() => {
+  const prefix = document.body.dataset.prefix || "/studio";
+  const csrf = document.querySelector('meta[name="csrf-token"]')?.content || "";
+
+  // Times: the server writes UTC; readers see their own zone.
+  const localise = (root) => {
+    const format = new Intl.DateTimeFormat(undefined, { dateStyle: "medium", timeStyle: "short" });
+    for (const el of root.querySelectorAll("time[data-local]")) {
+      const at = new Date(el.getAttribute("datetime"));
+      if (!Number.isNaN(at.getTime())) {
+        el.textContent = format.format(at);
+        el.title = el.getAttribute("datetime");
+      }
+    }
+  };
+  localise(document);
+  const zone = Intl.DateTimeFormat().resolvedOptions().timeZone || "UTC";
+  for (const el of document.querySelectorAll("[data-time-zone]")) el.textContent = zone;
+
+  document.addEventListener("submit", (event) => {
+    const form = event.target;
+    const question = form.dataset.confirm;
+    if (question && !window.confirm(question)) {
+      event.preventDefault();
+      return;
+    }
+    // The picker holds a local time; the server stores the instant in UTC.
+    for (const hidden of form.querySelectorAll("input[data-utc-of]")) {
+      const picker = document.getElementById(hidden.dataset.utcOf);
+      const at = picker && picker.value ? new Date(picker.value) : null;
+      hidden.value = at && !Number.isNaN(at.getTime()) ? at.toISOString() : "";
+    }
+  });
+
+  const post = (path, params) =>
+    fetch(prefix + path, {
+      method: "POST",
+      headers: { "X-CSRF-Token": csrf, "Content-Type": "application/x-www-form-urlencoded" },
+      body: params,
+      credentials: "same-origin",
+    });
+
+  // The composer: analysis and preview follow the text, a moment after
+  // the author stops typing; an answer to an older text is dropped.
+  const composer = document.getElementById("composer");
+  if (composer) {
+    const analysis = document.getElementById("analysis");
+    const preview = document.getElementById("preview");
+    let timer = null;
+    let asked = 0;
+    const refresh = async () => {
+      const ask = ++asked;
+      const params = new URLSearchParams();
+      params.set("body", composer.elements.body.value);
+      for (const box of composer.querySelectorAll('input[name="platforms"]:checked')) params.append("platforms", box.value);
+      try {
+        const [a, p] = await Promise.all([post("/live/analysis", params), post("/live/preview", params)]);
+        if (ask !== asked) return;
+        if (a.redirected || p.redirected) { window.location.reload(); return; }
+        analysis.innerHTML = await a.text();
+        preview.innerHTML = await p.text();
+        composer.dataset.analysed = String(ask);
+      } catch (_) {
+        analysis.textContent = "The analysis is unavailable right now.";
+      }
+    };
+    composer.addEventListener("input", (event) => {
+      if (!event.target.matches("[data-live-source]")) return;
+      clearTimeout(timer);
+      timer = setTimeout(refresh, 300);
+    });
+    if (composer.elements.body.value.trim() !== "") refresh();
+  }
+
+  // The posts list: when a post changes anywhere, reload the rows.
+  const rows = document.querySelector("[data-live-list]");
+  if (rows && "EventSource" in window) {
+    const feed = new EventSource(prefix + "/live/events");
+    let pending = null;
+    const reload = () => {
+      clearTimeout(pending);
+      pending = setTimeout(async () => {
+        const response = await fetch(window.location.href, { credentials: "same-origin" });
+        if (!response.ok) return;
+        const page = new DOMParser().parseFromString(await response.text(), "text/html");
+        const fresh = page.querySelector("[data-live-list]");
+        const current = document.querySelector("[data-live-list]");
+        if (fresh && current) {
+          localise(fresh);
+          current.replaceWith(document.importNode(fresh, true));
+        }
+      }, 200);
+    };
+    for (const type of ["created", "updated", "published", "scheduled", "unscheduled", "archived", "restored", "deleted"]) {
+      feed.addEventListener("post." + type, reload);
+    }
+  }
+})();
