@@ -79,7 +79,8 @@ fn panel(a: &Analysis) -> Markup {
                         td { (check.length) }
                         td { @match check.limit { Some(limit) => { (limit) }, None => { "none" } } }
                         td {
-                            @if check.fits { "yes, " (check.remaining) " left" }
+                            @if check.fits && check.limit.is_some() { "yes, " (check.remaining) " left" }
+                            @else if check.fits { "yes" }
                             @else { strong.warning { "Over the limit by " (check.over_by) } }
                             @for warning in &check.warnings { br; small { (warning.message) } }
                         }

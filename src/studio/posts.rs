@@ -178,17 +178,17 @@ fn post_row(studio: &Studio<'_>, row: &PostView, searching: bool) -> Markup {
                 }
             }
             td { (badge(f.status.as_str())) }
-            td { (row.author_username) }
-            td { (f.tags.as_slice().join(", ")) }
-            td {
+            td data-label="Author" { (row.author_username) }
+            td data-label="Tags" { (f.tags.as_slice().join(", ")) }
+            td data-label="Date" {
                 @match (f.status, when) {
                     (PostStatus::Scheduled, Some(at)) => { "for " (time(at)) }
                     (_, Some(at)) => { (time(at)) }
                     _ => { "created " (time(row.post.created_at)) }
                 }
             }
-            td { (row.like_count) }
-            td { (row.comment_count) }
+            td data-label="Likes" { (row.like_count) }
+            td data-label="Comments" { (row.comment_count) }
         }
     }
 }

@@ -69,6 +69,8 @@ pub(super) fn shell(studio: &Studio<'_>, title: &str, csrf: Option<&str>, conten
                 meta name="color-scheme" content="light dark";
                 @if let Some(csrf) = csrf { meta name="csrf-token" content=(csrf); }
                 title { (title) " · Herald Studio" }
+                // No favicon to fetch (and no 404 for it).
+                link rel="icon" href="data:,";
                 link rel="stylesheet" href=(assets::url(p, &assets::STYLES));
                 script src=(assets::url(p, &assets::SCRIPT)) defer {}
             }

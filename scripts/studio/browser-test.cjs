@@ -1,0 +1,166 @@
+// Herald Studio end to end in headless Chromium (Debian's package), driven
+// by playwright-core, with axe-core checking every page for accessibility.
+//
+//   node scripts/studio/browser-test.cjs BASE_URL LOGIN PASSWORD SHOTS_DIR
+//
+// Needs TOOLS (the folder where scripts/studio-browser.sh installed
+// playwright-core and axe-core). Exits non-zero on the first failure, after
+// a screenshot of the page as it was.
+"use strict";
+
+const path = require("node:path");
+const fs = require("node:fs");
+const assert = require("node:assert/strict");
+
+const tools = process.env.TOOLS;
+const { chromium } = require(path.join(tools, "node_modules", "playwright-core"));
+const axeSource = fs.readFileSync(path.join(tools, "node_modules", "axe-core", "axe.min.js"), "utf8");
+
+const [base, login, password, shots] = process.argv.slice(2);
+const ZONE = "Europe/Berlin";
+const WIDTHS = [375, 1440];
+fs.mkdirSync(shots, { recursive: true });
+
+const problems = [];
+let step = "start";
+
+async function main() {
+  const browser = await chromium.launch({ executablePath: process.env.CHROMIUM || "/usr/bin/chromium", args: ["--no-sandbox"] });
+  const context = await browser.newContext({ viewport: { width: 1440, height: 900 }, timezoneId: ZONE, locale: "en-GB" });
+  const page = await context.newPage();
+  page.on("console", (msg) => {
+    // The refused sign-in is a 401 page on purpose; anything else is a fault.
+    const refusedSignIn = /status of 401/.test(msg.text()) && page.url().endsWith("/studio/sign-in");
+    if (msg.type() === "error" && !refusedSignIn) problems.push(`console error on ${page.url()}: ${msg.text()}`);
+  });
+  page.on("pageerror", (err) => problems.push(`script error on ${page.url()}: ${err.message}`));
+  try {
+    await run(page);
+  } catch (err) {
+    await page.screenshot({ path: path.join(shots, "failure.png"), fullPage: true }).catch(() => {});
+    throw new Error(`${step}: ${err.message}`);
+  } finally {
+    await browser.close();
+  }
+  assert.deepEqual(problems, [], "no console errors, script errors or CSP violations");
+}
+
+/// Screenshots at both widths, and axe-core's check with no serious or
+/// critical violation.
+async function inspect(page, name) {
+  for (const width of WIDTHS) {
+    await page.setViewportSize({ width, height: width < 800 ? 812 : 900 });
+    await page.screenshot({ path: path.join(shots, `${name}-${width}.png`), fullPage: true });
+  }
+  // Evaluated through the DevTools protocol: the page's CSP (no inline
+  // scripts) stays on, and axe runs inside the real page.
+  const results = await page.evaluate(async (source) => {
+    if (!window.axe) (0, eval)(source);
+    const found = await window.axe.run(document, { resultTypes: ["violations"] });
+    return found.violations.map((v) => ({ id: v.id, impact: v.impact, help: v.help, nodes: v.nodes.map((n) => n.target.join(" ")).slice(0, 3) }));
+  }, axeSource);
+  const serious = results.filter((v) => v.impact === "serious" || v.impact === "critical");
+  assert.deepEqual(serious, [], `accessibility of ${name}`);
+  for (const v of results) console.log(`  axe (${v.impact}) on ${name}: ${v.id} ${v.help}`);
+}
+
+/// `YYYY-MM-DDTHH:MM:SS` of `date` as a clock in ZONE shows it.
+function zoneLocal(date) {
+  const parts = Object.fromEntries(
+    new Intl.DateTimeFormat("en-CA", { timeZone: ZONE, hourCycle: "h23", year: "numeric", month: "2-digit", day: "2-digit", hour: "2-digit", minute: "2-digit", second: "2-digit" })
+      .formatToParts(date)
+      .map((p) => [p.type, p.value]),
+  );
+  return `${parts.year}-${parts.month}-${parts.day}T${parts.hour}:${parts.minute}:${parts.second}`;
+}
+
+async function run(page) {
+  step = "a browser at / is sent to sign in";
+  await page.goto(base + "/");
+  assert.match(new URL(page.url()).pathname, /\/studio\/sign-in$/);
+  await inspect(page, "sign-in");
+
+  step = "a wrong password is refused beside the form";
+  await page.getByLabel("E-mail or username").fill(login);
+  await page.getByLabel("Password").fill("not the password");
+  await page.getByRole("button", { name: "Sign in" }).click();
+  await page.getByRole("alert").filter({ hasText: "Wrong e-mail, username or password." }).waitFor();
+
+  step = "sign in";
+  await page.getByLabel("Password").fill(password);
+  await page.getByRole("button", { name: "Sign in" }).click();
+  await page.waitForURL(/\/studio\/posts$/);
+  await inspect(page, "posts-empty");
+
+  step = "compose with live counters";
+  await page.getByRole("link", { name: "New post" }).click();
+  await page.waitForURL(/\/studio\/posts\/new$/);
+  await page.getByLabel("Title", { exact: true }).fill("Launching Herald Studio");
+  await page.getByRole("group", { name: "Platforms" }).getByLabel("x", { exact: true }).check();
+  const text = "Herald Studio lets you write, schedule and watch posts from one calm page. ".repeat(5);
+  await page.getByLabel("Body (Markdown)").fill(`**${text.trim()}**`);
+  const xRow = page.locator('#analysis tr[data-platform="x"]');
+  await xRow.filter({ hasText: "Over the limit by" }).waitFor({ timeout: 10000 });
+  await page.locator('#analysis tr[data-platform="blog"]').filter({ hasText: "yes" }).waitFor();
+  await page.locator("#analysis").getByText("English").waitFor();
+  await page.locator("#preview strong").filter({ hasText: "Herald Studio lets you" }).first().waitFor();
+
+  step = "the counter follows the text back under the limit";
+  await page.getByLabel("Body (Markdown)").fill("A short post for X. #herald");
+  await xRow.filter({ hasText: "left" }).waitFor({ timeout: 10000 });
+  await page.getByLabel("Body (Markdown)").fill(`**${text.trim()}**`);
+  await xRow.filter({ hasText: "Over the limit by" }).waitFor({ timeout: 10000 });
+  await inspect(page, "composer");
+
+  step = "schedule a few seconds ahead, in the reader's time zone";
+  const due = new Date(Date.now() + 12000);
+  due.setMilliseconds(0);
+  await page.getByLabel(/Publish at/).fill(zoneLocal(due));
+  await page.getByText(`your time zone: ${ZONE}`).waitFor();
+  await page.getByRole("button", { name: "Schedule" }).click();
+  await page.waitForURL(/\/studio\/posts\/\d+\?done=schedule$/);
+  await page.getByRole("status").filter({ hasText: "Scheduled." }).waitFor();
+  const stored = await page.locator(".facts time").first().getAttribute("datetime");
+  assert.equal(new Date(stored).getTime(), due.getTime(), "the local time is stored as its UTC instant");
+  await inspect(page, "scheduled-post");
+
+  step = "the open list turns the post published without a reload";
+  await page.getByRole("link", { name: "Posts", exact: true }).click();
+  await page.waitForURL(/\/studio\/posts$/);
+  const row = page.locator("tbody tr", { hasText: "Launching Herald Studio" });
+  await row.locator(".badge", { hasText: "scheduled" }).waitFor();
+  await page.evaluate(() => { window.notReloaded = true; });
+  await row.locator(".badge", { hasText: "published" }).waitFor({ timeout: 45000 });
+  assert.equal(await page.evaluate(() => window.notReloaded), true, "updated in place");
+  await inspect(page, "posts");
+
+  step = "search finds the post with the match marked";
+  await page.getByLabel("Search").fill("calm");
+  await page.getByRole("button", { name: "Apply" }).click();
+  await page.locator("tbody tr mark").first().waitFor();
+
+  step = "an API key is shown once";
+  await page.getByRole("link", { name: "API keys" }).click();
+  await page.getByLabel("Name").fill("studio test");
+  await page.getByRole("button", { name: "Create key" }).click();
+  const key = await page.locator("#new-key").textContent();
+  assert.match(key, /^hk_/);
+  await inspect(page, "api-keys");
+  await page.goto(base + "/studio/keys");
+  await page.getByRole("cell", { name: "studio test", exact: true }).waitFor();
+  assert.equal(await page.locator("#new-key").count(), 0, "never shown again");
+
+  step = "sign out ends the session";
+  await page.getByRole("button", { name: "Sign out" }).click();
+  await page.waitForURL(/sign-in\?signed_out=1$/);
+  await page.goto(base + "/studio/posts");
+  await page.waitForURL(/\/studio\/sign-in\?next=/);
+}
+
+main().then(
+  () => console.log("studio browser test: passed"),
+  (err) => {
+    console.error(`studio browser test FAILED at ${err.message}`);
+    process.exit(1);
+  },
+);
