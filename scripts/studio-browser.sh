@@ -2,7 +2,8 @@
 # Herald Studio end to end in a real headless Chromium, on SQLite and on
 # PostgreSQL: sign in, compose with live counters (over the limit for X),
 # schedule a post seconds ahead and watch the open list turn it published,
-# search, create an API key, sign out; axe-core checks every page and
+# open its analytics after a few views, search, subscribe a webhook to a
+# local receiver and see a delivery in its log, create an API key, sign out; axe-core checks every page and
 # screenshots of each page at 375 and 1440 px wide go to
 # target/studio-screenshots/<backend>/ (git-ignored; CI keeps them).
 #
@@ -66,10 +67,12 @@ PY
     local port password="studio-browser-$RANDOM-$RANDOM"
     port="$(free_port)"
     export HERALD_LISTEN="127.0.0.1:$port" HERALD_DATABASE_URL="$database_url" HERALD_LOG_FORMAT=json HERALD_LOG=warn
-    echo "$password" | "$herald" admin create-user --email editor@example.com --username editor --role editor >/dev/null
+    # The test's webhook receiver listens on loopback.
+    export HERALD_WEBHOOK_ALLOW_PRIVATE_TARGETS=true
+    echo "$password" | "$herald" admin create-user --email admin@example.com --username admin --role admin >/dev/null
     echo "==> studio in chromium ($backend) on 127.0.0.1:$port"
     start_herald "$workdir/herald.log"
-    if ! node scripts/studio/browser-test.cjs "http://127.0.0.1:$port" editor "$password" "target/studio-screenshots/$backend"; then
+    if ! node scripts/studio/browser-test.cjs "http://127.0.0.1:$port" admin "$password" "target/studio-screenshots/$backend"; then
         echo "==> FAILED ($backend); herald's log:" >&2
         tail -50 "$workdir/herald.log" >&2
         return 1

@@ -11,6 +11,7 @@
 const path = require("node:path");
 const fs = require("node:fs");
 const assert = require("node:assert/strict");
+const http = require("node:http");
 
 const tools = process.env.TOOLS;
 const { chromium } = require(path.join(tools, "node_modules", "playwright-core"));
@@ -134,10 +135,58 @@ async function run(page) {
   assert.equal(await page.evaluate(() => window.notReloaded), true, "updated in place");
   await inspect(page, "posts");
 
+  step = "a few views later, the post's analytics show them";
+  const postPath = new URL(await row.getByRole("link").getAttribute("href"), base).pathname;
+  const postId = postPath.split("/").pop();
+  for (let n = 0; n < 3; n++) {
+    const read = await fetch(`${base}/api/v1/posts/${postId}`, { headers: { "user-agent": `Mozilla/5.0 (X11; Linux x86_64) Firefox/133.0 reader/${n}` } });
+    assert.equal(read.status, 200);
+  }
+  await page.goto(`${base}/studio/posts/${postId}/analytics`);
+  for (let tries = 0; (await page.locator('[data-total="Views"]').textContent()).trim() !== "3"; tries++) {
+    assert.ok(tries < 50, "three views are counted within seconds");
+    await page.waitForTimeout(200);
+    await page.reload();
+  }
+  await page.locator('svg[role="img"]').waitFor();
+  await inspect(page, "post-analytics");
+  await page.getByRole("link", { name: "Analytics" }).click();
+  await page.locator("#top-views").getByRole("link", { name: "Launching Herald Studio" }).waitFor();
+  await inspect(page, "analytics");
+
   step = "search finds the post with the match marked";
+  await page.getByRole("link", { name: "Posts", exact: true }).click();
   await page.getByLabel("Search").fill("calm");
   await page.getByRole("button", { name: "Apply" }).click();
   await page.locator("tbody tr mark").first().waitFor();
+
+  step = "a webhook to a local receiver, and its delivery in the log";
+  const received = [];
+  const receiver = http.createServer((req, res) => {
+    let body = "";
+    req.on("data", (chunk) => { body += chunk; });
+    req.on("end", () => { received.push({ id: req.headers["webhook-id"], body }); res.writeHead(200).end("ok"); });
+  });
+  await new Promise((resolve) => receiver.listen(0, "127.0.0.1", resolve));
+  try {
+    await page.getByRole("link", { name: "Webhooks" }).click();
+    await page.getByLabel("Receiver URL").fill(`http://127.0.0.1:${receiver.address().port}/hook`);
+    await page.getByRole("button", { name: "Subscribe" }).click();
+    assert.match(await page.locator("#new-secret").textContent(), /^whsec_/);
+    await inspect(page, "webhooks");
+    await page.getByRole("link", { name: /127\.0\.0\.1/ }).click();
+    await page.getByRole("button", { name: "Send a ping" }).click();
+    for (let tries = 0; (await page.locator("#deliveries .badge-succeeded").count()) === 0; tries++) {
+      assert.ok(tries < 100, "the ping is delivered and logged within 20 s");
+      await page.waitForTimeout(200);
+      await page.reload();
+    }
+    await page.locator("#deliveries").getByText("HTTP 200").waitFor();
+    assert.ok(received.some((r) => r.body.includes("webhook.ping")), "the receiver got the ping");
+    await inspect(page, "webhook-deliveries");
+  } finally {
+    receiver.close();
+  }
 
   step = "an API key is shown once";
   await page.getByRole("link", { name: "API keys" }).click();

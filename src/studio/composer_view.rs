@@ -186,6 +186,9 @@ fn post_facts(studio: &Studio<'_>, post: &PostView) -> Markup {
             dt { "Version" } dd { (post.post.version) }
             dt { "Likes, comments" } dd { (post.like_count) ", " (post.comment_count) }
         }
-        p.muted { a href={(studio.prefix) "/posts"} { "Back to posts" } }
+        p.links {
+            a href={(studio.prefix) "/posts"} { "Back to posts" }
+            " · " a href={(studio.prefix) "/posts/" (post.id().get()) "/analytics"} { "Analytics" }
+        }
     }
 }

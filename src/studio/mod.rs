@@ -5,7 +5,9 @@
 //! without it except those. Assets are compiled in; nothing is fetched from
 //! anywhere else, and the Content-Security-Policy allows nothing else.
 
+mod analytics;
 mod assets;
+mod chart;
 mod composer;
 mod composer_view;
 mod form;
@@ -15,6 +17,7 @@ mod posts;
 mod render;
 mod session;
 mod sign_in;
+mod webhooks;
 
 use axum::Router;
 use axum::extract::Request;
@@ -65,8 +68,15 @@ pub(crate) fn router(state: &AppState) -> Router<AppState> {
         .route(&at("/posts/new"), get(composer::new))
         .route(&at("/posts/{id}"), get(composer::edit).post(composer::save))
         .route(&at("/posts/{id}/delete"), post(composer::delete))
+        .route(&at("/posts/{id}/analytics"), get(analytics::post))
+        .route(&at("/analytics"), get(analytics::overview))
         .route(&at("/keys"), get(keys::list).post(keys::create))
         .route(&at("/keys/{id}/revoke"), post(keys::revoke))
+        .route(&at("/webhooks"), get(webhooks::list).post(webhooks::create))
+        .route(&at("/webhooks/{id}"), get(webhooks::detail))
+        .route(&at("/webhooks/{id}/ping"), post(webhooks::ping))
+        .route(&at("/webhooks/{id}/delete"), post(webhooks::delete))
+        .route(&at("/webhooks/{id}/deliveries/{delivery}/replay"), post(webhooks::replay))
         .route(&at("/live/analysis"), post(live::analysis))
         .route(&at("/live/preview"), post(live::preview))
         .route(&at("/live/events"), get(live::events))

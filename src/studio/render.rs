@@ -13,8 +13,15 @@ use super::session::{CSRF_FIELD, Session};
 use crate::domain::ValidationError;
 use crate::service::Error;
 
-/// The pages in the navigation, in order: (path after the prefix, label).
-const NAVIGATION: &[(&str, &str)] = &[("/posts", "Posts"), ("/posts/new", "New post"), ("/keys", "API keys")];
+/// The pages in the navigation, in order: (path after the prefix, label,
+/// whether only admins see it).
+const NAVIGATION: &[(&str, &str, bool)] = &[
+    ("/posts", "Posts", false),
+    ("/posts/new", "New post", false),
+    ("/analytics", "Analytics", false),
+    ("/keys", "API keys", false),
+    ("/webhooks", "Webhooks", true),
+];
 
 /// A full page for a signed-in user. `current` is the navigation entry it belongs to.
 pub(super) fn page(
@@ -35,8 +42,8 @@ pub(super) fn page(
                 a.brand href=(p) { "Herald Studio" }
                 nav aria-label="Studio" {
                     ul {
-                        @for (path, label) in NAVIGATION {
-                            li { a href={(p) (path)} aria-current=[(*path == current).then_some("page")] { (label) } }
+                        @for (path, label, admin_only) in NAVIGATION {
+                            @if !admin_only || account.role.can_manage_users() { li { a href={(p) (path)} aria-current=[(*path == current).then_some("page")] { (label) } } }
                         }
                     }
                 }

@@ -42,6 +42,8 @@ mod signing_keys;
 mod social;
 mod storage;
 mod studio;
+mod studio_admin;
+mod studio_client;
 mod traces;
 mod webhook_recovery;
 mod webhooks;
