@@ -75,6 +75,8 @@ function zoneLocal(date) {
   return `${parts.year}-${parts.month}-${parts.day}T${parts.hour}:${parts.minute}:${parts.second}`;
 }
 
+let variant = "";
+
 async function run(page) {
   step = "a browser at / is sent to sign in";
   await page.goto(base + "/");
@@ -113,6 +115,19 @@ async function run(page) {
   await xRow.filter({ hasText: "Over the limit by" }).waitFor({ timeout: 10000 });
   await inspect(page, "composer");
 
+  step = "generate variants from a brief and insert one";
+  await page.getByText("Generate from a brief").click();
+  await page.getByLabel("Topic").fill("A calmer way to schedule posts");
+  await page.getByLabel("Keywords (comma-separated)").fill("studio, scheduling");
+  await page.getByRole("button", { name: "Generate variants" }).click();
+  const insert = page.getByRole("button", { name: "Insert x variant 1 into the body" });
+  await insert.waitFor({ timeout: 15000 });
+  variant = await insert.getAttribute("data-insert-text");
+  await insert.click();
+  assert.equal(await page.getByLabel("Body (Markdown)").inputValue(), variant);
+  await xRow.filter({ hasText: "left" }).waitFor({ timeout: 10000 });
+  await inspect(page, "composer-generated");
+
   step = "schedule a few seconds ahead, in the reader's time zone";
   const due = new Date(Date.now() + 12000);
   due.setMilliseconds(0);
@@ -124,6 +139,14 @@ async function run(page) {
   const stored = await page.locator(".facts time").first().getAttribute("datetime");
   assert.equal(new Date(stored).getTime(), due.getTime(), "the local time is stored as its UTC instant");
   await inspect(page, "scheduled-post");
+
+  step = "the calendar shows the scheduled post on its day";
+  await page.getByRole("link", { name: "Calendar" }).click();
+  await page.locator("table.calendar td.today").getByRole("link", { name: "Launching Herald Studio" }).waitFor();
+  await inspect(page, "calendar");
+  await page.getByRole("link", { name: "Week" }).click();
+  await page.locator("table.calendar").getByRole("link", { name: "Launching Herald Studio" }).waitFor();
+  await inspect(page, "calendar-week");
 
   step = "the open list turns the post published without a reload";
   await page.getByRole("link", { name: "Posts", exact: true }).click();
@@ -154,9 +177,17 @@ async function run(page) {
   await page.locator("#top-views").getByRole("link", { name: "Launching Herald Studio" }).waitFor();
   await inspect(page, "analytics");
 
+  step = "revisions show what changed";
+  await page.goto(`${base}/studio/posts/${postId}`);
+  await page.getByRole("link", { name: "Revisions" }).click();
+  await page.getByRole("link", { name: "Revision 1" }).click();
+  await page.locator("pre.diff ins").first().waitFor();
+  await inspect(page, "revision");
+
   step = "search finds the post with the match marked";
   await page.getByRole("link", { name: "Posts", exact: true }).click();
-  await page.getByLabel("Search").fill("calm");
+  const word = variant.match(/[A-Za-z]{6,}/)[0];
+  await page.getByLabel("Search").fill(word);
   await page.getByRole("button", { name: "Apply" }).click();
   await page.locator("tbody tr mark").first().waitFor();
 

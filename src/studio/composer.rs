@@ -36,6 +36,7 @@ fn notice(done: Option<&str>) -> Option<&'static str> {
         "unschedule" => "Unscheduled: the post is a draft again.",
         "archive" => "Archived.",
         "restore" => "Restored as a draft.",
+        "restored-revision" => "The earlier version is back (as a new revision).",
         _ => return None,
     })
 }

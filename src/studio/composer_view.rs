@@ -115,7 +115,8 @@ pub(super) fn composer(studio: &Studio<'_>, session: &Session, c: &Composer<'_>)
                 (schedule_picker(e))
                 div.actions { (buttons(c.post.map(|post| post.post.fields.status))) }
             }
-            aside.live aria-label="Analysis and preview" {
+            aside.live aria-label="Generation, analysis and preview" {
+                (super::generate::brief_form())
                 h2 { "Analysis" }
                 div #analysis aria-live="polite" { (c.analysis) }
                 h2 { "Preview" }
@@ -188,6 +189,7 @@ fn post_facts(studio: &Studio<'_>, post: &PostView) -> Markup {
         }
         p.links {
             a href={(studio.prefix) "/posts"} { "Back to posts" }
+            " · " a href={(studio.prefix) "/posts/" (post.id().get()) "/revisions"} { "Revisions" }
             " · " a href={(studio.prefix) "/posts/" (post.id().get()) "/analytics"} { "Analytics" }
         }
     }

@@ -7,14 +7,17 @@
 
 mod analytics;
 mod assets;
+mod calendar;
 mod chart;
 mod composer;
 mod composer_view;
 mod form;
+mod generate;
 mod keys;
 mod live;
 mod posts;
 mod render;
+mod revisions;
 mod session;
 mod sign_in;
 mod webhooks;
@@ -69,7 +72,11 @@ pub(crate) fn router(state: &AppState) -> Router<AppState> {
         .route(&at("/posts/{id}"), get(composer::edit).post(composer::save))
         .route(&at("/posts/{id}/delete"), post(composer::delete))
         .route(&at("/posts/{id}/analytics"), get(analytics::post))
+        .route(&at("/posts/{id}/revisions"), get(revisions::list))
+        .route(&at("/posts/{id}/revisions/{no}"), get(revisions::show))
+        .route(&at("/posts/{id}/revisions/{no}/restore"), post(revisions::restore))
         .route(&at("/analytics"), get(analytics::overview))
+        .route(&at("/calendar"), get(calendar::calendar))
         .route(&at("/keys"), get(keys::list).post(keys::create))
         .route(&at("/keys/{id}/revoke"), post(keys::revoke))
         .route(&at("/webhooks"), get(webhooks::list).post(webhooks::create))
@@ -79,6 +86,7 @@ pub(crate) fn router(state: &AppState) -> Router<AppState> {
         .route(&at("/webhooks/{id}/deliveries/{delivery}/replay"), post(webhooks::replay))
         .route(&at("/live/analysis"), post(live::analysis))
         .route(&at("/live/preview"), post(live::preview))
+        .route(&at("/live/generate"), post(generate::variants))
         .route(&at("/live/events"), get(live::events))
         .route(&at("/assets/{file}"), get(assets::serve))
         .layer(middleware::from_fn_with_state(state.clone(), session::require_csrf))

@@ -18,6 +18,7 @@ use crate::service::Error;
 const NAVIGATION: &[(&str, &str, bool)] = &[
     ("/posts", "Posts", false),
     ("/posts/new", "New post", false),
+    ("/calendar", "Calendar", false),
     ("/analytics", "Analytics", false),
     ("/keys", "API keys", false),
     ("/webhooks", "Webhooks", true),

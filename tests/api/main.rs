@@ -44,6 +44,7 @@ mod storage;
 mod studio;
 mod studio_admin;
 mod studio_client;
+mod studio_writing;
 mod traces;
 mod webhook_recovery;
 mod webhooks;

@@ -75,6 +75,30 @@
       timer = setTimeout(refresh, 300);
     });
     if (composer.elements.body.value.trim() !== "") refresh();
+
+    // Generation: the brief with the composer's platforms; "Insert" puts a
+    // variant's text into the body (and so into the analysis).
+    const variants = document.getElementById("variants");
+    document.addEventListener("click", async (event) => {
+      const insert = event.target.closest("[data-insert-text]");
+      if (insert) {
+        composer.elements.body.value = insert.dataset.insertText;
+        composer.elements.body.dispatchEvent(new Event("input", { bubbles: true }));
+        composer.elements.body.focus();
+        return;
+      }
+      if (!event.target.closest("[data-generate]")) return;
+      const params = new URLSearchParams();
+      for (const field of document.querySelectorAll("#brief input, #brief select")) params.set(field.name, field.value);
+      for (const box of composer.querySelectorAll('input[name="platforms"]:checked')) params.append("platforms", box.value);
+      variants.textContent = "Generating…";
+      try {
+        const answer = await post("/live/generate", params);
+        variants.innerHTML = await answer.text();
+      } catch (_) {
+        variants.textContent = "Generation is unavailable right now.";
+      }
+    });
   }
 
   // The posts list: when a post changes anywhere, reload the rows.
