@@ -72,6 +72,7 @@ PY
     echo "$password" | "$herald" admin create-user --email admin@example.com --username admin --role admin >/dev/null
     echo "==> studio in chromium ($backend) on 127.0.0.1:$port"
     start_herald "$workdir/herald.log"
+    rm -rf "target/studio-screenshots/$backend"
     if ! node scripts/studio/browser-test.cjs "http://127.0.0.1:$port" admin "$password" "target/studio-screenshots/$backend"; then
         echo "==> FAILED ($backend); herald's log:" >&2
         tail -50 "$workdir/herald.log" >&2

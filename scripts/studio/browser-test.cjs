@@ -219,6 +219,20 @@ async function run(page) {
     receiver.close();
   }
 
+  step = "comment moderation, users and the job queue";
+  await page.goto(`${base}/studio/posts/${postId}/comments`);
+  await page.getByText("No comments.").waitFor();
+  await inspect(page, "comments");
+  await page.getByRole("link", { name: "Users" }).click();
+  await page.locator('#users tr[data-user="admin"]').waitFor();
+  await inspect(page, "users");
+  await page.getByRole("link", { name: "Jobs" }).click();
+  await page.locator("#jobs").waitFor();
+  await page.getByLabel("State").selectOption("succeeded");
+  await page.getByRole("button", { name: "Show" }).click();
+  await page.locator("#jobs .badge-succeeded").first().waitFor();
+  await inspect(page, "jobs");
+
   step = "an API key is shown once";
   await page.getByRole("link", { name: "API keys" }).click();
   await page.getByLabel("Name").fill("studio test");

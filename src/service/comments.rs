@@ -95,7 +95,8 @@ pub async fn create(
     find(ctx, Some(actor), comment_id).await
 }
 
-async fn find(ctx: &Context, actor: Option<&Actor>, comment_id: CommentId) -> Result<Comment, Error> {
+/// A comment as the viewer may see it (hidden ones: editors only).
+pub async fn find(ctx: &Context, actor: Option<&Actor>, comment_id: CommentId) -> Result<Comment, Error> {
     let row = comments::find(&ctx.db, actor.map(|a| a.account_id), comment_id).await?;
     row.filter(|c| !c.hidden || sees_hidden(actor)).ok_or(Error::NotFound { what: "comment" })
 }

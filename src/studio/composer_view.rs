@@ -190,6 +190,7 @@ fn post_facts(studio: &Studio<'_>, post: &PostView) -> Markup {
         p.links {
             a href={(studio.prefix) "/posts"} { "Back to posts" }
             " · " a href={(studio.prefix) "/posts/" (post.id().get()) "/revisions"} { "Revisions" }
+            " · " a href={(studio.prefix) "/posts/" (post.id().get()) "/comments"} { "Comments" }
             " · " a href={(studio.prefix) "/posts/" (post.id().get()) "/analytics"} { "Analytics" }
         }
     }

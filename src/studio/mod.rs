@@ -5,10 +5,12 @@
 //! without it except those. Assets are compiled in; nothing is fetched from
 //! anywhere else, and the Content-Security-Policy allows nothing else.
 
+mod admin;
 mod analytics;
 mod assets;
 mod calendar;
 mod chart;
+mod comments;
 mod composer;
 mod composer_view;
 mod form;
@@ -77,6 +79,12 @@ pub(crate) fn router(state: &AppState) -> Router<AppState> {
         .route(&at("/posts/{id}/revisions/{no}/restore"), post(revisions::restore))
         .route(&at("/analytics"), get(analytics::overview))
         .route(&at("/calendar"), get(calendar::calendar))
+        .route(&at("/posts/{id}/comments"), get(comments::list))
+        .route(&at("/comments/{id}/{action}"), post(comments::moderate))
+        .route(&at("/users"), get(admin::users))
+        .route(&at("/users/{id}"), post(admin::administer))
+        .route(&at("/jobs"), get(admin::jobs))
+        .route(&at("/jobs/{id}/{action}"), post(admin::act_on_job))
         .route(&at("/keys"), get(keys::list).post(keys::create))
         .route(&at("/keys/{id}/revoke"), post(keys::revoke))
         .route(&at("/webhooks"), get(webhooks::list).post(webhooks::create))

@@ -22,6 +22,8 @@ const NAVIGATION: &[(&str, &str, bool)] = &[
     ("/analytics", "Analytics", false),
     ("/keys", "API keys", false),
     ("/webhooks", "Webhooks", true),
+    ("/users", "Users", true),
+    ("/jobs", "Jobs", true),
 ];
 
 /// A full page for a signed-in user. `current` is the navigation entry it belongs to.
