@@ -123,6 +123,8 @@ async function run(page) {
   const insert = page.getByRole("button", { name: "Insert x variant 1 into the body" });
   await insert.waitFor({ timeout: 15000 });
   variant = await insert.getAttribute("data-insert-text");
+  // The body has text: Studio asks before replacing it.
+  page.once("dialog", (dialog) => dialog.accept());
   await insert.click();
   assert.equal(await page.getByLabel("Body (Markdown)").inputValue(), variant);
   await xRow.filter({ hasText: "left" }).waitFor({ timeout: 10000 });

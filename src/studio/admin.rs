@@ -52,6 +52,10 @@ pub(super) async fn users(
                         td {
                             form.inline method="post" action={(p) "/users/" (id)} {
                                 (render::csrf_field(&session))
+                                // What the page showed: only what the admin changed is sent on,
+                                // so another admin's change meanwhile is not undone.
+                                input type="hidden" name="role_was" value=(a.role.as_str());
+                                input type="hidden" name="disabled_was" value=(a.disabled);
                                 label for={"role-" (id)} { "Role of " (a.username) }
                                 select id={"role-" (id)} name="role" {
                                     @for role in Role::ALL { option value=(role.as_str()) selected[role == a.role] { (role.as_str()) } }
@@ -86,9 +90,10 @@ pub(super) async fn administer(
     form: Form,
 ) -> Response {
     let studio = Studio::of(&state);
+    let changed = |name: &str| form.get(name).filter(|now| Some(*now) != form.get(&format!("{name}_was")));
     let changes = AdminChanges {
-        role: form.get("role").map(str::to_owned),
-        disabled: form.get("disabled").map(|d| d == "true"),
+        role: changed("role").map(str::to_owned),
+        disabled: changed("disabled").map(|d| d == "true"),
     };
     match accounts::administer(&state.services, &session.actor, &Target::Id(id), &changes).await {
         Ok(_) => render::see_other(&format!("{}/users", studio.prefix)),
@@ -175,13 +180,22 @@ pub(super) async fn jobs(
                 }
                 @if let Some(cursor) = &page.next_cursor {
                     nav.paging aria-label="Pages" {
-                        a rel="next" href={(p) "/jobs?state=" (chosen_state) "&kind=" (chosen_kind) "&cursor=" (cursor)} { "Older jobs" }
+                        a rel="next" href=(older_jobs(p, &chosen_state, &chosen_kind, cursor)) { "Older jobs" }
                     }
                 }
             }
         }
     };
     render::html(status, render::page(&studio, &session, "/jobs", "Jobs", &body))
+}
+
+fn older_jobs(prefix: &str, state: &str, kind: &str, cursor: &str) -> String {
+    let query = form_urlencoded::Serializer::new(String::new())
+        .append_pair("state", state)
+        .append_pair("kind", kind)
+        .append_pair("cursor", cursor)
+        .finish();
+    format!("{prefix}/jobs?{query}")
 }
 
 /// `POST /jobs/{id}/{retry|cancel}`.

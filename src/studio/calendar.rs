@@ -41,10 +41,10 @@ pub(super) async fn calendar(
     let ctx = &state.services;
     let view = if q.view.as_deref() == Some("week") { View::Week } else { View::Month };
     let today = ctx.clock.now().date_naive();
-    let Some(date) =
-        q.date.as_deref().map_or(Some(today), |raw| NaiveDate::parse_from_str(raw, "%Y-%m-%d").ok())
-    else {
-        let body = render::alert(Some("That is not a date (YYYY-MM-DD)."));
+    let parsed = q.date.as_deref().map_or(Some(today), |raw| NaiveDate::parse_from_str(raw, "%Y-%m-%d").ok());
+    // Far enough from chrono's limits that a month's or week's arithmetic cannot overflow.
+    let Some(date) = parsed.filter(|d| (1900..=9999).contains(&d.year())) else {
+        let body = render::alert(Some("That is not a date between the years 1900 and 9999 (YYYY-MM-DD)."));
         return render::html(
             StatusCode::UNPROCESSABLE_ENTITY,
             render::page(&studio, &session, "/calendar", "Calendar", &body),

@@ -15,7 +15,7 @@ use super::form::Form;
 use super::live;
 use super::render;
 use super::session::Session;
-use crate::domain::{Category, PostId, PostView, Transition, ValidationError};
+use crate::domain::{Category, PostId, PostStatus, PostView, Transition, ValidationError};
 use crate::http::AppState;
 use crate::http::extract::PathId;
 use crate::service::posts::{self, PostInput};
@@ -30,6 +30,7 @@ pub(super) struct Done {
 fn notice(done: Option<&str>) -> Option<&'static str> {
     Some(match done? {
         "created" => "Draft created.",
+        "created-not-scheduled" => "Saved as a draft, but it could not be scheduled: try Schedule again.",
         "saved" => "Saved.",
         "publish" => "Published.",
         "schedule" => "Scheduled.",
@@ -53,6 +54,8 @@ pub(super) async fn new(State(state): State<AppState>, session: Session) -> Resp
         problem: None,
         notice: None,
         analysis: live::placeholder(),
+        version: None,
+        schedule_at: None,
     };
     show(&studio, &session, StatusCode::OK, "New post", &c)
 }
@@ -81,6 +84,8 @@ pub(super) async fn edit(
         problem: None,
         notice: notice(done.done.as_deref()),
         analysis,
+        version: Some(post.post.version),
+        schedule_at: post.post.fields.publish_at.filter(|_| post.post.fields.status == PostStatus::Scheduled),
     };
     show(&studio, &session, StatusCode::OK, &post.post.fields.title.clone(), &c)
 }
@@ -100,18 +105,23 @@ pub(super) async fn create(State(state): State<AppState>, session: Session, form
             return Err(Error::invalid("publish_at", "not_in_future", "must be in the future"));
         }
         let post = posts::create(ctx, &session.actor, &input_of(&values, true), action == "publish").await?;
+        let mut done = if action == "save" { "created" } else { action };
         if let Some(Transition::Schedule(at)) = transition {
-            posts::transition(ctx, &session.actor, post.id(), Transition::Schedule(at), None).await?;
+            // The draft exists now: a failure here must not bring back the
+            // empty form (a second submit would make a second draft).
+            if posts::transition(ctx, &session.actor, post.id(), Transition::Schedule(at), None)
+                .await
+                .is_err()
+            {
+                done = "created-not-scheduled";
+            }
         }
-        Ok::<_, Error>(post.id())
+        Ok::<_, Error>((post.id(), done))
     }
     .await;
     match result {
-        Ok(id) => {
-            let done = if action == "save" { "created" } else { action };
-            render::see_other(&format!("{}/posts/{}?done={done}", studio.prefix, id.get()))
-        }
-        Err(err) => refuse(ctx, &studio, &session, values, None, &err).await,
+        Ok((id, done)) => render::see_other(&format!("{}/posts/{}?done={done}", studio.prefix, id.get())),
+        Err(err) => refuse(ctx, &studio, &session, None, None, &form, &err).await,
     }
 }
 
@@ -128,8 +138,15 @@ pub(super) async fn save(
     let action = form.get("action").unwrap_or("save");
     let version = form.get("version").and_then(|v| v.parse::<i64>().ok());
     let result = async {
+        // Studio always says which version it changes: without one, a
+        // save could overwrite a change the person never saw.
+        let Some(version) = version else {
+            return Err(Error::Conflict {
+                detail: "the form did not say which version it changes; reload the post".to_owned(),
+            });
+        };
         let transition = transition_of(action, &form)?;
-        let saved = posts::update(ctx, &session.actor, id, &input_of(&values, false), version).await?;
+        let saved = posts::update(ctx, &session.actor, id, &input_of(&values, false), Some(version)).await?;
         if let Some(transition) = transition {
             posts::transition(ctx, &session.actor, id, transition, Some(saved.post.version)).await?;
         }
@@ -143,7 +160,7 @@ pub(super) async fn save(
         }
         Err(err) => {
             let post = posts::get(ctx, Some(&session.actor), id).await.ok();
-            refuse(ctx, &studio, &session, values, post.as_ref(), &err).await
+            refuse(ctx, &studio, &session, post.as_ref(), version, &form, &err).await
         }
     }
 }
@@ -163,15 +180,18 @@ pub(super) async fn delete(
     }
 }
 
-/// The form again, with what was submitted and why it was refused.
+/// The form again, with what was submitted (and the version it was
+/// editing) and why it was refused.
 async fn refuse(
     ctx: &Context,
     studio: &Studio<'_>,
     session: &Session,
-    values: Values,
     post: Option<&PostView>,
+    version: Option<i64>,
+    form: &Form,
     err: &Error,
 ) -> Response {
+    let values = values_of(form);
     let (status, message) = render::explain(err);
     let (errors, problem) = match err {
         Error::Validation(errors) => (errors.clone(), None),
@@ -180,7 +200,18 @@ async fn refuse(
     let categories: Vec<Category> = categories::list(ctx).await.unwrap_or_default();
     let analysis = live::analysis_of(ctx, session, &values.body, &values.platforms).await;
     let title = post.map_or_else(|| "New post".to_owned(), |post| post.post.fields.title.clone());
-    let c = Composer { values, post, categories: &categories, errors, problem, notice: None, analysis };
+    let schedule_at = publish_at(form).ok();
+    let c = Composer {
+        values,
+        post,
+        categories: &categories,
+        errors,
+        problem,
+        notice: None,
+        analysis,
+        version,
+        schedule_at,
+    };
     show(studio, session, status, &title, &c)
 }
 

@@ -2,6 +2,7 @@
 //! the workflow buttons its state allows, the schedule picker in the
 //! author's time zone, and the live analysis and preview panels.
 
+use chrono::{DateTime, Utc};
 use maud::{Markup, html};
 
 use super::Studio;
@@ -64,6 +65,13 @@ pub(super) struct Composer<'a> {
     pub notice: Option<&'static str>,
     /// The live analysis of the body, rendered.
     pub analysis: Markup,
+    /// The version the form was loaded at: the stored one, or after a
+    /// refusal the one the person was editing (so a save after someone
+    /// else's change is refused again rather than overwriting it).
+    pub version: Option<i64>,
+    /// The time the schedule picker starts at (the script shows it in the
+    /// reader's zone).
+    pub schedule_at: Option<DateTime<Utc>>,
 }
 
 pub(super) fn composer(studio: &Studio<'_>, session: &Session, c: &Composer<'_>) -> Markup {
@@ -81,7 +89,7 @@ pub(super) fn composer(studio: &Studio<'_>, session: &Session, c: &Composer<'_>)
         div.composer {
             form #composer.stack method="post" action=(action) novalidate {
                 (render::csrf_field(session))
-                @if let Some(post) = c.post { input type="hidden" name="version" value=(post.post.version); }
+                @if let Some(version) = c.version { input type="hidden" name="version" value=(version); }
                 (text_input("title", "Title", &v.title, e, true))
                 label for="body" { "Body (Markdown)" }
                 textarea #body name="body" rows="14" required data-live-source
@@ -112,13 +120,15 @@ pub(super) fn composer(studio: &Studio<'_>, session: &Session, c: &Composer<'_>)
                     @for kind in ContentType::ALL { option value=(kind.as_str()) selected[v.content_type == kind.as_str()] { (kind.as_str()) } }
                 }
                 (field_error("content_type", error_for(e, "content_type")))
-                (schedule_picker(e))
+                (schedule_picker(e, c.schedule_at))
                 div.actions { (buttons(c.post.map(|post| post.post.fields.status))) }
             }
             aside.live aria-label="Generation, analysis and preview" {
                 (super::generate::brief_form())
                 h2 { "Analysis" }
-                div #analysis aria-live="polite" { (c.analysis) }
+                // One short line is announced; the whole panel would be re-read on every pause.
+                p #analysis-summary.visually-hidden aria-live="polite" {}
+                div #analysis { (c.analysis) }
                 h2 { "Preview" }
                 div #preview.preview { p.muted { "The preview appears as you write." } }
             }
@@ -145,13 +155,14 @@ fn text_input(name: &str, label: &str, value: &str, errors: &[ValidationError], 
 
 /// The schedule picker: a local date and time; the script fills in the
 /// UTC instant and names the zone (without it, the time is read as UTC).
-fn schedule_picker(errors: &[ValidationError]) -> Markup {
+fn schedule_picker(errors: &[ValidationError], at: Option<DateTime<Utc>>) -> Markup {
     let error = error_for(errors, "publish_at");
+    let at = at.map(|at| at.to_rfc3339_opts(chrono::SecondsFormat::Secs, true));
     html! {
         label for="publish_at_local" {
             "Publish at (your time zone: " span data-time-zone { "UTC" } "; stored in UTC)"
         }
-        input #publish_at_local type="datetime-local" name="publish_at_local"
+        input #publish_at_local type="datetime-local" name="publish_at_local" data-utc-value=[at]
             aria-describedby=[error.map(|_| "publish_at-error")] aria-invalid=[error.map(|_| "true")];
         input type="hidden" name="publish_at" data-utc-of="publish_at_local";
         (field_error("publish_at", error))

@@ -22,9 +22,9 @@ const LENGTHS: &[&str] = &["short", "medium", "long"];
 /// composer's platforms and shows the answer below.
 pub(super) fn brief_form() -> Markup {
     html! {
+        h2 { "Generation" }
         details.brief {
-            // A heading, so the variants' platform headings below keep the outline.
-            summary { h2.summary-heading { "Generate from a brief" } }
+            summary { "Generate from a brief" }
             div #brief.stack {
                 label for="brief-topic" { "Topic" }
                 input #brief-topic type="text" name="topic";

@@ -24,7 +24,7 @@ const SCOPES: &[(&str, &str)] = &[
 
 /// `GET /keys`.
 pub(super) async fn list(State(state): State<AppState>, session: Session) -> Response {
-    show(&state, &session, StatusCode::OK, None, &[], None).await
+    show(&state, &session, StatusCode::OK, None, &[], None, None).await
 }
 
 /// `POST /keys`: a new key, shown this once.
@@ -35,13 +35,15 @@ pub(super) async fn create(State(state): State<AppState>, session: Session, form
         expires_at: None,
     };
     match api_keys::create(&state.services, &session.actor, &request).await {
-        Ok(created) => show(&state, &session, StatusCode::CREATED, Some(&created.secret), &[], None).await,
+        Ok(created) => {
+            show(&state, &session, StatusCode::CREATED, Some(&created.secret), &[], None, None).await
+        }
         Err(Error::Validation(errors)) => {
-            show(&state, &session, StatusCode::UNPROCESSABLE_ENTITY, None, &errors, None).await
+            show(&state, &session, StatusCode::UNPROCESSABLE_ENTITY, None, &errors, None, Some(&form)).await
         }
         Err(err) => {
             let (status, message) = render::explain(&err);
-            show(&state, &session, status, None, &[], Some(&message)).await
+            show(&state, &session, status, None, &[], Some(&message), Some(&form)).await
         }
     }
 }
@@ -66,6 +68,7 @@ async fn show(
     secret: Option<&str>,
     errors: &[ValidationError],
     problem: Option<&str>,
+    submitted: Option<&Form>,
 ) -> Response {
     let studio = Studio::of(state);
     let keys = match api_keys::list(&state.services, &session.actor, false).await {
@@ -80,26 +83,33 @@ async fn show(
             }
         }
         (render::alert(problem))
-        (new_key_form(&studio, session, errors))
+        (new_key_form(&studio, session, errors, submitted))
         h2 { "Your keys" }
         (key_table(&studio, session, &keys))
     };
     render::html(status, render::page(&studio, session, "/keys", "API keys", &body))
 }
 
-fn new_key_form(studio: &Studio<'_>, session: &Session, errors: &[ValidationError]) -> Markup {
+fn new_key_form(
+    studio: &Studio<'_>,
+    session: &Session,
+    errors: &[ValidationError],
+    submitted: Option<&Form>,
+) -> Markup {
+    let name = submitted.and_then(|f| f.get("name"));
+    let scopes = submitted.map_or_else(|| vec!["read".to_owned()], |f| f.all("scopes"));
     html! {
         form.stack method="post" action={(studio.prefix) "/keys"} {
             (render::csrf_field(session))
             label for="name" { "Name" }
-            input #name type="text" name="name" required aria-describedby=[error_for(errors, "name").map(|_| "name-error")];
+            input #name type="text" name="name" value=[name] required aria-describedby=[error_for(errors, "name").map(|_| "name-error")];
             (field_error("name", error_for(errors, "name")))
             fieldset {
                 legend { "Scopes" }
                 @for (scope, label) in SCOPES {
                     @let id = format!("scope-{scope}");
                     span.choice {
-                        input type="checkbox" id=(id) name="scopes" value=(scope) checked[*scope == "read"];
+                        input type="checkbox" id=(id) name="scopes" value=(scope) checked[scopes.iter().any(|s| s == scope)];
                         label for=(id) { (label) }
                     }
                 }

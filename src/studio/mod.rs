@@ -108,6 +108,9 @@ async fn studio_headers(request: Request, next: Next) -> Response {
     let mut response = next.run(request).await;
     let headers = response.headers_mut();
     headers.insert(header::CONTENT_SECURITY_POLICY, HeaderValue::from_static(CONTENT_SECURITY_POLICY));
+    // Browsers without `Sec-Fetch-Site` (Safari before 16.4) send `Origin: null`
+    // on same-origin form posts under `no-referrer`, which the CSRF check refuses.
+    headers.insert(header::REFERRER_POLICY, HeaderValue::from_static("same-origin"));
     headers.entry(header::CACHE_CONTROL).or_insert(HeaderValue::from_static("no-store"));
     response.into_response()
 }

@@ -92,12 +92,12 @@ fn filters(studio: &Studio<'_>, params: &PostListParams, errors: &[ValidationErr
         form.filters method="get" action={(studio.prefix) "/posts"} role="search" {
             div {
                 label for="q" { "Search" }
-                input #q type="search" name="q" value=(value(&params.q)) aria-describedby=[error_for(errors, "q").map(|_| "q-error")];
+                input #q type="search" name="q" value=(value(&params.q)) aria-describedby=[described(errors, "q")] aria-invalid=[invalid(errors, "q")];
                 (field_error("q", error_for(errors, "q")))
             }
             div {
                 label for="status" { "Status" }
-                select #status name="status" {
+                select #status name="status" aria-describedby=[described(errors, "status")] aria-invalid=[invalid(errors, "status")] {
                     option value="" selected[status.is_empty()] { "Any" }
                     @for s in PostStatus::ALL {
                         option value=(s.as_str()) selected[status == s.as_str()] { (s.as_str()) }
@@ -107,17 +107,17 @@ fn filters(studio: &Studio<'_>, params: &PostListParams, errors: &[ValidationErr
             }
             div {
                 label for="tag" { "Tag" }
-                input #tag type="text" name="tag" value=(value(&params.tag));
+                input #tag type="text" name="tag" value=(value(&params.tag)) aria-describedby=[described(errors, "tag")] aria-invalid=[invalid(errors, "tag")];
                 (field_error("tag", error_for(errors, "tag")))
             }
             div {
                 label for="author" { "Author" }
-                input #author type="text" name="author" value=(value(&params.author));
+                input #author type="text" name="author" value=(value(&params.author)) aria-describedby=[described(errors, "author")] aria-invalid=[invalid(errors, "author")];
                 (field_error("author", error_for(errors, "author")))
             }
             div {
                 label for="sort" { "Sort by" }
-                select #sort name="sort" {
+                select #sort name="sort" aria-describedby=[described(errors, "sort")] aria-invalid=[invalid(errors, "sort")] {
                     option value="" selected[sort.is_empty()] { "Default" }
                     @for (key, label) in SORTS {
                         option value=(key) selected[sort == *key] { (label) }
@@ -138,10 +138,20 @@ fn filters(studio: &Studio<'_>, params: &PostListParams, errors: &[ValidationErr
     }
 }
 
+/// The id of `field`'s error text, when it has one.
+fn described(errors: &[ValidationError], field: &str) -> Option<String> {
+    error_for(errors, field).map(|_| format!("{field}-error"))
+}
+
+fn invalid(errors: &[ValidationError], field: &str) -> Option<&'static str> {
+    error_for(errors, field).map(|_| "true")
+}
+
 fn table(studio: &Studio<'_>, rows: &[PostView], searching: bool) -> Markup {
     html! {
+        div #post-rows data-live-list {
         @if rows.is_empty() {
-            p #post-rows data-live-list { "No posts match." }
+            p { "No posts match." }
         } @else {
             table.posts {
                 caption.visually-hidden { "Posts" }
@@ -154,10 +164,11 @@ fn table(studio: &Studio<'_>, rows: &[PostView], searching: bool) -> Markup {
                     th scope="col" { "Likes" }
                     th scope="col" { "Comments" }
                 } }
-                tbody #post-rows data-live-list {
+                tbody {
                     @for row in rows { (post_row(studio, row, searching)) }
                 }
             }
+        }
         }
     }
 }

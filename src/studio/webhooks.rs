@@ -20,7 +20,7 @@ use crate::service::webhooks::{self, DeliveryParams, LoggedDelivery, WebhookInpu
 
 /// `GET /webhooks`.
 pub(super) async fn list(State(state): State<AppState>, session: Session) -> Response {
-    show_list(&state, &session, StatusCode::OK, None, &[], None).await
+    show_list(&state, &session, StatusCode::OK, None, &[], None, None).await
 }
 
 /// `POST /webhooks`: a new subscription; its secret is shown this once.
@@ -35,14 +35,15 @@ pub(super) async fn create(State(state): State<AppState>, session: Session, form
     match webhooks::create(&state.services, &session.actor, &input).await {
         Ok(made) => {
             let secret = made.secret.expose().to_owned();
-            show_list(&state, &session, StatusCode::CREATED, Some(&secret), &[], None).await
+            show_list(&state, &session, StatusCode::CREATED, Some(&secret), &[], None, None).await
         }
         Err(Error::Validation(errors)) => {
-            show_list(&state, &session, StatusCode::UNPROCESSABLE_ENTITY, None, &errors, None).await
+            show_list(&state, &session, StatusCode::UNPROCESSABLE_ENTITY, None, &errors, None, Some(&form))
+                .await
         }
         Err(err) => {
             let (status, message) = render::explain(&err);
-            show_list(&state, &session, status, None, &[], Some(&message)).await
+            show_list(&state, &session, status, None, &[], Some(&message), Some(&form)).await
         }
     }
 }
@@ -54,8 +55,10 @@ async fn show_list(
     secret: Option<&str>,
     errors: &[ValidationError],
     problem: Option<&str>,
+    submitted: Option<&Form>,
 ) -> Response {
     let studio = Studio::of(state);
+    let kept = |name: &str| submitted.and_then(|f| f.get(name)).map(str::to_owned);
     let hooks = match webhooks::list(&state.services, &session.actor).await {
         Ok(hooks) => hooks,
         Err(err) => return render::error_page(&studio, session, &err),
@@ -72,15 +75,15 @@ async fn show_list(
         form.stack method="post" action={(p) "/webhooks"} {
             (render::csrf_field(session))
             label for="url" { "Receiver URL" }
-            input #url type="text" name="url" inputmode="url" required placeholder="https://example.com/herald"
+            input #url type="text" name="url" value=[kept("url")] inputmode="url" required placeholder="https://example.com/herald"
                 aria-describedby=[error_for(errors, "url").map(|_| "url-error")] aria-invalid=[error_for(errors, "url").map(|_| "true")];
             (field_error("url", error_for(errors, "url")))
             label for="events" { "Events (comma-separated: exact types like post.published, families like comment.*, or *)" }
-            input #events type="text" name="events" value="post.*"
+            input #events type="text" name="events" value=(kept("events").unwrap_or_else(|| "post.*".to_owned()))
                 aria-describedby=[error_for(errors, "events").map(|_| "events-error")] aria-invalid=[error_for(errors, "events").map(|_| "true")];
             (field_error("events", error_for(errors, "events")))
             label for="description" { "Description" }
-            input #description type="text" name="description";
+            input #description type="text" name="description" value=[kept("description")];
             (field_error("description", error_for(errors, "description")))
             div.actions { button type="submit" { "Subscribe" } }
         }

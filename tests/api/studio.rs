@@ -222,6 +222,21 @@ both_backends!(one_form_takes_a_post_through_its_whole_workflow, |backend| {
     let (status, body, _) = browser.post(&path, &stale).await;
     assert_eq!(status, StatusCode::PRECONDITION_FAILED);
     assert!(body.contains("Someone changed this post"));
+    assert_eq!(
+        version(&body),
+        "1",
+        "the form keeps the version being edited, so saving it again is refused again"
+    );
+    let unversioned = [
+        ("title", "No version"),
+        ("body", "x"),
+        ("platforms", "blog"),
+        ("content_type", "article"),
+        ("action", "save"),
+    ];
+    let (status, body, _) = browser.post(&path, &unversioned).await;
+    assert_eq!(status, StatusCode::CONFLICT, "a form that names no version changes nothing: {body}");
+    assert!(!app.get(&format!("/api/v1/posts/{id}")).await.text().await.unwrap().contains("No version"));
 
     let v = version(&page);
     let (status, _, location) = browser.post(&format!("{path}/delete"), &[("version", &v)]).await;

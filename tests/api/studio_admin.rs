@@ -202,6 +202,13 @@ both_backends!(admins_change_roles_disable_users_and_work_the_job_queue, |backen
         "a disabled user is signed out at once"
     );
     assert_eq!(writer.get("/studio/users").await.0, StatusCode::SEE_OTHER);
+    // A page loaded before that, changing only the role, must not enable the user again.
+    let stale =
+        [("role_was", "editor"), ("role", "author"), ("disabled_was", "false"), ("disabled", "false")];
+    assert_eq!(admin.post(&path, &stale).await.0, StatusCode::SEE_OTHER);
+    let (_, users, _) = admin.get("/studio/users").await;
+    let row = between(&users, "data-user=\"writer\"", "</tr>").unwrap();
+    assert!(row.contains("<td>author</td>") && row.contains("badge-disabled"), "{row}");
 
     let fields = [
         ("title", "Later"),

@@ -119,4 +119,10 @@ both_backends!(the_calendar_places_scheduled_and_published_posts_on_their_days, 
     let (_, now, _) = writer.get("/studio/calendar").await;
     assert!(now.contains("Out today") && now.contains("badge-published"));
     assert_eq!(writer.get("/studio/calendar?date=someday").await.0, StatusCode::UNPROCESSABLE_ENTITY);
+    assert_eq!(writer.get("/studio/calendar?date=%2B262142-12-31").await.0, StatusCode::UNPROCESSABLE_ENTITY);
+    assert_eq!(
+        writer.get("/studio/calendar?view=month&date=9999-12-31").await.0,
+        StatusCode::OK,
+        "the last month there is"
+    );
 });

@@ -22,6 +22,15 @@
   const zone = Intl.DateTimeFormat().resolvedOptions().timeZone || "UTC";
   for (const el of document.querySelectorAll("[data-time-zone]")) el.textContent = zone;
 
+  // A stored schedule, shown in the reader's zone.
+  const pad = (n) => String(n).padStart(2, "0");
+  for (const picker of document.querySelectorAll("input[data-utc-value]")) {
+    const at = new Date(picker.dataset.utcValue);
+    if (!Number.isNaN(at.getTime()) && !picker.value) {
+      picker.value = `${at.getFullYear()}-${pad(at.getMonth() + 1)}-${pad(at.getDate())}T${pad(at.getHours())}:${pad(at.getMinutes())}`;
+    }
+  }
+
   document.addEventListener("submit", (event) => {
     const form = event.target;
     const question = form.dataset.confirm;
@@ -45,11 +54,20 @@
       credentials: "same-origin",
     });
 
+  // A fragment for a panel, or null after the session ended (the page
+  // reloads to the sign-in) or for a refusal (the panel says so).
+  const fragment = async (response, panel) => {
+    if (response.redirected || response.status === 401) { window.location.reload(); return null; }
+    if (response.status === 403) { panel.textContent = "This page has expired: reload it."; return null; }
+    return response.text();
+  };
+
   // The composer: analysis and preview follow the text, a moment after
   // the author stops typing; an answer to an older text is dropped.
   const composer = document.getElementById("composer");
   if (composer) {
     const analysis = document.getElementById("analysis");
+    const summary = document.getElementById("analysis-summary");
     const preview = document.getElementById("preview");
     let timer = null;
     let asked = 0;
@@ -61,9 +79,12 @@
       try {
         const [a, p] = await Promise.all([post("/live/analysis", params), post("/live/preview", params)]);
         if (ask !== asked) return;
-        if (a.redirected || p.redirected) { window.location.reload(); return; }
-        analysis.innerHTML = await a.text();
-        preview.innerHTML = await p.text();
+        const [aText, pText] = [await fragment(a, analysis), await fragment(p, preview)];
+        if (aText === null || pText === null) return;
+        analysis.innerHTML = aText;
+        preview.innerHTML = pText;
+        const over = [...analysis.querySelectorAll("tr.over")].map((row) => `${row.dataset.platform}: ${row.querySelector("strong")?.textContent || "over the limit"}`);
+        summary.textContent = over.length ? over.join("; ") : "Fits every chosen platform.";
         composer.dataset.analysed = String(ask);
       } catch (_) {
         analysis.textContent = "The analysis is unavailable right now.";
@@ -82,6 +103,8 @@
     document.addEventListener("click", async (event) => {
       const insert = event.target.closest("[data-insert-text]");
       if (insert) {
+        const body = composer.elements.body.value.trim();
+        if (body && body !== insert.dataset.insertText.trim() && !window.confirm("Replace the body with this variant?")) return;
         composer.elements.body.value = insert.dataset.insertText;
         composer.elements.body.dispatchEvent(new Event("input", { bubbles: true }));
         composer.elements.body.focus();
@@ -94,7 +117,8 @@
       variants.textContent = "Generating…";
       try {
         const answer = await post("/live/generate", params);
-        variants.innerHTML = await answer.text();
+        const text = await fragment(answer, variants);
+        if (text !== null) variants.innerHTML = text;
       } catch (_) {
         variants.textContent = "Generation is unavailable right now.";
       }
@@ -115,8 +139,11 @@
         const fresh = page.querySelector("[data-live-list]");
         const current = document.querySelector("[data-live-list]");
         if (fresh && current) {
+          // Keyboard focus stays on the same post's link.
+          const focused = document.activeElement?.closest("tr[data-post-id]")?.dataset.postId;
           localise(fresh);
           current.replaceWith(document.importNode(fresh, true));
+          if (focused) document.querySelector(`tr[data-post-id="${focused}"] a`)?.focus();
         }
       }, 200);
     };
