@@ -130,6 +130,11 @@ async function run(page) {
   await xRow.filter({ hasText: "left" }).waitFor({ timeout: 10000 });
   await inspect(page, "composer-generated");
 
+  step = "dark mode follows the system and stays readable";
+  await page.emulateMedia({ colorScheme: "dark" });
+  await inspect(page, "composer-dark");
+  await page.emulateMedia({ colorScheme: "light" });
+
   step = "schedule a few seconds ahead, in the reader's time zone";
   const due = new Date(Date.now() + 12000);
   due.setMilliseconds(0);

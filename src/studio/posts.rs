@@ -12,9 +12,9 @@ use super::Studio;
 use super::form::Form;
 use super::render::{self, badge, error_for, field_error, time};
 use super::session::Session;
-use crate::domain::{PostListParams, PostStatus, PostView, ValidationError};
+use crate::domain::{Category, ContentType, Platform, PostListParams, PostStatus, PostView, ValidationError};
 use crate::http::AppState;
-use crate::service::{Error, posts};
+use crate::service::{Error, categories, posts};
 
 const SORTS: &[(&str, &str)] = &[
     ("published_at", "Publication date"),
@@ -37,6 +37,9 @@ pub(super) async fn list(
         status: text("status"),
         tag: text("tag"),
         author: text("author"),
+        category: text("category"),
+        platform: text("platform"),
+        content_type: text("content_type"),
         q: text("q"),
         sort: text("sort"),
         order: text("order"),
@@ -62,6 +65,9 @@ pub(super) async fn list(
             ("status", &params.status),
             ("tag", &params.tag),
             ("author", &params.author),
+            ("category", &params.category),
+            ("platform", &params.platform),
+            ("content_type", &params.content_type),
             ("sort", &params.sort),
             ("order", &params.order),
         ] {
@@ -72,8 +78,9 @@ pub(super) async fn list(
         link.append_pair("cursor", &cursor);
         format!("{}/posts?{}", studio.prefix, link.finish())
     });
+    let categories = categories::list(&state.services).await.unwrap_or_default();
     let body = html! {
-        (filters(&studio, &params, &errors))
+        (filters(&studio, &params, &categories, &errors))
         (render::alert(problem.as_deref()))
         (table(&studio, &rows, params.q.is_some()))
         @if let Some(link) = next_link {
@@ -83,11 +90,19 @@ pub(super) async fn list(
     render::html(status, render::page(&studio, &session, "/posts", "Posts", &body))
 }
 
-fn filters(studio: &Studio<'_>, params: &PostListParams, errors: &[ValidationError]) -> Markup {
+fn filters(
+    studio: &Studio<'_>,
+    params: &PostListParams,
+    categories: &[Category],
+    errors: &[ValidationError],
+) -> Markup {
     let value = |v: &Option<String>| v.clone().unwrap_or_default();
     let status = value(&params.status);
     let sort = value(&params.sort);
     let order = value(&params.order);
+    let category = value(&params.category);
+    let platform = value(&params.platform);
+    let content_type = value(&params.content_type);
     html! {
         form.filters method="get" action={(studio.prefix) "/posts"} role="search" {
             div {
@@ -114,6 +129,30 @@ fn filters(studio: &Studio<'_>, params: &PostListParams, errors: &[ValidationErr
                 label for="author" { "Author" }
                 input #author type="text" name="author" value=(value(&params.author)) aria-describedby=[described(errors, "author")] aria-invalid=[invalid(errors, "author")];
                 (field_error("author", error_for(errors, "author")))
+            }
+            div {
+                label for="category" { "Category" }
+                select #category name="category" aria-describedby=[described(errors, "category")] aria-invalid=[invalid(errors, "category")] {
+                    option value="" selected[category.is_empty()] { "Any" }
+                    @for c in categories { option value=(c.slug) selected[category == c.slug] { (c.name) } }
+                }
+                (field_error("category", error_for(errors, "category")))
+            }
+            div {
+                label for="platform" { "Platform" }
+                select #platform name="platform" aria-describedby=[described(errors, "platform")] aria-invalid=[invalid(errors, "platform")] {
+                    option value="" selected[platform.is_empty()] { "Any" }
+                    @for p in Platform::ALL { option value=(p.as_str()) selected[platform == p.as_str()] { (p.as_str()) } }
+                }
+                (field_error("platform", error_for(errors, "platform")))
+            }
+            div {
+                label for="content_type" { "Content type" }
+                select #content_type name="content_type" aria-describedby=[described(errors, "content_type")] aria-invalid=[invalid(errors, "content_type")] {
+                    option value="" selected[content_type.is_empty()] { "Any" }
+                    @for k in ContentType::ALL { option value=(k.as_str()) selected[content_type == k.as_str()] { (k.as_str()) } }
+                }
+                (field_error("content_type", error_for(errors, "content_type")))
             }
             div {
                 label for="sort" { "Sort by" }

@@ -269,6 +269,10 @@ both_backends!(the_list_filters_and_searches_like_the_api_and_shows_status_as_te
     let (_, found, _) = browser.get("/studio/posts?q=tomatoes").await;
     assert!(found.contains("Gardening notes") && !found.contains("Secret plans"));
     assert!(found.contains("<mark>"), "matches are marked in the snippet");
+    let (_, on_x, _) = browser.get("/studio/posts?platform=x").await;
+    assert!(on_x.contains("No posts match."), "both posts are for the blog only");
+    let (_, articles, _) = browser.get("/studio/posts?content_type=article&platform=blog").await;
+    assert!(articles.contains("Gardening notes") && articles.contains("Secret plans"));
     let (status, bad, _) = browser.get("/studio/posts?status=lost").await;
     assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
     assert!(bad.contains("id=\"status-error\""));
