@@ -65,14 +65,8 @@ both_backends!(admins_subscribe_a_webhook_see_its_deliveries_and_replay_one, |ba
     assert_eq!(status, StatusCode::SEE_OTHER);
     let again = receiver.wait_for(2, Duration::from_secs(30)).await;
     assert_eq!(again[1].header("webhook-id"), got[0].header("webhook-id"), "a replay is the same message");
-    // The replay's attempt is logged after the receiver answers: wait for it,
-    // so the delete below does not meet the worker mid-delivery.
-    for _ in 0..100 {
-        if app.count("webhook_attempt").await == 2 {
-            break;
-        }
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
+    // Deleted while the worker may still be logging the replay's attempt:
+    // the two take the same rows in the same order, so neither fails.
 
     let (status, _, _) = admin.post(&format!("/studio/webhooks/{id}/delete"), &[]).await;
     assert_eq!(status, StatusCode::SEE_OTHER);

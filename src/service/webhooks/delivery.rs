@@ -102,10 +102,16 @@ async fn record(
         response_body: sent.response_body.as_deref(),
     };
     let mut tx = ctx.db.begin().await?;
-    store::record_attempt(&mut tx, delivery.delivery_id, &attempt, state).await?;
-    if !sent.refused {
-        store::set_failing(&mut tx, webhook.webhook_id, (!sent.succeeded()).then_some(now)).await?;
+    // The subscription's row before its delivery's, in the order a delete
+    // takes them (the webhook, then its deliveries by cascade): the other
+    // order deadlocks with a delete on PostgreSQL.
+    if !sent.refused
+        && store::set_failing(&mut tx, webhook.webhook_id, (!sent.succeeded()).then_some(now)).await? == 0
+    {
+        // Deleted meanwhile, with its deliveries: nothing left to log.
+        return Ok(Next::Done);
     }
+    store::record_attempt(&mut tx, delivery.delivery_id, &attempt, state).await?;
     if let Some(reason) = &disable
         && store::disable(&mut tx, webhook.webhook_id, reason, now).await? == 1
     {
