@@ -33,32 +33,14 @@ workdir="$(mktemp -d)"
 pg_db=""
 cleanup() {
     stop_herald
-    if [[ -n "$pg_db" ]]; then
-        psql "$HERALD_TEST_POSTGRES_URL" -qc "DROP DATABASE IF EXISTS $pg_db WITH (FORCE)" >/dev/null || true
-    fi
+    drop_database
     rm -rf "$workdir"
 }
 trap cleanup EXIT
 
 case "$backend" in
-    sqlite)
-        database_url="sqlite:$workdir/herald.db"
-        ;;
-    postgres)
-        : "${HERALD_TEST_POSTGRES_URL:?set HERALD_TEST_POSTGRES_URL to an admin URL, e.g. postgres://postgres@127.0.0.1:5432/postgres}"
-        pg_db="herald_rw_$(date +%s)_$$"
-        psql "$HERALD_TEST_POSTGRES_URL" -qc "CREATE DATABASE $pg_db" >/dev/null
-        database_url="$(python3 - "$HERALD_TEST_POSTGRES_URL" "$pg_db" <<'PY'
-import sys, urllib.parse
-url = urllib.parse.urlsplit(sys.argv[1])
-print(urllib.parse.urlunsplit(url._replace(path="/" + sys.argv[2])))
-PY
-)"
-        ;;
-    *)
-        echo "usage: $0 [sqlite|postgres]" >&2
-        exit 2
-        ;;
+    sqlite | postgres) fresh_database "$backend" "$workdir" herald_rw ;;
+    *) echo "usage: $0 [sqlite|postgres]" >&2; exit 2 ;;
 esac
 
 port="$(free_port)"

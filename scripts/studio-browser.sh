@@ -43,25 +43,12 @@ run_backend() {
     workdir="$(mktemp -d)"
     cleanup_backend() {
         stop_herald
-        if [[ -n "$pg_db" ]]; then
-            psql "$HERALD_TEST_POSTGRES_URL" -qc "DROP DATABASE IF EXISTS $pg_db WITH (FORCE)" >/dev/null || true
-        fi
+        drop_database
         rm -rf "$workdir"
     }
     trap cleanup_backend RETURN
     case "$backend" in
-        sqlite) database_url="sqlite:$workdir/herald.db" ;;
-        postgres)
-            : "${HERALD_TEST_POSTGRES_URL:?set HERALD_TEST_POSTGRES_URL, e.g. postgres://postgres@127.0.0.1:5432/postgres}"
-            pg_db="herald_studio_$(date +%s)_$$"
-            psql "$HERALD_TEST_POSTGRES_URL" -qc "CREATE DATABASE $pg_db" >/dev/null
-            database_url="$(python3 - "$HERALD_TEST_POSTGRES_URL" "$pg_db" <<'PY'
-import sys, urllib.parse
-url = urllib.parse.urlsplit(sys.argv[1])
-print(urllib.parse.urlunsplit(url._replace(path="/" + sys.argv[2])))
-PY
-)"
-            ;;
+        sqlite | postgres) fresh_database "$backend" "$workdir" herald_studio ;;
         *) echo "usage: $0 [sqlite|postgres]..." >&2; return 2 ;;
     esac
     local port password="studio-browser-$RANDOM-$RANDOM"

@@ -273,7 +273,7 @@ impl<S: Send + Sync, T: From<PositiveId>> FromRequestParts<S> for PathId<T> {
 }
 
 /// A path segment that is a positive integer id; no resource has any other.
-pub(super) fn positive_id(raw: &str) -> Option<i64> {
+pub(crate) fn positive_id(raw: &str) -> Option<i64> {
     raw.parse::<i64>().ok().filter(|id| *id > 0)
 }
 

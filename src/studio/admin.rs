@@ -13,7 +13,7 @@ use super::session::Session;
 use crate::domain::job::{JobKind, JobState};
 use crate::domain::{AccountId, Role};
 use crate::http::AppState;
-use crate::http::extract::PathId;
+use crate::http::extract::{PathId, positive_id};
 use crate::service::Error;
 use crate::service::accounts::{self, AdminChanges, Target};
 use crate::service::jobs::{self, JobParams};
@@ -28,7 +28,7 @@ pub(super) async fn users(
 ) -> Response {
     let studio = Studio::of(&state);
     let form = Form::parse(query.unwrap_or_default().as_bytes());
-    let after = form.get("after").and_then(|a| a.parse::<i64>().ok()).filter(|a| *a > 0).map(AccountId::new);
+    let after = form.number("after").filter(|a| *a > 0).map(AccountId::new);
     let found = match accounts::list(&state.services, &session.actor, after, USERS_PAGE).await {
         Ok(found) => found,
         Err(err) => return render::error_page(&studio, &session, &err),
@@ -95,10 +95,8 @@ pub(super) async fn administer(
         role: changed("role").map(str::to_owned),
         disabled: changed("disabled").map(|d| d == "true"),
     };
-    match accounts::administer(&state.services, &session.actor, &Target::Id(id), &changes).await {
-        Ok(_) => render::see_other(&format!("{}/users", studio.prefix)),
-        Err(err) => render::error_page(&studio, &session, &err),
-    }
+    let done = accounts::administer(&state.services, &session.actor, &Target::Id(id), &changes).await;
+    render::see_or_explain(&studio, &session, done.map(|_| "/users".to_owned()))
 }
 
 /// `GET /jobs?state=…&kind=…`: the queue, newest first; `state=dead` is the dead-letter list.
@@ -206,7 +204,7 @@ pub(super) async fn act_on_job(
 ) -> Response {
     let studio = Studio::of(&state);
     let ctx = &state.services;
-    let Some(id) = id.parse::<i64>().ok().filter(|id| *id > 0) else {
+    let Some(id) = positive_id(&id) else {
         return render::error_page(&studio, &session, &Error::NotFound { what: "job" });
     };
     let result = match action.as_str() {
@@ -214,8 +212,5 @@ pub(super) async fn act_on_job(
         "cancel" => jobs::cancel(ctx, &session.actor, id).await,
         _ => Err(Error::NotFound { what: "action" }),
     };
-    match result {
-        Ok(_) => render::see_other(&format!("{}/jobs", studio.prefix)),
-        Err(err) => render::error_page(&studio, &session, &err),
-    }
+    render::see_or_explain(&studio, &session, result.map(|_| "/jobs".to_owned()))
 }

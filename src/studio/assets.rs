@@ -9,38 +9,38 @@ use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use sha2::{Digest, Sha256};
 
-/// One embedded file.
+/// One embedded file, with the digest its URL carries (computed once).
 #[derive(Debug)]
 pub(super) struct Asset {
     pub name: &'static str,
     content_type: &'static str,
     bytes: &'static [u8],
+    digest: LazyLock<String>,
 }
 
-impl Asset {
-    const fn new(name: &'static str, content_type: &'static str, bytes: &'static [u8]) -> Asset {
-        Asset { name, content_type, bytes }
-    }
-}
+const STYLES_BYTES: &[u8] = include_bytes!("assets/studio.css");
+const SCRIPT_BYTES: &[u8] = include_bytes!("assets/studio.js");
 
-pub(super) static STYLES: Asset =
-    Asset::new("studio.css", "text/css; charset=utf-8", include_bytes!("assets/studio.css"));
-pub(super) static SCRIPT: Asset =
-    Asset::new("studio.js", "text/javascript; charset=utf-8", include_bytes!("assets/studio.js"));
-
-static DIGESTS: LazyLock<[String; 2]> = LazyLock::new(|| [digest(STYLES.bytes), digest(SCRIPT.bytes)]);
+pub(super) static STYLES: Asset = Asset {
+    name: "studio.css",
+    content_type: "text/css; charset=utf-8",
+    bytes: STYLES_BYTES,
+    digest: LazyLock::new(|| digest(STYLES_BYTES)),
+};
+pub(super) static SCRIPT: Asset = Asset {
+    name: "studio.js",
+    content_type: "text/javascript; charset=utf-8",
+    bytes: SCRIPT_BYTES,
+    digest: LazyLock::new(|| digest(SCRIPT_BYTES)),
+};
 
 fn digest(bytes: &[u8]) -> String {
     Sha256::digest(bytes).iter().take(6).map(|b| format!("{b:02x}")).collect()
 }
 
-fn digest_of(asset: &Asset) -> &'static str {
-    if std::ptr::eq(asset, &SCRIPT) { &DIGESTS[1] } else { &DIGESTS[0] }
-}
-
 /// Where a page links `asset`.
 pub(super) fn url(prefix: &str, asset: &Asset) -> String {
-    format!("{prefix}/assets/{}?v={}", asset.name, digest_of(asset))
+    format!("{prefix}/assets/{}?v={}", asset.name, *asset.digest)
 }
 
 /// `GET {prefix}/assets/{file}`.

@@ -12,7 +12,7 @@ use super::render::{self, badge, time};
 use super::session::Session;
 use crate::domain::{CommentId, PostId};
 use crate::http::AppState;
-use crate::http::extract::PathId;
+use crate::http::extract::{PathId, positive_id};
 use crate::service::{Error, comments, posts};
 
 const PAGE: i64 = 50;
@@ -94,7 +94,7 @@ pub(super) async fn moderate(
 ) -> Response {
     let studio = Studio::of(&state);
     let ctx = &state.services;
-    let Some(id) = id.parse::<i64>().ok().filter(|id| *id > 0).map(CommentId::new) else {
+    let Some(id) = positive_id(&id).map(CommentId::new) else {
         return render::error_page(&studio, &session, &Error::NotFound { what: "comment" });
     };
     let post = match action.as_str() {
@@ -107,8 +107,5 @@ pub(super) async fn moderate(
         },
         _ => Err(Error::NotFound { what: "action" }),
     };
-    match post {
-        Ok(post) => render::see_other(&format!("{}/posts/{}/comments", studio.prefix, post.get())),
-        Err(err) => render::error_page(&studio, &session, &err),
-    }
+    render::see_or_explain(&studio, &session, post.map(|post| format!("/posts/{}/comments", post.get())))
 }

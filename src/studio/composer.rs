@@ -136,7 +136,7 @@ pub(super) async fn save(
     let ctx = &state.services;
     let values = values_of(&form);
     let action = form.get("action").unwrap_or("save");
-    let version = form.get("version").and_then(|v| v.parse::<i64>().ok());
+    let version = form.number("version");
     let result = async {
         // Studio always says which version it changes: without one, a
         // save could overwrite a change the person never saw.
@@ -173,11 +173,8 @@ pub(super) async fn delete(
     form: Form,
 ) -> Response {
     let studio = Studio::of(&state);
-    let version = form.get("version").and_then(|v| v.parse::<i64>().ok());
-    match posts::delete(&state.services, &session.actor, id, version).await {
-        Ok(()) => render::see_other(&format!("{}/posts", studio.prefix)),
-        Err(err) => render::error_page(&studio, &session, &err),
-    }
+    let deleted = posts::delete(&state.services, &session.actor, id, form.number("version")).await;
+    render::see_or_explain(&studio, &session, deleted.map(|()| "/posts".to_owned()))
 }
 
 /// The form again, with what was submitted (and the version it was

@@ -36,6 +36,11 @@ impl Form {
         self.get(name).map(str::trim).filter(|value| !value.is_empty())
     }
 
+    /// The first value of `name` as a whole number, if it is one.
+    pub(super) fn number(&self, name: &str) -> Option<i64> {
+        self.get(name).and_then(|value| value.parse().ok())
+    }
+
     /// Every value of `name` (checkboxes), in order.
     pub(super) fn all(&self, name: &str) -> Vec<String> {
         self.0.iter().filter(|(key, _)| key == name).map(|(_, value)| value.clone()).collect()

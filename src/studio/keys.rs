@@ -55,10 +55,8 @@ pub(super) async fn revoke(
     PathId(id): PathId<ApiKeyId>,
 ) -> Response {
     let studio = Studio::of(&state);
-    match api_keys::revoke(&state.services, &session.actor, id).await {
-        Ok(()) => render::see_other(&format!("{}/keys", studio.prefix)),
-        Err(err) => render::error_page(&studio, &session, &err),
-    }
+    let revoked = api_keys::revoke(&state.services, &session.actor, id).await;
+    render::see_or_explain(&studio, &session, revoked.map(|()| "/keys".to_owned()))
 }
 
 async fn show(

@@ -96,83 +96,65 @@ fn filters(
     categories: &[Category],
     errors: &[ValidationError],
 ) -> Markup {
-    let value = |v: &Option<String>| v.clone().unwrap_or_default();
-    let status = value(&params.status);
-    let sort = value(&params.sort);
-    let order = value(&params.order);
-    let category = value(&params.category);
-    let platform = value(&params.platform);
-    let content_type = value(&params.content_type);
+    let same = |v: &'static str| (v, v);
+    let statuses: Vec<_> = PostStatus::ALL.iter().map(|s| same(s.as_str())).collect();
+    let platforms: Vec<_> = Platform::ALL.iter().map(|p| same(p.as_str())).collect();
+    let kinds: Vec<_> = ContentType::ALL.iter().map(|k| same(k.as_str())).collect();
+    let categories: Vec<_> = categories.iter().map(|c| (c.slug.as_str(), c.name.as_str())).collect();
+    let orders = [("desc", "Newest / Z first"), ("asc", "Oldest / A first")];
     html! {
         form.filters method="get" action={(studio.prefix) "/posts"} role="search" {
-            div {
-                label for="q" { "Search" }
-                input #q type="search" name="q" value=(value(&params.q)) aria-describedby=[described(errors, "q")] aria-invalid=[invalid(errors, "q")];
-                (field_error("q", error_for(errors, "q")))
-            }
-            div {
-                label for="status" { "Status" }
-                select #status name="status" aria-describedby=[described(errors, "status")] aria-invalid=[invalid(errors, "status")] {
-                    option value="" selected[status.is_empty()] { "Any" }
-                    @for s in PostStatus::ALL {
-                        option value=(s.as_str()) selected[status == s.as_str()] { (s.as_str()) }
-                    }
-                }
-                (field_error("status", error_for(errors, "status")))
-            }
-            div {
-                label for="tag" { "Tag" }
-                input #tag type="text" name="tag" value=(value(&params.tag)) aria-describedby=[described(errors, "tag")] aria-invalid=[invalid(errors, "tag")];
-                (field_error("tag", error_for(errors, "tag")))
-            }
-            div {
-                label for="author" { "Author" }
-                input #author type="text" name="author" value=(value(&params.author)) aria-describedby=[described(errors, "author")] aria-invalid=[invalid(errors, "author")];
-                (field_error("author", error_for(errors, "author")))
-            }
-            div {
-                label for="category" { "Category" }
-                select #category name="category" aria-describedby=[described(errors, "category")] aria-invalid=[invalid(errors, "category")] {
-                    option value="" selected[category.is_empty()] { "Any" }
-                    @for c in categories { option value=(c.slug) selected[category == c.slug] { (c.name) } }
-                }
-                (field_error("category", error_for(errors, "category")))
-            }
-            div {
-                label for="platform" { "Platform" }
-                select #platform name="platform" aria-describedby=[described(errors, "platform")] aria-invalid=[invalid(errors, "platform")] {
-                    option value="" selected[platform.is_empty()] { "Any" }
-                    @for p in Platform::ALL { option value=(p.as_str()) selected[platform == p.as_str()] { (p.as_str()) } }
-                }
-                (field_error("platform", error_for(errors, "platform")))
-            }
-            div {
-                label for="content_type" { "Content type" }
-                select #content_type name="content_type" aria-describedby=[described(errors, "content_type")] aria-invalid=[invalid(errors, "content_type")] {
-                    option value="" selected[content_type.is_empty()] { "Any" }
-                    @for k in ContentType::ALL { option value=(k.as_str()) selected[content_type == k.as_str()] { (k.as_str()) } }
-                }
-                (field_error("content_type", error_for(errors, "content_type")))
-            }
-            div {
-                label for="sort" { "Sort by" }
-                select #sort name="sort" aria-describedby=[described(errors, "sort")] aria-invalid=[invalid(errors, "sort")] {
-                    option value="" selected[sort.is_empty()] { "Default" }
-                    @for (key, label) in SORTS {
-                        option value=(key) selected[sort == *key] { (label) }
-                    }
-                }
-                (field_error("sort", error_for(errors, "sort")))
-            }
-            div {
-                label for="order" { "Order" }
-                select #order name="order" {
-                    option value="" selected[order.is_empty()] { "Default" }
-                    option value="desc" selected[order == "desc"] { "Newest / Z first" }
-                    option value="asc" selected[order == "asc"] { "Oldest / A first" }
-                }
-            }
+            (filter_text("q", "Search", "search", &params.q, errors))
+            (filter_choice("status", "Status", "Any", &params.status, &statuses, errors))
+            (filter_text("tag", "Tag", "text", &params.tag, errors))
+            (filter_text("author", "Author", "text", &params.author, errors))
+            (filter_choice("category", "Category", "Any", &params.category, &categories, errors))
+            (filter_choice("platform", "Platform", "Any", &params.platform, &platforms, errors))
+            (filter_choice("content_type", "Content type", "Any", &params.content_type, &kinds, errors))
+            (filter_choice("sort", "Sort by", "Default", &params.sort, SORTS, errors))
+            (filter_choice("order", "Order", "Default", &params.order, &orders, errors))
             div.actions { button type="submit" { "Apply" } }
+        }
+    }
+}
+
+/// A text filter with its error beside it.
+fn filter_text(
+    name: &str,
+    label: &str,
+    kind: &str,
+    value: &Option<String>,
+    errors: &[ValidationError],
+) -> Markup {
+    html! {
+        div {
+            label for=(name) { (label) }
+            input id=(name) type=(kind) name=(name) value=(value.as_deref().unwrap_or_default())
+                aria-describedby=[described(errors, name)] aria-invalid=[invalid(errors, name)];
+            (field_error(name, error_for(errors, name)))
+        }
+    }
+}
+
+/// A choice among `options` (value, label), `blank` meaning none, with its
+/// error beside it.
+fn filter_choice(
+    name: &str,
+    label: &str,
+    blank: &str,
+    chosen: &Option<String>,
+    options: &[(&str, &str)],
+    errors: &[ValidationError],
+) -> Markup {
+    let chosen = chosen.as_deref().unwrap_or_default();
+    html! {
+        div {
+            label for=(name) { (label) }
+            select id=(name) name=(name) aria-describedby=[described(errors, name)] aria-invalid=[invalid(errors, name)] {
+                option value="" selected[chosen.is_empty()] { (blank) }
+                @for (value, text) in options { option value=(value) selected[chosen == *value] { (text) } }
+            }
+            (field_error(name, error_for(errors, name)))
         }
     }
 }

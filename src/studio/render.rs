@@ -190,6 +190,15 @@ pub(super) fn error_page(studio: &Studio<'_>, session: &Session, err: &Error) ->
     html(status, page(studio, session, "", "Something went wrong", &html! { (alert(Some(&message))) }))
 }
 
+/// After a form's action: on to `to` (a path under Studio's prefix), or
+/// the error page saying why the action was refused.
+pub(super) fn see_or_explain(studio: &Studio<'_>, session: &Session, to: Result<String, Error>) -> Response {
+    match to {
+        Ok(path) => see_other(&format!("{}{path}", studio.prefix)),
+        Err(err) => error_page(studio, session, &err),
+    }
+}
+
 /// `303 See Other`: after a form, the browser loads `to` with GET.
 pub(super) fn see_other(to: &str) -> Response {
     let mut response = StatusCode::SEE_OTHER.into_response();

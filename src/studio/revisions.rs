@@ -14,7 +14,7 @@ use super::render::{self, time};
 use super::session::Session;
 use crate::domain::{PostId, Revision};
 use crate::http::AppState;
-use crate::http::extract::PathId;
+use crate::http::extract::{PathId, positive_id};
 use crate::service::{Error, posts};
 
 /// `GET /posts/{id}/revisions`.
@@ -123,17 +123,17 @@ pub(super) async fn restore(
     let Some((id, no)) = ids(&id, &no) else {
         return render::error_page(&studio, &session, &Error::NotFound { what: "revision" });
     };
-    let version = form.get("version").and_then(|v| v.parse::<i64>().ok());
-    match posts::restore_revision(&state.services, &session.actor, id, no, version).await {
-        Ok(_) => render::see_other(&format!("{}/posts/{}?done=restored-revision", studio.prefix, id.get())),
-        Err(err) => render::error_page(&studio, &session, &err),
-    }
+    let restored =
+        posts::restore_revision(&state.services, &session.actor, id, no, form.number("version")).await;
+    render::see_or_explain(
+        &studio,
+        &session,
+        restored.map(|_| format!("/posts/{}?done=restored-revision", id.get())),
+    )
 }
 
 fn ids(id: &str, no: &str) -> Option<(PostId, i64)> {
-    let id = id.parse::<i64>().ok().filter(|id| *id > 0)?;
-    let no = no.parse::<i64>().ok().filter(|no| *no > 0)?;
-    Some((PostId::new(id), no))
+    Some((PostId::new(positive_id(id)?), positive_id(no)?))
 }
 
 /// A line diff, each line marked in text as well as by colour.

@@ -14,7 +14,7 @@ use super::session::Session;
 use crate::domain::webhook::Webhook;
 use crate::domain::{DeliveryId, ValidationError, WebhookId};
 use crate::http::AppState;
-use crate::http::extract::PathId;
+use crate::http::extract::{PathId, positive_id};
 use crate::service::Error;
 use crate::service::webhooks::{self, DeliveryParams, LoggedDelivery, WebhookInput};
 
@@ -206,8 +206,8 @@ pub(super) async fn ping(
     session: Session,
     PathId(id): PathId<WebhookId>,
 ) -> Response {
-    let result = webhooks::ping(&state.services, &session.actor, id).await.map(|_| ());
-    back_to(&state, &session, id, result)
+    let pinged = webhooks::ping(&state.services, &session.actor, id).await;
+    render::see_or_explain(&Studio::of(&state), &session, pinged.map(|_| log_of(id)))
 }
 
 /// `POST /webhooks/{id}/delete`.
@@ -216,11 +216,8 @@ pub(super) async fn delete(
     session: Session,
     PathId(id): PathId<WebhookId>,
 ) -> Response {
-    let studio = Studio::of(&state);
-    match webhooks::delete(&state.services, &session.actor, id).await {
-        Ok(()) => render::see_other(&format!("{}/webhooks", studio.prefix)),
-        Err(err) => render::error_page(&studio, &session, &err),
-    }
+    let deleted = webhooks::delete(&state.services, &session.actor, id).await;
+    render::see_or_explain(&Studio::of(&state), &session, deleted.map(|()| "/webhooks".to_owned()))
 }
 
 /// `POST /webhooks/{id}/deliveries/{delivery}/replay`.
@@ -230,20 +227,15 @@ pub(super) async fn replay(
     Path((id, delivery)): Path<(String, String)>,
 ) -> Response {
     let studio = Studio::of(&state);
-    let parse = |raw: &str| raw.parse::<i64>().ok().filter(|id| *id > 0);
-    let (Some(id), Some(delivery)) = (parse(&id), parse(&delivery)) else {
+    let (Some(id), Some(delivery)) = (positive_id(&id), positive_id(&delivery)) else {
         return render::error_page(&studio, &session, &Error::NotFound { what: "delivery" });
     };
     let id = WebhookId::new(id);
-    let result =
-        webhooks::replay(&state.services, &session.actor, id, DeliveryId::new(delivery)).await.map(|_| ());
-    back_to(&state, &session, id, result)
+    let replayed = webhooks::replay(&state.services, &session.actor, id, DeliveryId::new(delivery)).await;
+    render::see_or_explain(&studio, &session, replayed.map(|_| log_of(id)))
 }
 
-fn back_to(state: &AppState, session: &Session, id: WebhookId, result: Result<(), Error>) -> Response {
-    let studio = Studio::of(state);
-    match result {
-        Ok(()) => render::see_other(&format!("{}/webhooks/{}", studio.prefix, id.get())),
-        Err(err) => render::error_page(&studio, session, &err),
-    }
+/// A subscription's page (under Studio's prefix), where its delivery log is.
+fn log_of(id: WebhookId) -> String {
+    format!("/webhooks/{}", id.get())
 }
