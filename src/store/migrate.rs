@@ -5,7 +5,7 @@ use sqlx::migrate::{Migrate as _, Migrator};
 
 use super::{Db, StoreError};
 
-static SQLITE: Migrator = sqlx::migrate!("./migrations/sqlite");
+pub(super) static SQLITE: Migrator = sqlx::migrate!("./migrations/sqlite");
 static POSTGRES: Migrator = sqlx::migrate!("./migrations/postgres");
 
 /// One migration, as reported by `herald migrate` and `/health/ready`.

@@ -92,6 +92,8 @@ pub mod instance_settings;
 pub mod jobs;
 pub mod login_failures;
 pub mod migrate;
+#[cfg(test)]
+mod migrate_tests;
 mod pool;
 pub mod post_views;
 pub mod posts;

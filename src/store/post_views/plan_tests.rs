@@ -72,10 +72,11 @@ async fn favourites_walk_the_likers_index_in_order() {
 
 /// Without the query planner stability guarantee SQLite re-plans a cached
 /// statement whenever a value is bound to a `LIMIT ?` or to a column with
-/// STAT4 samples, i.e. on every execution; `.cargo/config.toml` builds the
-/// bundled SQLite with it.
+/// STAT4 samples, i.e. on every execution; and with memory statistics every
+/// allocation takes one process-wide mutex. `.cargo/config.toml` builds the
+/// bundled SQLite with the one and without the other.
 #[tokio::test]
-async fn sqlite_is_built_with_stable_plans() {
+async fn sqlite_is_built_with_stable_plans_and_without_memory_statistics() {
     let dir = tempfile::tempdir().unwrap();
     let db = fresh_database(&dir).await;
     let options = async {
@@ -85,4 +86,5 @@ async fn sqlite_is_built_with_stable_plans() {
     };
     let options = options.await.unwrap();
     assert!(options.iter().any(|o| o == "ENABLE_QPSG"), "compile options: {options:?}");
+    assert!(options.iter().any(|o| o == "DEFAULT_MEMSTATUS=0"), "compile options: {options:?}");
 }
