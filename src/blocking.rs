@@ -3,9 +3,9 @@
 //! Tokio's blocking pool grows to hundreds of threads: 64 concurrent
 //! analyses ran on 64 threads, each with its own allocator heap, which is how
 //! a run of `POST /api/v1/analyze` peaked at 840 MB (bench/RESULTS.md), and
-//! each concurrent password hash holds argon2's 19 MiB. Past a few tasks per
-//! core more threads add no throughput, only memory; work beyond the bound
-//! waits its turn.
+//! each concurrent password hash holds argon2's work area (7 MiB by
+//! default). Past a few tasks per core more threads add no throughput, only
+//! memory; work beyond the bound waits its turn.
 
 use std::sync::Arc;
 

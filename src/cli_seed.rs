@@ -273,6 +273,8 @@ pub async fn run(settings: &Settings, request: SeedRequest) -> anyhow::Result<()
     println!("body pool: {:.1} s", started.elapsed().as_secs_f64());
 
     let drafts = request.posts / 100;
+    // Every 101st post is a draft (when there are drafts at all).
+    let is_draft = |i: usize| i % 101 == 100 && drafts > 0;
     let all_posts = request.posts + drafts;
     let likes =
         skewed_counts(&mut rng, all_posts, request.likes, u32::try_from(users / 2).unwrap_or(u32::MAX));
@@ -288,7 +290,7 @@ pub async fn run(settings: &Settings, request: SeedRequest) -> anyhow::Result<()
         let mut tags = Vec::with_capacity(BATCH * 3);
         for i in chunk_start..(chunk_start + BATCH).min(all_posts) {
             let id = i as i64 + 1;
-            let draft = i % 101 == 100 && drafts > 0;
+            let draft = is_draft(i);
             let author = author_zipf.sample(&mut rng) as i64 + 1;
             let at = first
                 + span * i32::try_from(i).unwrap_or(0) / i32::try_from(all_posts).unwrap_or(1)
@@ -448,6 +450,7 @@ pub async fn run(settings: &Settings, request: SeedRequest) -> anyhow::Result<()
                 Arg::Int(account as i64 + 1),
                 Arg::Time(published_at[post]),
                 Arg::Time(sort_keys[post]),
+                Arg::Bool(!is_draft(post)),
             ]);
             total_likes += 1;
             if batch.len() == BATCH {
@@ -478,7 +481,7 @@ async fn insert_likes(loader: &Loader, values: Vec<Vec<Arg>>) -> anyhow::Result<
     Ok(loader
         .insert(Rows {
             table: "post_like",
-            columns: &["post_id", "account_id", "created_at", "sort_at"],
+            columns: &["post_id", "account_id", "created_at", "sort_at", "published"],
             values,
         })
         .await?)

@@ -208,16 +208,16 @@ pub(super) const SETTINGS: &[SettingDef] = &[
     SettingDef {
         key: ARGON2_MEMORY_KIB,
         env: &["HERALD_ARGON2_MEMORY_KIB"],
-        default: Some("19456"),
+        default: Some("7168"),
         secret: false,
-        doc: "argon2id memory cost in KiB (OWASP: 19456).",
+        doc: "argon2id memory cost in KiB (OWASP: 7168 with 5 passes, or 19456 with 2: equally strong).",
     },
     SettingDef {
         key: ARGON2_ITERATIONS,
         env: &["HERALD_ARGON2_ITERATIONS"],
-        default: Some("2"),
+        default: Some("5"),
         secret: false,
-        doc: "argon2id passes (OWASP: 2).",
+        doc: "argon2id passes (OWASP: 5 with 7168 KiB, or 2 with 19456).",
     },
     SettingDef {
         key: ARGON2_PARALLELISM,

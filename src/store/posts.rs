@@ -417,19 +417,20 @@ pub async fn set_like(
     now: DateTime<Utc>,
 ) -> Result<bool, StoreError> {
     let changed = if liked {
-        // The like repeats its post's listing key ("favourited by" pages).
+        // The like repeats its post's listing key ("favourited by" pages) and
+        // whether it is published (their count).
         // On PostgreSQL the post is share-locked while it is read: a
         // publication committing meanwhile moves the key of the likes that
         // exist when it runs, so this one must read the key after it.
         let sql = match tx {
             Tx::Sqlite(_) => {
-                "INSERT INTO post_like (post_id, account_id, created_at, sort_at)
-                 SELECT $1, $2, $3, sort_at FROM post WHERE post_id = $1
+                "INSERT INTO post_like (post_id, account_id, created_at, sort_at, published)
+                 SELECT $1, $2, $3, sort_at, status = 'published' FROM post WHERE post_id = $1
                  ON CONFLICT (post_id, account_id) DO NOTHING"
             }
             Tx::Postgres(_) => {
-                "INSERT INTO post_like (post_id, account_id, created_at, sort_at)
-                 SELECT $1, $2, $3, sort_at FROM post WHERE post_id = $1 FOR SHARE
+                "INSERT INTO post_like (post_id, account_id, created_at, sort_at, published)
+                 SELECT $1, $2, $3, sort_at, status = 'published' FROM post WHERE post_id = $1 FOR SHARE
                  ON CONFLICT (post_id, account_id) DO NOTHING"
             }
         };

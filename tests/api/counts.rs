@@ -219,14 +219,29 @@ both_backends!(favourites_list_in_publication_order_and_follow_republishing, |ba
     };
     assert_eq!(titles("").await, ["Third", "Second", "First"], "newest publication first");
     assert_eq!(titles("&limit=1&offset=1").await, ["Second"]);
+    assert_eq!(articles_count(&app, "favorited=reader", None).await, 3);
 
     // Taken back and published again, the first post is now the newest.
     for step in ["archive", "restore", "publish"] {
         act(&app, Method::POST, &format!("/api/v1/posts/{first}/{step}"), &ada, None).await;
+        let public = if step == "publish" { 3 } else { 2 };
+        assert_eq!(articles_count(&app, "favorited=reader", None).await, public, "after {step}");
     }
     assert_eq!(titles("").await, ["First", "Third", "Second"]);
-    // Archived, it leaves the public favourites.
+    // Archived, it leaves the favourites (RealWorld lists published posts
+    // only, to its author too) and their count.
     act(&app, Method::POST, &format!("/api/v1/posts/{third}/archive"), &ada, None).await;
     assert_eq!(titles("").await, ["First", "Second"]);
-    assert_eq!(articles_count(&app, "favorited=reader", None).await, 2);
+    for who in [None, Some(&reader), Some(&ada)] {
+        assert_eq!(articles_count(&app, "favorited=reader", who).await, 2);
+    }
+
+    // A like given to a draft (its author's own) counts once the draft is published.
+    let draft = app.create_post(&ada, json!({"title": "Draft", "body": "b"})).await["id"].as_i64().unwrap();
+    act(&app, Method::PUT, &format!("/api/v1/posts/{draft}/like"), &ada, None).await;
+    assert_eq!(articles_count(&app, "favorited=ada", None).await, 0);
+    assert_eq!(articles_count(&app, "favorited=ada", Some(&ada)).await, 0);
+    act(&app, Method::POST, &format!("/api/v1/posts/{draft}/publish"), &ada, None).await;
+    assert_eq!(articles_count(&app, "favorited=ada", None).await, 1);
+    assert_eq!(articles_count(&app, "favorited=nobody", None).await, 0);
 });

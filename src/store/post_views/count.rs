@@ -1,8 +1,9 @@
 //! How many posts match a query. The common filters (none, an author, a
 //! tag, a category, the feed) read the counts the database keeps in
-//! `post_count` (see the read-model migration), so their cost does not grow
-//! with the table; other filters count their matches, which the plan bounds
-//! (a search counts at most its candidates).
+//! `post_count` (see the read-model migration), and "favourited by" counts
+//! the account's likes, which carry whether their post is published, so
+//! their cost does not grow with the table; other filters count their
+//! matches, which the plan bounds (a search counts at most its candidates).
 //!
 //! The counters count *published* posts. A scheduled post whose time has
 //! come is public before the background publisher flips it; the service
@@ -21,6 +22,8 @@ enum Scope<'a> {
     Category(&'a str),
     /// The authors this account follows (published posts only).
     Feed(AccountId),
+    /// The posts the account with this username likes.
+    Liker(&'a str),
 }
 
 fn scope(q: &PostQuery) -> Option<Scope<'_>> {
@@ -30,9 +33,14 @@ fn scope(q: &PostQuery) -> Option<Scope<'_>> {
         || q.platform.is_some()
         || q.content_type.is_some()
         || q.published_after.is_some()
-        || q.published_before.is_some()
-        || q.liked_by.is_some();
-    let narrowing = [q.author.is_some(), q.tag.is_some(), q.category.is_some(), q.feed_of.is_some()];
+        || q.published_before.is_some();
+    let narrowing = [
+        q.author.is_some(),
+        q.tag.is_some(),
+        q.category.is_some(),
+        q.feed_of.is_some(),
+        q.liked_by.is_some(),
+    ];
     if other_filters || narrowing.iter().filter(|set| **set).count() > 1 {
         return None;
     }
@@ -41,12 +49,13 @@ fn scope(q: &PostQuery) -> Option<Scope<'_>> {
         Some(PostStatus::Published) => true,
         Some(_) => return None,
     };
-    Some(match (&q.author, &q.tag, &q.category, q.feed_of) {
+    Some(match (&q.author, &q.tag, &q.category, q.feed_of, &q.liked_by) {
         (Some(author), ..) => Scope::Author(author),
         (_, Some(tag), ..) => Scope::Tag(tag),
-        (_, _, Some(category), _) => Scope::Category(category),
-        (_, _, _, Some(follower)) if published_only => Scope::Feed(follower),
-        (_, _, _, Some(_)) => return None,
+        (_, _, Some(category), ..) => Scope::Category(category),
+        (_, _, _, Some(follower), _) if published_only => Scope::Feed(follower),
+        (_, _, _, Some(_), _) => return None,
+        (.., Some(liker)) => Scope::Liker(liker),
         _ => Scope::All,
     })
 }
@@ -110,6 +119,14 @@ async fn counted(db: &Db, q: &PostQuery, scope: &Scope<'_>) -> Result<i64, Store
             sql.push("CAST(");
             plan::category_named(&mut sql, slug);
             sql.push(" AS TEXT)), 0)");
+        }
+        // An index range of `post_like_listing_idx`, which carries `published`.
+        Scope::Liker(name) => {
+            sql.push("COUNT(*) FROM post_like l WHERE l.account_id = ");
+            plan::account_named(&mut sql, name);
+            if column == "published" {
+                sql.push(" AND l.published");
+            }
         }
     }
     let mut n = scalar(db, sql).await?;
