@@ -82,6 +82,8 @@ pub mod bulk;
 pub mod categories;
 pub mod comments;
 mod connect;
+#[cfg(test)]
+mod connect_tests;
 mod deferred;
 #[cfg(test)]
 mod deferred_tests;

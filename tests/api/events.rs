@@ -211,14 +211,19 @@ both_backends!(events_and_finished_jobs_are_pruned_after_the_retention_period, |
     let ada = app.register("ada").await;
     let post = app.create_post(&ada, json!({"title": "Old news", "body": "b"})).await;
     app.analysed_post(&post["id"], &ada).await;
-    // Wait until every event is dispatched and the analysis job has finished.
-    for _ in 0..40 {
+    // Wait until every event is dispatched and the analysis job has finished
+    // (its result is stored a moment before the job is marked succeeded; on
+    // a loaded machine that took longer than two seconds once).
+    let mut settled = false;
+    for _ in 0..200 {
         let pending = app.count("event WHERE dispatched_at IS NULL").await;
         if pending == 0 && app.count("job WHERE state = 'succeeded'").await == 1 {
+            settled = true;
             break;
         }
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
+    assert!(settled, "the events were dispatched and the analysis job finished");
     let ctx = &app.state.services;
     assert_eq!(herald::service::events::prune(ctx).await.unwrap(), 0, "nothing is old yet");
     clock.advance(chrono::Duration::days(91));
