@@ -62,9 +62,9 @@ async fn connect_sqlite(path: &Path, settings: &DatabaseSettings) -> anyhow::Res
     // which is persistent, so the read-only connections inherit it.
     // `optimize=0x10002` when the writer opens: planner statistics for the
     // tables that have none or outgrew theirs (bounded work; hourly after).
-    // The write-ahead log keeps the largest size it ever reached (7 GB after
-    // migration 13 at a million posts, hundreds of MB after a bulk load);
-    // with a limit, each checkpoint that resets it truncates it back to that.
+    // The write-ahead log keeps the largest size it ever reached (781 MB
+    // after migration 14 at a million posts, more after a bulk load); with a
+    // limit, each checkpoint that resets it truncates it back to that.
     let write = Connections::open(
         base.clone()
             .create_if_missing(true)

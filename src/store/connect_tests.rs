@@ -17,9 +17,8 @@ async fn write(db: &Db, sql: &'static str) {
 #[tokio::test]
 async fn the_write_ahead_log_shrinks_back_to_its_limit_after_a_large_write() {
     let dir = tempfile::tempdir().unwrap();
-    let path = dir.path().join("wal.db");
     let settings = DatabaseSettings {
-        backend: DbBackend::Sqlite { path: path.clone() },
+        backend: DbBackend::Sqlite { path: dir.path().join("wal.db") },
         max_connections: 2,
         timeout: Duration::from_secs(5),
     };

@@ -86,7 +86,8 @@ pub async fn count(db: &Db, q: &PostQuery) -> Result<i64, StoreError> {
 /// where the viewer may see them.
 async fn counted(db: &Db, q: &PostQuery, scope: &Scope<'_>) -> Result<i64, StoreError> {
     let published_only = q.status == Some(PostStatus::Published);
-    let column = if q.viewer.sees_all && !published_only { "total" } else { "published" };
+    let all_statuses = q.viewer.sees_all && !published_only;
+    let column = if all_statuses { "total" } else { "published" };
     let counter = |sql: &mut Sql, scope: &str| {
         sql.push(&format!("COALESCE((SELECT {column} FROM post_count WHERE scope = '{scope}' AND key = "));
     };
@@ -124,7 +125,7 @@ async fn counted(db: &Db, q: &PostQuery, scope: &Scope<'_>) -> Result<i64, Store
         Scope::Liker(name) => {
             sql.push("COUNT(*) FROM post_like l WHERE l.account_id = ");
             plan::account_named(&mut sql, name);
-            if column == "published" {
+            if !all_statuses {
                 sql.push(" AND l.published");
             }
         }
