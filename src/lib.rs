@@ -21,6 +21,7 @@ pub mod content;
 pub mod domain;
 pub mod http;
 pub mod jobs;
+pub mod memory;
 pub mod service;
 pub mod store;
 pub mod studio;

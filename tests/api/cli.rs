@@ -167,6 +167,26 @@ fn serve_on_the_embedded_default_is_ready_logs_request_ids_and_exits_0_on_sigter
     assert!(request_line["fields"]["latency_ms"].as_f64().is_some(), "{request_line}");
 }
 
+/// The memory settings of `herald::memory` are made by a constructor the
+/// loader runs before `main`; the served process shows them.
+#[cfg(target_os = "linux")]
+#[test]
+fn the_served_process_runs_without_transparent_huge_pages() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut child = herald(dir.path())
+        .env("HERALD_LISTEN", "127.0.0.1:0")
+        .stderr(Stdio::piped())
+        .stdout(Stdio::null())
+        .spawn()
+        .unwrap();
+    wait_until_serving(&mut child);
+    let status = std::fs::read_to_string(format!("/proc/{}/status", child.id())).unwrap();
+    child.kill().unwrap();
+    child.wait().unwrap();
+    let line = status.lines().find(|l| l.starts_with("THP_enabled:")).expect("THP_enabled in status");
+    assert_eq!(line.split_whitespace().nth(1), Some("0"), "{line}");
+}
+
 fn run_with_stdin(cmd: &mut Command, stdin: &str) -> std::process::Output {
     use std::io::Write as _;
     let mut child = cmd.stdin(Stdio::piped()).stdout(Stdio::piped()).stderr(Stdio::piped()).spawn().unwrap();
