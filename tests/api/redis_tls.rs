@@ -108,7 +108,7 @@ fn herald(dir: &Path, name: &str, redis_port: u16, trust_ca: bool) -> (Running, 
 
 /// The readiness report's Redis check, once the server answers.
 async fn redis_check(base: &str) -> Value {
-    let client = reqwest::Client::new();
+    let client = crate::helpers::client_builder().build().unwrap();
     for _ in 0..100 {
         if let Ok(response) = client.get(format!("{base}/health/ready")).send().await {
             let body: Value = response.json().await.unwrap();
@@ -133,7 +133,7 @@ async fn the_shared_cache_reaches_redis_over_tls_and_refuses_an_untrusted_certif
     let check = redis_check(&base).await;
     assert_eq!(check["status"], "up", "rediss:// with the CA trusted: {check}");
     // A cached read goes through the TLS connection (the entry lands in Redis).
-    let client = reqwest::Client::new();
+    let client = crate::helpers::client_builder().build().unwrap();
     for _ in 0..2 {
         assert_eq!(client.get(format!("{base}/api/tags")).send().await.unwrap().status(), 200);
     }
