@@ -67,6 +67,13 @@ both_backends!(results_are_ranked_and_snippets_are_escaped_with_marked_matches, 
     assert!(titles(&page).is_empty(), "operators in user input are plain text, not errors");
     let (_, page) = app.get_as("/api/v1/posts?q=compost&sort=title&order=asc", None).await;
     assert_eq!(titles(&page), ["Compost compost", "Gardening"], "search can be sorted otherwise");
+    for item in page["items"].as_array().unwrap() {
+        let snippet = item["snippet"].as_str().unwrap_or_default();
+        assert!(
+            snippet.contains("<mark>compost</mark>"),
+            "every result is highlighted, in any order: {item}"
+        );
+    }
 });
 
 both_backends!(search_results_page_with_a_cursor, |backend| {

@@ -153,6 +153,26 @@ async fn feed_window(db: &Db, q: &PostQuery) -> Result<Option<DateTime<Utc>>, St
     }))
 }
 
+/// Appends the `highlight` table (SQLite): each page row's highlighted
+/// excerpt, from one full-text cursor over the page's id range.
+///
+/// A cursor per row (`MATCH … AND rowid = ?`) sets the query up again for
+/// each, seeking the word's long list in every index segment: for a word in
+/// most posts, 21 of them took 2 ms of a page's 2.8 ms at 620,000 posts,
+/// this one cursor 0.86 ms (bench/RESULTS.md). The range holds the page's
+/// ids, which come from the search's bounded candidates, so the cursor
+/// visits at most those; `+rowid` keeps the id list from being handed to
+/// FTS5 as one lookup per id.
+fn highlight(sql: &mut Sql, words: &str) {
+    let query = sql.param(Arg::Text(words.to_owned()));
+    sql.push(&format!(
+        "), highlight AS MATERIALIZED (SELECT rowid AS post_id, \
+         snippet(post_fts, 2, char(1), char(2), '…', 24) AS snippet FROM post_fts \
+         WHERE post_fts MATCH {query} AND rowid >= (SELECT MIN(post_id) FROM page) \
+         AND rowid <= (SELECT MAX(post_id) FROM page) AND +rowid IN (SELECT post_id FROM page)"
+    ));
+}
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) enum Backend {
     Sqlite,
@@ -169,15 +189,21 @@ pub(crate) fn backend_of(db: &Db) -> Backend {
 /// Posts matching `q`, in order, at most `q.limit`: the page's ids from
 /// `plan`, then their details joined onto those ids only.
 ///
-/// A search is not kept as a prepared statement: PostgreSQL would soon plan
-/// it once for any words, and the right plan depends on the words (the GIN
-/// index for a rare one, the id order for a common one); unprepared, it is
-/// planned with the words each time.
+/// On PostgreSQL a search is not kept as a prepared statement: it would soon
+/// be planned once for any words, and the right plan depends on the words
+/// (the GIN index for a rare one, the id order for a common one);
+/// unprepared, it is planned with the words each time. SQLite's plans never
+/// depend on bound values (QPSG, `.cargo/config.toml`), so there it is kept.
 pub async fn find(db: &Db, q: &PostQuery) -> Result<Vec<PostView>, StoreError> {
     let backend = backend_of(db);
     let since = if plan::feed_is_windowed(q) { feed_window(db, q).await? } else { None };
     let mut sql = Sql::new("WITH page AS MATERIALIZED (");
     plan::page_ids_in(&mut sql, backend, q, true, since);
+    let fts = plan::search_text(q).map(fts5_query).filter(|words| !words.is_empty());
+    let highlighted = backend == Backend::Sqlite && fts.is_some() && plan::from_search_candidates(q);
+    if let (true, Some(words)) = (highlighted, &fts) {
+        highlight(&mut sql, words);
+    }
     sql.push(
         ") SELECT p.post_id, p.author_id, p.slug, p.title, p.excerpt, p.excerpt_given, p.status, \
          p.publish_at, p.published_at, p.category_id, p.tags, p.platforms, p.content_type, p.version, \
@@ -204,8 +230,13 @@ pub async fn find(db: &Db, q: &PostQuery) -> Result<Vec<PostView>, StoreError> {
             sql.push("FALSE AS liked, FALSE AS following_author, ");
         }
     }
-    let fts = plan::search_text(q).map(fts5_query).filter(|words| !words.is_empty());
     match (backend, plan::search_text(q), fts) {
+        // A lookup in the (at most page-sized) table rather than a join,
+        // which SQLite answers by building an index on it for each request.
+        (Backend::Sqlite, _, Some(_)) if highlighted => {
+            sql.push("(SELECT h.snippet FROM highlight h WHERE h.post_id = page.post_id) AS snippet");
+        }
+        // Another order over every post (popular): a cursor per page row.
         (Backend::Sqlite, _, Some(words)) => {
             let query = sql.param(Arg::Text(words));
             sql.push(&format!(
@@ -230,7 +261,7 @@ pub async fn find(db: &Db, q: &PostQuery) -> Result<Vec<PostView>, StoreError> {
     );
     sql.push(&plan::outer_order(backend, q));
     let (text, args) = sql.into_parts();
-    let prepared = plan::search_text(q).is_none();
+    let prepared = plan::search_text(q).is_none() || backend == Backend::Sqlite;
     Ok(on_pool!(db, read, |pool| {
         bind_args!(sqlx::query_as::<_, PostView>(sqlx::AssertSqlSafe(text)), &args)
             .persistent(prepared)
