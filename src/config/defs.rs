@@ -26,9 +26,9 @@ pub(super) const SETTINGS: &[SettingDef] = &[
     SettingDef {
         key: DATABASE_MAX_CONNECTIONS,
         env: &["HERALD_DATABASE_MAX_CONNECTIONS"],
-        default: Some("10"),
+        default: None,
         secret: false,
-        doc: "Connection pool size (PostgreSQL pool; SQLite reader pool, writes always use one connection).",
+        doc: "Connection pool size: the PostgreSQL pool (unset: 10) or SQLite's reader pool (unset: two per core; writes always use one connection).",
     },
     SettingDef {
         key: DATABASE_TIMEOUT_SECS,

@@ -268,7 +268,7 @@ impl Settings {
                 .map_err(|_| "is not an IP address and port, e.g. 127.0.0.1:8080".to_owned())
         });
         let backend = p.parse(defs::DATABASE_URL, DbBackend::parse);
-        let max_connections = p.parse(defs::DATABASE_MAX_CONNECTIONS, |s| int_in(s, 1, 1000));
+        let max_connections = p.parse_optional(defs::DATABASE_MAX_CONNECTIONS, |s| int_in(s, 1, 1000));
         let db_timeout = p.parse(defs::DATABASE_TIMEOUT_SECS, |s| int_in(s, 1, 3600));
         let redis_url = p.parse_optional(defs::REDIS_URL, RedisUrl::parse);
         let log_filter = p.parse(defs::LOG, |s| {
@@ -369,8 +369,11 @@ impl Settings {
             Some(Settings {
                 listen: listen?,
                 database: DatabaseSettings {
+                    max_connections: match max_connections? {
+                        Some(n) => u32::try_from(n).ok()?,
+                        None => default_pool_size(backend.as_ref()?),
+                    },
                     backend: backend?,
-                    max_connections: u32::try_from(max_connections?).ok()?,
                     timeout: Duration::from_secs(db_timeout?),
                 },
                 redis_url: redis_url?,
@@ -452,6 +455,23 @@ impl Settings {
 
 /// Renders the effective configuration as TOML with secrets redacted and the
 /// origin of each value in a comment.
+/// The pool when `database_max_connections` is unset. SQLite's readers
+/// each run on their own thread with their own page cache and prepared
+/// statements (about 4.7 MB each at 200,000 posts), and past two per core
+/// they only queue for the CPU: with four readers instead of ten on two
+/// cores the uncached scale walk peaked at 73 MB instead of 101, and a list
+/// read beside a stream of 300-comment reads kept a lower p99
+/// (bench/RESULTS.md). A PostgreSQL pool waits on the server instead.
+fn default_pool_size(backend: &DbBackend) -> u32 {
+    match backend {
+        DbBackend::Sqlite { .. } => {
+            let cores = std::thread::available_parallelism().map_or(1, usize::from);
+            u32::try_from(2 * cores).unwrap_or(u32::MAX).min(1000)
+        }
+        DbBackend::Postgres { .. } => 10,
+    }
+}
+
 pub fn describe(resolved: &Resolved) -> String {
     let mut out = String::from("# Effective Herald configuration (secrets redacted)\n");
     for def in defs::all() {

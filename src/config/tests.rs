@@ -31,6 +31,18 @@ fn with_nothing_configured_herald_serves_sqlite_on_localhost_8080() {
 }
 
 #[test]
+fn the_pool_is_two_readers_per_core_on_sqlite_ten_on_postgresql_unless_set() {
+    let cores = std::thread::available_parallelism().unwrap().get();
+    let (sqlite, _) = Settings::load(&Sources::default()).unwrap();
+    assert_eq!(sqlite.database.max_connections as usize, 2 * cores);
+    let (postgres, _) =
+        Settings::load(&env(&[("HERALD_DATABASE_URL", "postgres://herald@localhost/herald")])).unwrap();
+    assert_eq!(postgres.database.max_connections, 10);
+    let (set, _) = Settings::load(&env(&[("HERALD_DATABASE_MAX_CONNECTIONS", "7")])).unwrap();
+    assert_eq!(set.database.max_connections, 7, "a configured size is kept");
+}
+
+#[test]
 fn herald_env_beats_conventional_env_which_beats_the_file() {
     let file = file_with("database_url = \"sqlite:from-file.db\"\nlisten = \"127.0.0.1:9000\"\n");
     let mut sources = env(&[("DATABASE_URL", "sqlite:conventional.db")]);

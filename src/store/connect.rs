@@ -43,10 +43,11 @@ async fn connect_sqlite(path: &Path, settings: &DatabaseSettings) -> anyhow::Res
     // commits; the busy timeout covers checkpoints and other processes.
     //
     // Memory: each connection has its own page cache, so its size is paid
-    // once per connection (11 with the default pool). Reads touch a few
-    // index pages and the page's rows, and the kernel's page cache already
-    // holds the file, so readers keep 2 MiB and the writer, which rewrites
-    // index pages, 8 MiB: at most 28 MiB in all, whatever the table size.
+    // once per connection (two readers per core and the writer by
+    // default). Reads touch a few index pages and the page's rows, and the
+    // kernel's page cache already holds the file, so readers keep 2 MiB and
+    // the writer, which rewrites index pages, 8 MiB: 16 MiB on two cores,
+    // whatever the table size.
     // mmap stays off (mapped pages would count as the process's memory).
     let base = SqliteConnectOptions::new()
         .filename(path)
