@@ -107,7 +107,7 @@ def probes(base):
         ("profile", "/api/profiles/user7", False),
         ("article", f"/api/articles/{slug}", False),
         ("article comments", f"/api/articles/{slug}/comments", False),
-        ("most-commented article's comments (capped at 1000)",
+        ("most-commented article's comments (capped at 300)",
          f"/api/articles/{popular['slug']}/comments", False),
     ]
     return token, slug, endpoints
