@@ -453,8 +453,6 @@ impl Settings {
     }
 }
 
-/// Renders the effective configuration as TOML with secrets redacted and the
-/// origin of each value in a comment.
 /// The pool when `database_max_connections` is unset. SQLite's readers
 /// each run on their own thread with their own page cache and prepared
 /// statements (about 4.7 MB each at 200,000 posts), and past two per core
@@ -472,6 +470,8 @@ fn default_pool_size(backend: &DbBackend) -> u32 {
     }
 }
 
+/// Renders the effective configuration as TOML with secrets redacted and the
+/// origin of each value in a comment.
 pub fn describe(resolved: &Resolved) -> String {
     let mut out = String::from("# Effective Herald configuration (secrets redacted)\n");
     for def in defs::all() {

@@ -101,6 +101,16 @@ fn migrate_applies_pending_migrations_once_and_reports_them() {
     assert!(String::from_utf8_lossy(&second.stdout).contains("database is up to date (sqlite)"));
 }
 
+/// `herald serve` on a free port of the loopback, its log on a pipe.
+fn serve_on_any_port(dir: &Path) -> Child {
+    herald(dir)
+        .env("HERALD_LISTEN", "127.0.0.1:0")
+        .stderr(Stdio::piped())
+        .stdout(Stdio::null())
+        .spawn()
+        .unwrap()
+}
+
 /// Waits for the "herald is serving" log line and returns the bound address;
 /// the remaining log lines keep being collected in the background.
 pub(crate) fn wait_until_serving(child: &mut Child) -> (String, std::sync::mpsc::Receiver<String>) {
@@ -126,12 +136,7 @@ pub(crate) fn wait_until_serving(child: &mut Child) -> (String, std::sync::mpsc:
 #[test]
 fn serve_on_the_embedded_default_is_ready_logs_request_ids_and_exits_0_on_sigterm() {
     let dir = tempfile::tempdir().unwrap();
-    let mut child = herald(dir.path())
-        .env("HERALD_LISTEN", "127.0.0.1:0")
-        .stderr(Stdio::piped())
-        .stdout(Stdio::null())
-        .spawn()
-        .unwrap();
+    let mut child = serve_on_any_port(dir.path());
     let (addr, logs) = wait_until_serving(&mut child);
 
     let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
@@ -173,12 +178,7 @@ fn serve_on_the_embedded_default_is_ready_logs_request_ids_and_exits_0_on_sigter
 #[test]
 fn the_served_process_runs_without_transparent_huge_pages() {
     let dir = tempfile::tempdir().unwrap();
-    let mut child = herald(dir.path())
-        .env("HERALD_LISTEN", "127.0.0.1:0")
-        .stderr(Stdio::piped())
-        .stdout(Stdio::null())
-        .spawn()
-        .unwrap();
+    let mut child = serve_on_any_port(dir.path());
     wait_until_serving(&mut child);
     let status = std::fs::read_to_string(format!("/proc/{}/status", child.id())).unwrap();
     child.kill().unwrap();

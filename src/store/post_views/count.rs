@@ -72,11 +72,9 @@ pub async fn count(db: &Db, q: &PostQuery) -> Result<i64, StoreError> {
     plan::page_ids(&mut sql, backend_of(db), &all, false);
     sql.push(") m");
     let (text, args) = sql.into_parts();
-    // See `find`: on PostgreSQL a search is planned for its words each time.
-    let prepared = plan::search_text(q).is_none() || backend_of(db) == super::Backend::Sqlite;
     Ok(on_pool!(db, read, |pool| {
         bind_args!(sqlx::query_scalar::<_, i64>(sqlx::AssertSqlSafe(text)), &args)
-            .persistent(prepared)
+            .persistent(super::kept_prepared(backend_of(db), q))
             .fetch_one(pool)
             .await?
     }))

@@ -186,14 +186,18 @@ pub(crate) fn backend_of(db: &Db) -> Backend {
     }
 }
 
+/// Whether a statement for `q` is kept prepared. On PostgreSQL a search is
+/// not: it would soon be planned once for any words, and the right plan
+/// depends on the words (the GIN index for a rare one, the id order for a
+/// common one); unprepared, it is planned with the words each time.
+/// SQLite's plans never depend on bound values (QPSG, `.cargo/config.toml`),
+/// so there it is kept.
+fn kept_prepared(backend: Backend, q: &PostQuery) -> bool {
+    plan::search_text(q).is_none() || backend == Backend::Sqlite
+}
+
 /// Posts matching `q`, in order, at most `q.limit`: the page's ids from
 /// `plan`, then their details joined onto those ids only.
-///
-/// On PostgreSQL a search is not kept as a prepared statement: it would soon
-/// be planned once for any words, and the right plan depends on the words
-/// (the GIN index for a rare one, the id order for a common one);
-/// unprepared, it is planned with the words each time. SQLite's plans never
-/// depend on bound values (QPSG, `.cargo/config.toml`), so there it is kept.
 pub async fn find(db: &Db, q: &PostQuery) -> Result<Vec<PostView>, StoreError> {
     let backend = backend_of(db);
     let since = if plan::feed_is_windowed(q) { feed_window(db, q).await? } else { None };
@@ -261,10 +265,9 @@ pub async fn find(db: &Db, q: &PostQuery) -> Result<Vec<PostView>, StoreError> {
     );
     sql.push(&plan::outer_order(backend, q));
     let (text, args) = sql.into_parts();
-    let prepared = plan::search_text(q).is_none() || backend == Backend::Sqlite;
     Ok(on_pool!(db, read, |pool| {
         bind_args!(sqlx::query_as::<_, PostView>(sqlx::AssertSqlSafe(text)), &args)
-            .persistent(prepared)
+            .persistent(kept_prepared(backend, q))
             .fetch_all(pool)
             .await?
     }))
