@@ -210,6 +210,19 @@ impl Cache {
         }
     }
 
+    /// A fresh value for `key` already in this instance's memory, without
+    /// loading anything (the hit path that answers before the middleware).
+    /// A miss, a stale entry or an unreachable Redis all say `None`, and
+    /// `get_or_load` then decides (and counts) what happens.
+    pub async fn peek(&self, key: &str) -> Option<Cached> {
+        let hit = self.l1.get(key).await?;
+        if self.fresh(&hit).await != Some(true) {
+            return None;
+        }
+        self.stats.l1_hits.fetch_add(1, Ordering::Relaxed);
+        Some(hit)
+    }
+
     /// Returns a fresh cached value for `key`, or runs `load` once for all
     /// concurrent callers (stampede protection) and caches its `Some` result.
     pub async fn get_or_load<F>(&self, key: &str, load: F) -> Lookup

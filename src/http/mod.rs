@@ -5,6 +5,7 @@
 mod analytics;
 mod api_keys;
 mod auth;
+mod cache_hits;
 mod cache_tags;
 mod caching;
 mod categories;
@@ -98,7 +99,11 @@ pub fn router(state: AppState, extra: Option<Router<AppState>>) -> Router {
     // posts are counted from the responses on their way out (cached ones
     // too); compression wraps the cached (ETag'd)
     // bytes; timeouts and the body limit sit closest to the handlers.
+    let cors = cors(&settings.http.cors_origins);
+    let hits = cache_hits::HitPath::new(state.clone(), limits.clone(), &cors, http.hsts);
     let stack = ServiceBuilder::new()
+        // Hits of the response cache skip the rest (see `cache_hits`).
+        .layer(middleware::from_fn_with_state(Arc::new(hits), cache_hits::answer_hits))
         .layer(middleware::from_fn(request_id::assign))
         .layer(
             TraceLayer::new_for_http()
@@ -110,7 +115,7 @@ pub fn router(state: AppState, extra: Option<Router<AppState>>) -> Router {
                 .on_response(())
                 .on_failure(()),
         )
-        .layer(cors(&settings.http.cors_origins))
+        .layer(cors)
         .layer(middleware::from_fn_with_state(http.hsts, security_headers))
         .layer(middleware::from_fn(crate::telemetry::metrics::track))
         .layer(middleware::from_fn(problem::finalize))
@@ -123,7 +128,7 @@ pub fn router(state: AppState, extra: Option<Router<AppState>>) -> Router {
         .layer(middleware::from_fn_with_state(state.clone(), views::count_views))
         // Back to axum's body type for the middleware outside.
         .layer(MapResponseBodyLayer::new(axum::body::Body::new))
-        .layer(CompressionLayer::new().compress_when(DefaultPredicate::new().and(SizeAbove::new(1024))))
+        .layer(CompressionLayer::new().compress_when(compressible()))
         .layer(middleware::from_fn_with_state(state.clone(), response_cache::cache_reads))
         .layer(middleware::from_fn_with_state(
             caching::PublicMaxAge(http.cache_max_age_secs),
@@ -166,18 +171,26 @@ async fn refuse_control_characters(request: Request, next: middleware::Next) -> 
 }
 
 async fn security_headers(State(hsts): State<bool>, request: Request, next: middleware::Next) -> Response {
-    use axum::http::{HeaderName, HeaderValue, header};
     // The docs page is the one HTML page: it needs its own scripts and styles.
     let csp = if request.uri().path().starts_with("/docs") {
         "default-src 'self'; script-src 'self' 'unsafe-inline'; style-src 'self' 'unsafe-inline'; \
          img-src 'self' data:; frame-ancestors 'none'"
     } else {
-        "default-src 'none'; frame-ancestors 'none'"
+        API_CSP
     };
     let compressing_client = caching::accepts_compression(request.headers());
     let mut response = next.run(request).await;
     caching::weaken_etag_if_compressed(&mut response, compressing_client);
-    let headers = response.headers_mut();
+    secure(response.headers_mut(), csp, hsts);
+    response
+}
+
+/// The API's content security policy (every path but the docs page).
+const API_CSP: &str = "default-src 'none'; frame-ancestors 'none'";
+
+/// Sets the security headers a response does not set itself.
+fn secure(headers: &mut axum::http::HeaderMap, csp: &'static str, hsts: bool) {
+    use axum::http::{HeaderName, HeaderValue, header};
     let mut set = |name: HeaderName, value: &'static str| {
         headers.entry(name).or_insert(HeaderValue::from_static(value));
     };
@@ -192,7 +205,12 @@ async fn security_headers(State(hsts): State<bool>, request: Request, next: midd
     if hsts {
         set(header::STRICT_TRANSPORT_SECURITY, "max-age=31536000; includeSubDomains");
     }
-    response
+}
+
+/// Which responses the compression layer compresses (for clients that take
+/// it): JSON and text of 1 KiB or more.
+fn compressible() -> impl tower_http::compression::Predicate {
+    DefaultPredicate::new().and(SizeAbove::new(1024))
 }
 
 /// CORS for browser frontends on other origins. Credentials travel in the

@@ -144,7 +144,7 @@ pub(super) async fn limit(
         }
         let peer = request.extensions().get::<ConnectInfo<SocketAddr>>().map(|c| c.0.ip());
         let ip = client_ip(peer, request.headers(), &limits.trusted_proxies);
-        let ip_key = format!("ip:{}", ip.map_or_else(|| "unknown".to_owned(), |ip| ip.to_string()));
+        let ip_key = ip_key(ip);
         if is_auth_route(method, path) || (method == Method::POST && path == &*limits.studio_sign_in) {
             (Arc::clone(&limits.auth), ip_key)
         } else {
@@ -163,30 +163,11 @@ pub(super) async fn limit(
     if let Some(claims) = verified {
         request.extensions_mut().insert(claims);
     }
-    if class.limiter.len() > MAX_TRACKED_CLIENTS {
-        class.limiter.retain_recent();
-    }
     let per_minute = class.per_minute;
-    let shared = match state.cache.redis() {
-        Some(redis) => redis.gcra(&format!("{}:{key}", class.name), per_minute).await,
-        None => None,
-    };
-    let decision = match shared {
-        Some((true, _, remaining)) => Ok(remaining),
-        Some((false, retry_ms, _)) => Err(Duration::from_millis(retry_ms)),
-        // Decided before awaiting, so nothing of the limiter is held across it.
-        None => class
-            .limiter
-            .check_key(&key)
-            .map(|snapshot| snapshot.remaining_burst_capacity())
-            .map_err(|not_until| not_until.wait_time_from(DefaultClock::default().now())),
-    };
-    match decision {
+    match decide(state, &class, &key).await {
         Ok(remaining) => {
             let mut response = next.run(request).await;
-            let refill = Duration::from_secs(60) / per_minute;
-            let reset = (refill * (per_minute - remaining)).as_secs().saturating_add(1).min(60);
-            set_headers(response.headers_mut(), per_minute, remaining, reset);
+            set_allowed_headers(response.headers_mut(), per_minute, remaining);
             response
         }
         Err(wait) => {
@@ -203,6 +184,67 @@ pub(super) async fn limit(
             response
         }
     }
+}
+
+/// Takes one request from `key`'s bucket of `class`: the capacity left, or
+/// how long until there is some (nothing taken then).
+async fn decide(state: &AppState, class: &Class, key: &String) -> Result<u32, Duration> {
+    if class.limiter.len() > MAX_TRACKED_CLIENTS {
+        class.limiter.retain_recent();
+    }
+    let shared = match state.cache.redis() {
+        Some(redis) => redis.gcra(&format!("{}:{key}", class.name), class.per_minute).await,
+        None => None,
+    };
+    match shared {
+        Some((true, _, remaining)) => Ok(remaining),
+        Some((false, retry_ms, _)) => Err(Duration::from_millis(retry_ms)),
+        // Decided before awaiting, so nothing of the limiter is held across it.
+        None => class
+            .limiter
+            .check_key(key)
+            .map(|snapshot| snapshot.remaining_burst_capacity())
+            .map_err(|not_until| not_until.wait_time_from(DefaultClock::default().now())),
+    }
+}
+
+fn ip_key(ip: Option<IpAddr>) -> String {
+    format!("ip:{}", ip.map_or_else(|| "unknown".to_owned(), |ip| ip.to_string()))
+}
+
+impl RateLimits {
+    /// Takes one anonymous read from the bucket of the client at `ip` and
+    /// sets where it stands on `headers`; `false` (nothing taken, nothing
+    /// set) when the client is over its limit. For cache hits, which are
+    /// answered before this module's middleware: the read class and the key
+    /// are the ones `limit` picks for a GET without credentials.
+    pub(super) async fn admit_anonymous_read(
+        &self,
+        state: &AppState,
+        ip: Option<IpAddr>,
+        headers: &mut HeaderMap,
+    ) -> bool {
+        match decide(state, &self.read, &ip_key(ip)).await {
+            Ok(remaining) => {
+                set_allowed_headers(headers, self.read.per_minute, remaining);
+                true
+            }
+            Err(_) => false,
+        }
+    }
+
+    /// Whom cache hits answered before `limit` count against.
+    pub(super) fn trusted_proxies(&self) -> &[IpAddr] {
+        &self.trusted_proxies
+    }
+}
+
+/// `RateLimit-*` of an admitted request: `remaining` left of `per_minute`,
+/// full again after `reset` seconds.
+fn set_allowed_headers(headers: &mut HeaderMap, per_minute: u32, remaining: u32) {
+    let refill = Duration::from_secs(60) / per_minute;
+    let reset = (refill * per_minute.saturating_sub(remaining)).as_secs().saturating_add(1).min(60);
+    set_headers(headers, per_minute, remaining, reset);
 }
 
 fn set_headers(headers: &mut HeaderMap, limit: u32, remaining: u32, reset: u64) {

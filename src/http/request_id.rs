@@ -4,7 +4,7 @@
 //! response.
 
 use axum::extract::Request;
-use axum::http::{HeaderName, HeaderValue};
+use axum::http::{HeaderMap, HeaderName, HeaderValue};
 use axum::middleware::Next;
 use axum::response::Response;
 
@@ -15,6 +15,10 @@ pub const X_REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
 pub struct RequestId(HeaderValue);
 
 impl RequestId {
+    pub(super) fn new(id: HeaderValue) -> RequestId {
+        RequestId(id)
+    }
+
     pub fn as_str(&self) -> &str {
         // Only ever built from ASCII we checked or generated.
         self.0.to_str().unwrap_or_default()
@@ -33,15 +37,15 @@ fn generate() -> HeaderValue {
     HeaderValue::from_str(&id).unwrap_or_else(|_| HeaderValue::from_static("unknown"))
 }
 
+/// The id a request goes by: its own when well formed, else a new one.
+pub(super) fn of(headers: &HeaderMap) -> HeaderValue {
+    headers.get(&X_REQUEST_ID).filter(|value| is_well_formed(value)).cloned().unwrap_or_else(generate)
+}
+
 pub async fn assign(mut request: Request, next: Next) -> Response {
-    let id = request
-        .headers()
-        .get(&X_REQUEST_ID)
-        .filter(|value| is_well_formed(value))
-        .cloned()
-        .unwrap_or_else(generate);
+    let id = of(request.headers());
     request.headers_mut().insert(X_REQUEST_ID, id.clone());
-    request.extensions_mut().insert(RequestId(id.clone()));
+    request.extensions_mut().insert(RequestId::new(id.clone()));
     let mut response = next.run(request).await;
     response.headers_mut().insert(X_REQUEST_ID, id);
     response

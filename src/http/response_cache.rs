@@ -23,7 +23,7 @@ use crate::http::AppState;
 
 const MAX_CACHED_BODY: usize = 1024 * 1024;
 
-fn cacheable(request: &Request) -> bool {
+pub(super) fn cacheable(request: &Request) -> bool {
     let path = request.uri().path();
     request.method() == Method::GET
         && path.starts_with("/api/")
@@ -34,7 +34,7 @@ fn cacheable(request: &Request) -> bool {
 }
 
 /// Path plus query parameters in a canonical order.
-fn request_key(request: &Request) -> String {
+pub(super) fn request_key(request: &Request) -> String {
     let mut pairs: Vec<&str> =
         request.uri().query().unwrap_or_default().split('&').filter(|p| !p.is_empty()).collect();
     pairs.sort_unstable();
@@ -107,7 +107,7 @@ fn restore(mut parts: axum::http::request::Parts, if_none_match: Option<HeaderVa
     Request::from_parts(parts, Body::empty())
 }
 
-fn respond(state: &AppState, cached: Cached, if_none_match: Option<HeaderValue>) -> Response {
+pub(super) fn respond(state: &AppState, cached: Cached, if_none_match: Option<HeaderValue>) -> Response {
     let not_modified = match (&if_none_match, &cached.etag) {
         (Some(tags), Some(etag)) => tags.to_str().is_ok_and(|tags| caching::matches(tags, etag)),
         _ => false,

@@ -4,10 +4,10 @@
 //! and `count_views` counts each such response on its way out — fresh,
 //! from the response cache, or as a 304 — without waiting for anything.
 
-use std::net::SocketAddr;
+use std::net::{IpAddr, SocketAddr};
 
 use axum::extract::{ConnectInfo, Request, State};
-use axum::http::{Method, StatusCode, header};
+use axum::http::{HeaderValue, Method, StatusCode, header};
 use axum::middleware::Next;
 use axum::response::{IntoResponseParts, Response, ResponseParts};
 
@@ -50,25 +50,51 @@ pub(super) fn from_tags(tags: &[String]) -> Option<ViewOf> {
     tags.iter().find_map(|t| t.strip_prefix(TAG_PREFIX)?.parse().ok().map(|id| ViewOf(PostId::new(id))))
 }
 
-pub(super) async fn count_views(State(state): State<AppState>, request: Request, next: Next) -> Response {
-    let analytics = &state.services.analytics;
+/// Whether responses to `request` may show a post whose view counts.
+pub(super) fn may_count(state: &AppState, request: &Request) -> bool {
     let path = request.uri().path();
     let may_show_a_post = path.starts_with("/api/v1/posts/") || path.starts_with("/api/articles/");
-    if request.method() != Method::GET || !analytics.enabled() || !may_show_a_post {
+    request.method() == Method::GET && state.services.analytics.enabled() && may_show_a_post
+}
+
+/// Who read a response, as analytics records it.
+pub(super) struct Reader {
+    ip: Option<IpAddr>,
+    user_agent: Option<HeaderValue>,
+    referrer: Option<HeaderValue>,
+}
+
+impl Reader {
+    pub(super) fn of(state: &AppState, request: &Request) -> Reader {
+        let headers = request.headers();
+        let peer = request.extensions().get::<ConnectInfo<SocketAddr>>().map(|c| c.0.ip());
+        Reader {
+            ip: client_ip(peer, headers, &state.services.settings.http.trusted_proxies),
+            user_agent: headers.get(header::USER_AGENT).cloned(),
+            referrer: headers.get(header::REFERER).cloned(),
+        }
+    }
+
+    /// Counts the view `response` is marked with, if it is one (a post
+    /// shown in full, or a 304 for it), without waiting for anything.
+    pub(super) fn count(&self, state: &AppState, response: &Response) {
+        if let Some(ViewOf(post)) = response.extensions().get::<ViewOf>().copied()
+            && matches!(response.status(), StatusCode::OK | StatusCode::NOT_MODIFIED)
+        {
+            let client =
+                Client { ip: self.ip, user_agent: self.user_agent.as_ref().and_then(|v| v.to_str().ok()) };
+            let referrer = self.referrer.as_ref().and_then(|v| v.to_str().ok());
+            state.services.analytics.viewed(post, client, referrer, state.services.clock.now());
+        }
+    }
+}
+
+pub(super) async fn count_views(State(state): State<AppState>, request: Request, next: Next) -> Response {
+    if !may_count(&state, &request) {
         return next.run(request).await;
     }
-    let headers = request.headers();
-    let peer = request.extensions().get::<ConnectInfo<SocketAddr>>().map(|c| c.0.ip());
-    let ip = client_ip(peer, headers, &state.services.settings.http.trusted_proxies);
-    let user_agent = headers.get(header::USER_AGENT).cloned();
-    let referrer = headers.get(header::REFERER).cloned();
+    let reader = Reader::of(&state, &request);
     let response = next.run(request).await;
-    if let Some(ViewOf(post)) = response.extensions().get::<ViewOf>().copied()
-        && matches!(response.status(), StatusCode::OK | StatusCode::NOT_MODIFIED)
-    {
-        let client = Client { ip, user_agent: user_agent.as_ref().and_then(|v| v.to_str().ok()) };
-        let referrer = referrer.as_ref().and_then(|v| v.to_str().ok());
-        analytics.viewed(post, client, referrer, state.services.clock.now());
-    }
+    reader.count(&state, &response);
     response
 }

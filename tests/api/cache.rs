@@ -59,6 +59,63 @@ both_backends!(cached_anonymous_reads_never_leak_per_viewer_flags, |backend| {
     assert_eq!(anonymous_again["articles"][0]["favorited"], false);
 });
 
+/// A response's headers as sorted (name, value) pairs, without those that
+/// differ between any two requests.
+fn lasting_headers(response: &reqwest::Response) -> Vec<(String, String)> {
+    let per_request = ["x-request-id", "date", "ratelimit-remaining"];
+    let mut pairs: Vec<(String, String)> = response
+        .headers()
+        .iter()
+        .filter(|(name, _)| !per_request.contains(&name.as_str()))
+        .map(|(name, value)| (name.as_str().to_owned(), value.to_str().unwrap().to_owned()))
+        .collect();
+    pairs.sort();
+    pairs
+}
+
+both_backends!(a_cache_hit_is_answered_exactly_as_the_read_that_filled_the_cache, |backend| {
+    let app = TestApp::spawn(backend).await;
+    let author = app.register("hitter").await;
+    for n in 0..6 {
+        app.publish_post(&author, &format!("Earlier post {n}"), &["cached"]).await;
+    }
+    let post = app.publish_post(&author, "The newest post", &["cached"]).await;
+    let slug = post["slug"].as_str().unwrap();
+    let stats = &app.state.cache.stats;
+    // A list over 1 KiB (compressible: it varies with Accept-Encoding), a
+    // small tag list, and an article (a counted view).
+    for path in ["/api/articles?limit=20", "/api/tags", &format!("/api/articles/{slug}")] {
+        let filled = app.get(path).await;
+        let compressible = path.contains("limit");
+        let varies = filled.headers().get_all("vary").iter().any(|v| v == "accept-encoding");
+        assert_eq!(varies, compressible, "{path}: only bodies over 1 KiB vary with Accept-Encoding");
+        let hits_before = stats.l1_hits.load(Ordering::Relaxed);
+        let hit = app.client.get(app.url(path)).header("x-request-id", "chained-id.1").send().await.unwrap();
+        assert_eq!(
+            stats.l1_hits.load(Ordering::Relaxed),
+            hits_before + 1,
+            "{path}: the second read is a hit"
+        );
+        assert_eq!(hit.status(), filled.status(), "{path}");
+        assert_eq!(lasting_headers(&hit), lasting_headers(&filled), "{path}");
+        assert_eq!(hit.headers()["x-request-id"], "chained-id.1", "{path}: a well-formed request id is kept");
+        assert_ne!(filled.headers()["x-request-id"], hit.headers()["x-request-id"]);
+        let remaining = |r: &reqwest::Response| -> u64 {
+            r.headers()["ratelimit-remaining"].to_str().unwrap().parse().unwrap()
+        };
+        assert!(remaining(&hit) < remaining(&filled), "{path}: the hit takes from the read limit");
+        let etag = hit.headers()["etag"].clone();
+        assert_eq!(hit.bytes().await.unwrap(), filled.bytes().await.unwrap(), "{path}");
+
+        let revalidated =
+            app.client.get(app.url(path)).header("if-none-match", etag.clone()).send().await.unwrap();
+        assert_eq!(revalidated.status(), 304, "{path}");
+        assert_eq!(revalidated.headers()["etag"], etag);
+        assert_eq!(revalidated.headers()["x-content-type-options"], "nosniff");
+        assert!(revalidated.bytes().await.unwrap().is_empty());
+    }
+});
+
 /// Two instances on one database sharing a fresh Redis namespace.
 pub(crate) async fn shared_redis_instances(backend: Backend) -> (TestApp, TestApp) {
     let redis = std::env::var("HERALD_TEST_REDIS_URL").expect("HERALD_TEST_REDIS_URL is set");
