@@ -44,6 +44,9 @@ pub struct Cached {
     pub tags: Arc<[String]>,
     /// When its load began (local counter or Redis clock, µs).
     pub stamp: u64,
+    /// Without Redis: a later stamp its tags were all found older than
+    /// (see `fresh`), shared by every copy of the entry.
+    pub verified: Arc<AtomicU64>,
 }
 
 impl Cached {
@@ -86,7 +89,14 @@ impl Cached {
         let etag = Some(take()?).filter(|s| !s.is_empty());
         let count: usize = take()?.parse().ok()?;
         let tags: Vec<String> = (0..count).map(|_| take()).collect::<Option<_>>()?;
-        Some(Cached { content_type, etag, body: Bytes::copy_from_slice(rest), tags: tags.into(), stamp })
+        Some(Cached {
+            content_type,
+            etag,
+            body: Bytes::copy_from_slice(rest),
+            tags: tags.into(),
+            stamp,
+            verified: Arc::default(),
+        })
     }
 }
 
@@ -115,6 +125,9 @@ pub struct Cache {
     /// tags: a list page depends on dozens, and those lookups were the
     /// largest cost of a cache hit.
     newest_version: Arc<AtomicU64>,
+    /// Without Redis: invalidations that have taken a version and not yet
+    /// set all their tags to it.
+    invalidating: Arc<AtomicU64>,
     l2: Option<RedisTier>,
     /// Off when its size is 0: reads go straight to the database.
     enabled: bool,
@@ -164,6 +177,7 @@ impl Cache {
             clock: Arc::new(AtomicU64::new(0)),
             versions,
             newest_version: Arc::new(AtomicU64::new(0)),
+            invalidating: Arc::new(AtomicU64::new(0)),
             l2,
             enabled: max_bytes > 0,
             stats,
@@ -193,13 +207,25 @@ impl Cache {
         let names = || std::iter::once(tags::EVERYTHING).chain(entry.tags.iter().map(String::as_str));
         match &self.l2 {
             None => {
-                if self.newest_version.load(Ordering::Acquire) < entry.stamp {
+                let stamp = entry.stamp.max(entry.verified.load(Ordering::Acquire));
+                let newest = self.newest_version.load(Ordering::SeqCst);
+                if newest < stamp {
                     return Some(true);
                 }
+                // Every invalidation up to `newest` has set its tags when
+                // none is under way now: one that took a smaller version
+                // counted itself in before the one that published `newest`.
+                let settled = self.invalidating.load(Ordering::SeqCst) == 0;
                 for name in names() {
-                    if self.versions.get(name).await.is_some_and(|v| v >= entry.stamp) {
+                    if self.versions.get(name).await.is_some_and(|v| v >= stamp) {
                         return Some(false);
                     }
+                }
+                // Fresh as of `newest`: later reads take the fast path
+                // above until the next invalidation, instead of looking
+                // up dozens of tags on every hit while writes go on.
+                if settled {
+                    entry.verified.fetch_max(newest + 1, Ordering::AcqRel);
                 }
                 Some(true)
             }
@@ -304,11 +330,12 @@ impl Cache {
     pub async fn invalidate(&self, names: &[String]) {
         match &self.l2 {
             None => {
-                let version = self.clock.fetch_add(1, Ordering::AcqRel) + 1;
+                let _counted = Invalidating::enter(&self.invalidating);
+                let version = self.clock.fetch_add(1, Ordering::SeqCst) + 1;
                 // Published before the tags' versions, so that no entry the
                 // tags below invalidate can take the fast path in `fresh`
                 // once they are set.
-                self.newest_version.fetch_max(version, Ordering::AcqRel);
+                self.newest_version.fetch_max(version, Ordering::SeqCst);
                 for name in names {
                     // Never backwards: a slower concurrent invalidation
                     // must not replace a newer version with its older one.
@@ -324,6 +351,22 @@ impl Cache {
 
     pub fn l1_entries(&self) -> u64 {
         self.l1.entry_count()
+    }
+}
+
+/// One invalidation under way, counted until it ends (or is dropped).
+struct Invalidating<'a>(&'a AtomicU64);
+
+impl<'a> Invalidating<'a> {
+    fn enter(count: &'a AtomicU64) -> Invalidating<'a> {
+        count.fetch_add(1, Ordering::SeqCst);
+        Invalidating(count)
+    }
+}
+
+impl Drop for Invalidating<'_> {
+    fn drop(&mut self) {
+        self.0.fetch_sub(1, Ordering::SeqCst);
     }
 }
 
@@ -350,6 +393,7 @@ mod tests {
             body: Bytes::from_static(body.as_bytes()),
             tags: tags.iter().map(|t| (*t).to_owned()).collect(),
             stamp: 0,
+            verified: Arc::default(),
         }
     }
 
@@ -383,6 +427,36 @@ mod tests {
         assert_eq!(load(&cache, "b", "b2", &["post:2"]).await, "b1", "b does not");
         cache.invalidate(&[tags::EVERYTHING.to_owned()]).await;
         assert_eq!(load(&cache, "b", "b3", &["post:2"]).await, "b3", "everything reaches every entry");
+    }
+
+    #[tokio::test]
+    async fn an_entry_checked_after_unrelated_changes_is_not_checked_again_until_the_next_one() {
+        let cache = Cache::new(1 << 20, Duration::from_secs(60), None);
+        assert_eq!(load(&cache, "a", "a1", &["post:1"]).await, "a1");
+        cache.invalidate(&["post:2".to_owned()]).await;
+        let Lookup::Found(checked) = cache.get_or_load("a", async { None }).await else { panic!("a hit") };
+        assert_eq!(checked.body, "a1", "post:2 is not what a shows");
+        let newest = cache.newest_version.load(Ordering::SeqCst);
+        assert!(checked.verified.load(Ordering::SeqCst) > newest, "found fresh as of the last change");
+        cache.invalidate(&["post:1".to_owned()]).await;
+        assert_eq!(
+            load(&cache, "a", "a2", &["post:1"]).await,
+            "a2",
+            "a change after the check still reaches it"
+        );
+    }
+
+    #[tokio::test]
+    async fn an_entry_is_not_marked_checked_while_an_invalidation_is_under_way() {
+        let cache = Cache::new(1 << 20, Duration::from_secs(60), None);
+        assert_eq!(load(&cache, "a", "a1", &["post:1"]).await, "a1");
+        cache.invalidate(&["post:2".to_owned()]).await;
+        let under_way = Invalidating::enter(&cache.invalidating);
+        let Lookup::Found(checked) = cache.get_or_load("a", async { None }).await else { panic!("a hit") };
+        assert_eq!(checked.verified.load(Ordering::SeqCst), 0, "its tags may not all be set yet");
+        drop(under_way);
+        let Lookup::Found(checked) = cache.get_or_load("a", async { None }).await else { panic!("a hit") };
+        assert!(checked.verified.load(Ordering::SeqCst) > 0);
     }
 
     #[tokio::test]

@@ -32,9 +32,16 @@ fn is_well_formed(value: &HeaderValue) -> bool {
         && bytes.iter().all(|b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.' | b':'))
 }
 
+/// A UUIDv7 whose random part comes from the thread's generator:
+/// `Uuid::now_v7` asks the kernel for it, a system call per request.
 fn generate() -> HeaderValue {
-    let id = uuid::Uuid::now_v7().to_string();
-    HeaderValue::from_str(&id).unwrap_or_else(|_| HeaderValue::from_static("unknown"))
+    let millis = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |since| u64::try_from(since.as_millis()).unwrap_or(u64::MAX));
+    let id = uuid::Builder::from_unix_timestamp_millis(millis, &rand::random()).into_uuid();
+    let mut text = [0_u8; uuid::fmt::Hyphenated::LENGTH];
+    HeaderValue::from_str(id.hyphenated().encode_lower(&mut text))
+        .unwrap_or_else(|_| HeaderValue::from_static("unknown"))
 }
 
 /// The id a request goes by: its own when well formed, else a new one.
@@ -54,6 +61,17 @@ pub async fn assign(mut request: Request, next: Next) -> Response {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn generated_ids_are_distinct_version_7_uuids() {
+        let (a, b) = (generate(), generate());
+        assert_ne!(a, b);
+        for id in [a, b] {
+            let parsed = uuid::Uuid::parse_str(id.to_str().unwrap()).unwrap();
+            assert_eq!(parsed.get_version_num(), 7);
+            assert!(is_well_formed(&id));
+        }
+    }
 
     #[test]
     fn ids_are_accepted_only_when_short_and_made_of_safe_characters() {

@@ -82,6 +82,7 @@ pub(super) async fn cache_reads(State(state): State<AppState>, request: Request,
                 body,
                 tags: depends_on.into(),
                 stamp: 0,
+                verified: Arc::default(),
             })
         })
         .await;
