@@ -22,20 +22,43 @@ const LATENCY_BUCKETS: &[f64] =
 
 static HANDLE: OnceLock<Option<PrometheusHandle>> = OnceLock::new();
 
+/// How often recorded latencies are folded into their histograms' buckets.
+const UPKEEP_EVERY: std::time::Duration = std::time::Duration::from_secs(1);
+
 /// Installs the process-wide recorder once; later calls (tests building
 /// several apps in one process) share it.
 pub fn handle() -> Option<&'static PrometheusHandle> {
     HANDLE
         .get_or_init(|| {
-            PrometheusBuilder::new()
+            let handle = PrometheusBuilder::new()
                 .set_buckets_for_metric(Matcher::Suffix("_seconds".to_owned()), LATENCY_BUCKETS)
                 .ok()?
                 .install_recorder()
                 .map_err(|err| tracing::warn!(error = %err, "metrics recorder not installed"))
-                .ok()
+                .ok()?;
+            start_upkeep(handle.clone());
+            Some(handle)
         })
         .as_ref()
 }
+
+/// The exporter keeps every latency it is given (8 bytes each) until its
+/// upkeep folds them into bucket counts, which only a scrape did here:
+/// unscraped, a server answering 90,000 requests a second grew by 7 MB
+/// every ten seconds. A thread of its own, so no runtime has to be there.
+fn start_upkeep(handle: PrometheusHandle) {
+    let started = std::thread::Builder::new().name(UPKEEP_THREAD.to_owned()).spawn(move || {
+        loop {
+            std::thread::sleep(UPKEEP_EVERY);
+            handle.run_upkeep();
+        }
+    });
+    if let Err(err) = started {
+        tracing::warn!(error = %err, "metrics upkeep not started: latencies accumulate until scraped");
+    }
+}
+
+const UPKEEP_THREAD: &str = "metrics-upkeep";
 
 fn status_class(status: u16) -> &'static str {
     match status {
@@ -161,5 +184,19 @@ fn process_gauges() {
     }
     if let Ok(entries) = std::fs::read_dir("/proc/self/fd") {
         metrics::gauge!("process_open_fds").set(entries.count() as f64);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn recorded_latencies_are_folded_by_a_thread_of_their_own() {
+        assert!(super::handle().is_some());
+        let names: Vec<String> = std::fs::read_dir("/proc/self/task")
+            .unwrap()
+            .filter_map(|task| std::fs::read_to_string(task.ok()?.path().join("comm")).ok())
+            .map(|name| name.trim().to_owned())
+            .collect();
+        assert!(names.iter().any(|n| n == super::UPKEEP_THREAD), "{names:?}");
     }
 }
