@@ -39,6 +39,9 @@ use crate::service::changes::ChangeListener;
 #[derive(Debug, Clone)]
 pub struct Cached {
     pub content_type: Option<String>,
+    /// Set on a compressed copy (`insert_local`), which stays in this
+    /// instance's memory; what Redis keeps is never compressed.
+    pub content_encoding: Option<String>,
     pub etag: Option<String>,
     pub body: Bytes,
     pub tags: Arc<[String]>,
@@ -91,6 +94,7 @@ impl Cached {
         let tags: Vec<String> = (0..count).map(|_| take()).collect::<Option<_>>()?;
         Some(Cached {
             content_type,
+            content_encoding: None,
             etag,
             body: Bytes::copy_from_slice(rest),
             tags: tags.into(),
@@ -241,12 +245,22 @@ impl Cache {
     /// A miss, a stale entry or an unreachable Redis all say `None`, and
     /// `get_or_load` then decides (and counts) what happens.
     pub async fn peek(&self, key: &str) -> Option<Cached> {
-        let hit = self.l1.get(key).await?;
-        if self.fresh(&hit).await != Some(true) {
-            return None;
-        }
+        let hit = self.fresh_local(key).await?;
         self.stats.l1_hits.fetch_add(1, Ordering::Relaxed);
         Some(hit)
+    }
+
+    /// `peek` without counting a hit.
+    pub async fn fresh_local(&self, key: &str) -> Option<Cached> {
+        let hit = self.l1.get(key).await?;
+        (self.fresh(&hit).await == Some(true)).then_some(hit)
+    }
+
+    /// Keeps `value` in this instance's memory only: another representation
+    /// of an entry (a compressed copy), with that entry's tags and stamp so
+    /// that whatever invalidates the one invalidates the other.
+    pub async fn insert_local(&self, key: String, value: Cached) {
+        self.l1.insert(key, value).await;
     }
 
     /// Returns a fresh cached value for `key`, or runs `load` once for all
@@ -389,6 +403,7 @@ mod tests {
     fn entry(body: &'static str, tags: &[&str]) -> Cached {
         Cached {
             content_type: Some("application/json".into()),
+            content_encoding: None,
             etag: Some("\"abc\"".into()),
             body: Bytes::from_static(body.as_bytes()),
             tags: tags.iter().map(|t| (*t).to_owned()).collect(),

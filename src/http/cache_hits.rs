@@ -8,11 +8,16 @@
 //! headers, the request id), the same rate-limit bucket taken, the same
 //! metrics, access line and counted view.
 //!
+//! Clients that take compression get the bytes the compression layer made
+//! for the first request with their `Accept-Encoding`: that response is
+//! kept as a copy of its entry (same tags and stamp, so invalidated with
+//! it; this instance's memory only), and later hits send the copy. Until
+//! then, and for bodies too small to compress, they go through the stack.
+//!
 //! Whatever a hit would need the stack for goes through the stack: a
 //! request with credentials, a body, an `Origin` (CORS decides per origin),
-//! a client that takes compression (the compression layer encodes), a path
-//! the input guard refuses, a client over its limit (the limiter answers
-//! 429), or a trace being exported (its span belongs to the stack).
+//! a path the input guard refuses, a client over its limit (the limiter
+//! answers 429), or a trace being exported (its span belongs to the stack).
 
 use std::net::SocketAddr;
 use std::sync::Arc;
@@ -22,7 +27,7 @@ use axum::body::Body;
 use axum::extract::{ConnectInfo, MatchedPath, Request, State};
 use axum::http::{HeaderMap, HeaderValue, Method, header};
 use axum::middleware::Next;
-use axum::response::Response;
+use axum::response::{IntoResponse as _, Response};
 use futures_util::FutureExt as _;
 use tower::{Layer as _, ServiceExt as _};
 use tower_http::compression::Predicate as _;
@@ -32,6 +37,7 @@ use super::extract::client_ip;
 use super::rate_limit::RateLimits;
 use super::request_id::{self, RequestId, X_REQUEST_ID};
 use super::{AppState, caching, input_guard, response_cache, views};
+use crate::cache::Cached;
 
 /// What answering a hit needs, built once with the router.
 pub(super) struct HitPath {
@@ -49,8 +55,9 @@ impl HitPath {
         HitPath { state, limits, outer }
     }
 
-    /// The cache key of a request this path may answer.
-    fn key(&self, request: &Request) -> Option<String> {
+    /// The cache key of a request this path may answer, and for a client
+    /// that takes compression the key of its compressed copy.
+    fn key(&self, request: &Request) -> Option<(String, Option<String>)> {
         let headers = request.headers();
         let bodiless = !headers.contains_key(header::TRANSFER_ENCODING)
             && headers.get(header::CONTENT_LENGTH).is_none_or(|len| len == "0");
@@ -58,10 +65,17 @@ impl HitPath {
             && response_cache::cacheable(request)
             && bodiless
             && !headers.contains_key(header::ORIGIN)
-            && !caching::accepts_compression(headers)
             && !crate::telemetry::traces::enabled()
             && input_guard::check_uri(request.uri()).is_ok();
-        answerable.then(|| response_cache::request_key(request))
+        if !answerable {
+            return None;
+        }
+        let key = response_cache::request_key(request);
+        let compressed = caching::accepts_compression(headers).then(|| {
+            let accepted = headers.get(header::ACCEPT_ENCODING).map_or(&[][..], HeaderValue::as_bytes);
+            format!("{key}\u{1}{}", String::from_utf8_lossy(accepted))
+        });
+        Some((key, compressed))
     }
 }
 
@@ -84,9 +98,15 @@ pub(super) async fn answer_hits(
     next: Next,
 ) -> Response {
     let started = Instant::now();
-    let Some(key) = hits.key(&request) else { return next.run(request).await };
+    let Some((key, compressed)) = hits.key(&request) else { return next.run(request).await };
     let state = &hits.state;
-    let Some(cached) = state.cache.peek(&key).await else { return next.run(request).await };
+    let Some(cached) = state.cache.peek(compressed.as_ref().unwrap_or(&key)).await else {
+        let response = next.run(request).await;
+        return match compressed {
+            Some(copy) => keep_compressed(state, &key, copy, response).await,
+            None => response,
+        };
+    };
     let if_none_match = request.headers().get(header::IF_NONE_MATCH).cloned();
     let mut response = response_cache::respond(state, cached, if_none_match);
     let peer = request.extensions().get::<ConnectInfo<SocketAddr>>().map(|c| c.0.ip());
@@ -94,7 +114,8 @@ pub(super) async fn answer_hits(
     if !hits.limits.admit_anonymous_read(state, ip, response.headers_mut()).await {
         return next.run(request).await;
     }
-    if super::compressible().should_compress(&response)
+    let compressed = response.headers().contains_key(header::CONTENT_ENCODING);
+    if (compressed || super::compressible().should_compress(&response))
         && !response.headers().get_all(header::VARY).iter().any(|v| v == "accept-encoding")
     {
         response.headers_mut().append(header::VARY, HeaderValue::from_static("accept-encoding"));
@@ -119,3 +140,37 @@ pub(super) async fn answer_hits(
     }
     crate::telemetry::metrics::finish(response, started, &Method::GET, route)
 }
+
+/// A compressed copy of the cached response the stack just sent, kept under
+/// `copy` when it is a representation of the entry at `key` as it is now
+/// (its ETag is that entry's, weakened). The body is gathered first, so
+/// this one response goes out with a length instead of in chunks.
+async fn keep_compressed(state: &AppState, key: &str, copy: String, response: Response) -> Response {
+    let Some(encoding) = response.headers().get(header::CONTENT_ENCODING).cloned() else { return response };
+    let etag = response.headers().get(header::ETAG).and_then(|v| v.to_str().ok()).map(str::to_owned);
+    let Some(entry) = state.cache.fresh_local(key).await else { return response };
+    let current =
+        matches!((&etag, &entry.etag), (Some(sent), Some(kept)) if sent.trim_start_matches("W/") == kept);
+    if response.status() != axum::http::StatusCode::OK || !current {
+        return response;
+    }
+    let (parts, body) = response.into_parts();
+    let Ok(bytes) = axum::body::to_bytes(body, MAX_COMPRESSED).await else {
+        tracing::warn!("compressing a cached response failed");
+        return axum::http::StatusCode::INTERNAL_SERVER_ERROR.into_response();
+    };
+    let kept = Cached {
+        content_type: entry.content_type.clone(),
+        content_encoding: encoding.to_str().ok().map(str::to_owned),
+        etag,
+        body: bytes.clone(),
+        tags: entry.tags,
+        stamp: entry.stamp,
+        verified: Arc::default(),
+    };
+    state.cache.insert_local(copy, kept).await;
+    Response::from_parts(parts, Body::from(bytes))
+}
+
+/// Cached bodies are at most 1 MiB before compression.
+const MAX_COMPRESSED: usize = 1024 * 1024;

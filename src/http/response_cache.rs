@@ -78,6 +78,7 @@ pub(super) async fn cache_reads(State(state): State<AppState>, request: Request,
                 |name| head.headers.get(name).and_then(|v: &HeaderValue| v.to_str().ok()).map(str::to_owned);
             Some(Cached {
                 content_type: text(header::CONTENT_TYPE),
+                content_encoding: None,
                 etag: text(header::ETAG),
                 body,
                 tags: depends_on.into(),
@@ -119,6 +120,9 @@ pub(super) fn respond(state: &AppState, cached: Cached, if_none_match: Option<He
         let mut response = Response::new(Body::from(cached.body));
         if let Some(value) = cached.content_type.as_deref().and_then(|v| HeaderValue::from_str(v).ok()) {
             response.headers_mut().insert(header::CONTENT_TYPE, value);
+        }
+        if let Some(value) = cached.content_encoding.as_deref().and_then(|v| HeaderValue::from_str(v).ok()) {
+            response.headers_mut().insert(header::CONTENT_ENCODING, value);
         }
         response
     };

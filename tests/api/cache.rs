@@ -117,6 +117,49 @@ both_backends!(a_cache_hit_is_answered_exactly_as_the_read_that_filled_the_cache
     }
 });
 
+both_backends!(clients_that_take_compression_get_the_compressed_copy_from_the_cache, |backend| {
+    let app = TestApp::spawn(backend).await;
+    let author = app.register("squeezer").await;
+    for n in 0..7 {
+        app.publish_post(&author, &format!("Compressible post {n}"), &["zipped"]).await;
+    }
+    let path = "/api/articles?limit=20";
+    let get = |accept: &'static str, etag: Option<reqwest::header::HeaderValue>| {
+        let mut request = app.client.get(app.url(path)).header("accept-encoding", accept);
+        if let Some(etag) = etag {
+            request = request.header("if-none-match", etag);
+        }
+        request.send()
+    };
+    let stats = &app.state.cache.stats;
+    // The first read fills the cache and, compressed, its copy for gzip.
+    let first = get("gzip", None).await.unwrap();
+    assert_eq!(first.headers()["content-encoding"], "gzip");
+    let first_etag = first.headers()["etag"].clone();
+    let kept = app.state.cache.fresh_local("/api/articles?limit=20\u{1}gzip").await.expect("a copy is kept");
+    assert_eq!(kept.content_encoding.as_deref(), Some("gzip"));
+    let hits_before = stats.l1_hits.load(Ordering::Relaxed);
+    let copy = get("gzip", None).await.unwrap();
+    assert_eq!(stats.l1_hits.load(Ordering::Relaxed), hits_before + 1, "one lookup, of the copy");
+    assert_eq!(lasting_headers(&copy), lasting_headers(&first));
+    assert!(copy.headers()["etag"].to_str().unwrap().starts_with("W/"), "a compressed body's ETag is weak");
+    let etag = copy.headers()["etag"].clone();
+    assert_eq!(copy.bytes().await.unwrap(), first.bytes().await.unwrap());
+
+    // A 304 from the copy is the one the stack gives (another Accept-Encoding has no copy yet).
+    let from_stack = get("gzip;q=1.0", Some(etag.clone())).await.unwrap();
+    let from_copy = get("gzip", Some(etag)).await.unwrap();
+    assert_eq!((from_stack.status().as_u16(), from_copy.status().as_u16()), (304, 304));
+    assert_eq!(lasting_headers(&from_copy), lasting_headers(&from_stack));
+
+    // A write invalidates the copy with its entry.
+    app.publish_post(&author, "The newest post", &["zipped"]).await;
+    assert!(app.state.cache.fresh_local("/api/articles?limit=20\u{1}gzip").await.is_none());
+    let after = get("gzip", None).await.unwrap();
+    assert_eq!(after.headers()["content-encoding"], "gzip");
+    assert_ne!(after.headers()["etag"], first_etag, "the copy went with its entry");
+});
+
 /// Two instances on one database sharing a fresh Redis namespace.
 pub(crate) async fn shared_redis_instances(backend: Backend) -> (TestApp, TestApp) {
     let redis = std::env::var("HERALD_TEST_REDIS_URL").expect("HERALD_TEST_REDIS_URL is set");
