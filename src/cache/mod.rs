@@ -246,8 +246,13 @@ impl Cache {
     /// `get_or_load` then decides (and counts) what happens.
     pub async fn peek(&self, key: &str) -> Option<Cached> {
         let hit = self.fresh_local(key).await?;
-        self.stats.l1_hits.fetch_add(1, Ordering::Relaxed);
+        self.count_hit();
         Some(hit)
+    }
+
+    /// Counts a hit on an entry found with `fresh_local`.
+    pub fn count_hit(&self) {
+        self.stats.l1_hits.fetch_add(1, Ordering::Relaxed);
     }
 
     /// `peek` without counting a hit.

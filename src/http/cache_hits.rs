@@ -11,8 +11,9 @@
 //! Clients that take compression get the bytes the compression layer made
 //! for the first request with their `Accept-Encoding`: that response is
 //! kept as a copy of its entry (same tags and stamp, so invalidated with
-//! it; this instance's memory only), and later hits send the copy. Until
-//! then, and for bodies too small to compress, they go through the stack.
+//! it; this instance's memory only), and later hits send the copy; until
+//! then they go through the stack. Bodies too small to compress are sent
+//! to them as they are, as the compression layer would.
 //!
 //! Whatever a hit would need the stack for goes through the stack: a
 //! request with credentials, a body, an `Origin` (CORS decides per origin),
@@ -100,7 +101,7 @@ pub(super) async fn answer_hits(
     let started = Instant::now();
     let Some((key, compressed)) = hits.key(&request) else { return next.run(request).await };
     let state = &hits.state;
-    let Some(cached) = state.cache.peek(compressed.as_ref().unwrap_or(&key)).await else {
+    let Some(cached) = lookup(state, &key, compressed.as_deref()).await else {
         let response = next.run(request).await;
         return match compressed {
             Some(copy) => keep_compressed(state, &key, copy, response).await,
@@ -109,6 +110,8 @@ pub(super) async fn answer_hits(
     };
     let if_none_match = request.headers().get(header::IF_NONE_MATCH).cloned();
     let mut response = response_cache::respond(state, cached, if_none_match);
+    // As the security headers' layer does for a client that takes compression.
+    caching::weaken_etag_if_compressed(&mut response, compressed.is_some());
     let peer = request.extensions().get::<ConnectInfo<SocketAddr>>().map(|c| c.0.ip());
     let ip = client_ip(peer, request.headers(), hits.limits.trusted_proxies());
     if !hits.limits.admit_anonymous_read(state, ip, response.headers_mut()).await {
@@ -139,6 +142,19 @@ pub(super) async fn answer_hits(
         return span.in_scope(|| crate::telemetry::metrics::finish(response, started, &Method::GET, route));
     }
     crate::telemetry::metrics::finish(response, started, &Method::GET, route)
+}
+
+/// The fresh entry at `key`; for a client that takes compression, its
+/// compressed copy under `copy` instead, unless the body is too small to
+/// be compressed (then the stack would send it as it is, too).
+async fn lookup(state: &AppState, key: &str, copy: Option<&str>) -> Option<Cached> {
+    let Some(copy) = copy else { return state.cache.peek(key).await };
+    let entry = state.cache.fresh_local(key).await?;
+    if super::compressible().should_compress(&Response::new(Body::from(entry.body.clone()))) {
+        return state.cache.peek(copy).await;
+    }
+    state.cache.count_hit();
+    Some(entry)
 }
 
 /// A compressed copy of the cached response the stack just sent, kept under

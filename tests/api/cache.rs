@@ -152,6 +152,23 @@ both_backends!(clients_that_take_compression_get_the_compressed_copy_from_the_ca
     assert_eq!((from_stack.status().as_u16(), from_copy.status().as_u16()), (304, 304));
     assert_eq!(lasting_headers(&from_copy), lasting_headers(&from_stack));
 
+    // A body too small to compress is sent as it is, from the entry itself.
+    let tags = |etag: Option<reqwest::header::HeaderValue>| {
+        let mut request = app.client.get(app.url("/api/tags")).header("accept-encoding", "gzip");
+        if let Some(etag) = etag {
+            request = request.header("if-none-match", etag);
+        }
+        request.send()
+    };
+    let (filled, hit) = (tags(None).await.unwrap(), tags(None).await.unwrap());
+    assert!(hit.headers().get("content-encoding").is_none());
+    assert_eq!(lasting_headers(&hit), lasting_headers(&filled));
+    let not_modified = tags(Some(hit.headers()["etag"].clone())).await.unwrap();
+    assert_eq!(not_modified.status(), 304);
+    let weak = not_modified.headers()["etag"].to_str().unwrap();
+    assert!(weak.starts_with("W/"), "{weak}: the 304 names what a compressing client may hold");
+    assert_eq!(hit.bytes().await.unwrap(), filled.bytes().await.unwrap());
+
     // A write invalidates the copy with its entry.
     app.publish_post(&author, "The newest post", &["zipped"]).await;
     assert!(app.state.cache.fresh_local("/api/articles?limit=20\u{1}gzip").await.is_none());
