@@ -192,11 +192,20 @@ mod tests {
     #[test]
     fn recorded_latencies_are_folded_by_a_thread_of_their_own() {
         assert!(super::handle().is_some());
-        let names: Vec<String> = std::fs::read_dir("/proc/self/task")
-            .unwrap()
-            .filter_map(|task| std::fs::read_to_string(task.ok()?.path().join("comm")).ok())
-            .map(|name| name.trim().to_owned())
-            .collect();
-        assert!(names.iter().any(|n| n == super::UPKEEP_THREAD), "{names:?}");
+        let threads = || -> Vec<String> {
+            std::fs::read_dir("/proc/self/task")
+                .unwrap()
+                .filter_map(|task| std::fs::read_to_string(task.ok()?.path().join("comm")).ok())
+                .map(|name| name.trim().to_owned())
+                .collect()
+        };
+        // A new thread names itself once it runs; until then it has its parent's name.
+        for _ in 0..100 {
+            if threads().iter().any(|n| n == super::UPKEEP_THREAD) {
+                return;
+            }
+            std::thread::sleep(std::time::Duration::from_millis(10));
+        }
+        panic!("no {} thread among {:?}", super::UPKEEP_THREAD, threads());
     }
 }
