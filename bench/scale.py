@@ -196,6 +196,7 @@ def main():
     parser.add_argument("--writes-per-second", type=float, default=10)
     parser.add_argument("--explain", action="store_true")
     parser.add_argument("--uncached-only", action="store_true", help="skip the cached runs with writes")
+    parser.add_argument("--cached-only", action="store_true", help="only the cached runs with writes")
     parser.add_argument("--out", default=str(Path(__file__).resolve().parent / "out"))
     args = parser.parse_args()
     sqlite_path = args.database_url[len("sqlite:"):] if args.database_url.startswith("sqlite:") else None
@@ -214,7 +215,7 @@ def main():
     try:
         token, slug, endpoints = probes(server.base)
         uncached = []
-        for name, path, auth in endpoints:
+        for name, path, auth in [] if args.cached_only else endpoints:
             warm_up(server.base, path, token, auth, args)
             result = measure(server.base, path, token, auth, args)
             result["endpoint"] = name
