@@ -72,12 +72,34 @@ impl HitPath {
             return None;
         }
         let key = response_cache::request_key(request);
-        let compressed = caching::accepts_compression(headers).then(|| {
-            let accepted = headers.get(header::ACCEPT_ENCODING).map_or(&[][..], HeaderValue::as_bytes);
-            format!("{key}\u{1}{}", String::from_utf8_lossy(accepted))
-        });
-        Some((key, compressed))
+        if !caching::accepts_compression(headers) {
+            return Some((key, None));
+        }
+        let encodings = compressed_copy_name(headers.get(header::ACCEPT_ENCODING)?)?;
+        let copy = format!("{key}\u{1}{encodings}");
+        Some((key, Some(copy)))
     }
+}
+
+/// What names a compressed copy: the encodings an `Accept-Encoding` lists
+/// that the compression layer offers, sorted (`br,gzip,zstd`). Without
+/// weights or a wildcard the layer's choice depends on that set alone (it
+/// breaks ties by its own order, not the header's), so browsers' headers
+/// share a handful of copies and no header can make more than seven. With
+/// weights, a wildcard or an encoding it does not know, `None`: the stack.
+fn compressed_copy_name(accept_encoding: &HeaderValue) -> Option<String> {
+    let mut offered = Vec::new();
+    for token in accept_encoding.to_str().ok()?.split(',') {
+        match token.trim().to_ascii_lowercase().as_str() {
+            name @ ("gzip" | "br" | "zstd") => offered.push(name.to_owned()),
+            // Listed, but not offered by the layer: it skips them too.
+            "deflate" | "identity" | "" => {}
+            _ => return None,
+        }
+    }
+    offered.sort_unstable();
+    offered.dedup();
+    (!offered.is_empty()).then(|| offered.join(","))
 }
 
 /// What CORS adds to a request without `Origin`, asked of the layer itself
@@ -190,3 +212,22 @@ async fn keep_compressed(state: &AppState, key: &str, copy: String, response: Re
 
 /// Cached bodies are at most 1 MiB before compression.
 const MAX_COMPRESSED: usize = 1024 * 1024;
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn name(header: &'static str) -> Option<String> {
+        compressed_copy_name(&HeaderValue::from_static(header))
+    }
+
+    #[test]
+    fn a_copy_is_named_by_the_offered_encodings_a_client_lists() {
+        assert_eq!(name("gzip, deflate, br, zstd").as_deref(), Some("br,gzip,zstd"));
+        assert_eq!(name("zstd,br , GZIP,gzip").as_deref(), Some("br,gzip,zstd"), "order, case and repeats");
+        assert_eq!(name("gzip, deflate").as_deref(), Some("gzip"));
+        for stack in ["gzip;q=0.5, br", "*", "gzip, x-gzip", "deflate", "compress, br"] {
+            assert_eq!(name(stack), None, "{stack}: the compression layer decides");
+        }
+    }
+}
