@@ -72,10 +72,14 @@ impl HitPath {
             return None;
         }
         let key = response_cache::request_key(request);
-        if !caching::accepts_compression(headers) {
-            return Some((key, None));
+        // One Accept-Encoding or none: the compression layer reads them all,
+        // and with weights or a wildcard it may even answer 406.
+        let mut accepted = headers.get_all(header::ACCEPT_ENCODING).iter();
+        let Some(accepted) = accepted.next() else { return Some((key, None)) };
+        if headers.get_all(header::ACCEPT_ENCODING).iter().count() > 1 {
+            return None;
         }
-        let encodings = compressed_copy_name(headers.get(header::ACCEPT_ENCODING)?)?;
+        let encodings = compressed_copy_name(accepted)?;
         let copy = format!("{key}\u{1}{encodings}");
         Some((key, Some(copy)))
     }
@@ -173,7 +177,16 @@ async fn lookup(state: &AppState, key: &str, copy: Option<&str>) -> Option<Cache
     let Some(copy) = copy else { return state.cache.peek(key).await };
     let entry = state.cache.fresh_local(key).await?;
     if super::compressible().should_compress(&Response::new(Body::from(entry.body.clone()))) {
-        return state.cache.peek(copy).await;
+        // A copy outlives its entry's expiry (it was kept later): it is
+        // sent only while it still copies the entry.
+        let copy = state.cache.fresh_local(copy).await?;
+        let current =
+            matches!((&copy.etag, &entry.etag), (Some(c), Some(e)) if c.trim_start_matches("W/") == e);
+        if !current {
+            return None;
+        }
+        state.cache.count_hit();
+        return Some(copy);
     }
     state.cache.count_hit();
     Some(entry)
@@ -185,6 +198,10 @@ async fn lookup(state: &AppState, key: &str, copy: Option<&str>) -> Option<Cache
 /// this one response goes out with a length instead of in chunks.
 async fn keep_compressed(state: &AppState, key: &str, copy: String, response: Response) -> Response {
     let Some(encoding) = response.headers().get(header::CONTENT_ENCODING).cloned() else { return response };
+    // The copy's name says what the layer would choose for its clients.
+    if copy.rsplit('\u{1}').next().is_none_or(|offered| encoding != preferred(offered)) {
+        return response;
+    }
     let etag = response.headers().get(header::ETAG).and_then(|v| v.to_str().ok()).map(str::to_owned);
     let Some(entry) = state.cache.fresh_local(key).await else { return response };
     let current =
@@ -210,8 +227,15 @@ async fn keep_compressed(state: &AppState, key: &str, copy: String, response: Re
     Response::from_parts(parts, Body::from(bytes))
 }
 
-/// Cached bodies are at most 1 MiB before compression.
-const MAX_COMPRESSED: usize = 1024 * 1024;
+/// Cached bodies are at most 1 MiB before compression, which may add a
+/// little to one that does not compress.
+const MAX_COMPRESSED: usize = 2 * 1024 * 1024;
+
+/// The encoding the compression layer picks from offered ones listed
+/// without weights: its own order breaks the tie, zstd before br before gzip.
+fn preferred(offered: &str) -> &'static str {
+    ["zstd", "br", "gzip"].into_iter().find(|e| offered.split(',').any(|o| o == *e)).unwrap_or("gzip")
+}
 
 #[cfg(test)]
 mod tests {
@@ -229,5 +253,8 @@ mod tests {
         for stack in ["gzip;q=0.5, br", "*", "gzip, x-gzip", "deflate", "compress, br"] {
             assert_eq!(name(stack), None, "{stack}: the compression layer decides");
         }
+        assert_eq!(preferred("br,gzip,zstd"), "zstd");
+        assert_eq!(preferred("br,gzip"), "br");
+        assert_eq!(preferred("gzip"), "gzip");
     }
 }

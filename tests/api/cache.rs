@@ -132,7 +132,18 @@ both_backends!(clients_that_take_compression_get_the_compressed_copy_from_the_ca
         request.send()
     };
     let stats = &app.state.cache.stats;
-    // The first read fills the cache and, compressed, its copy for gzip.
+    // Two Accept-Encoding headers: the layer reads both (and picks zstd);
+    // what it sends must not become the copy for clients that list gzip.
+    let both = app
+        .client
+        .get(app.url(path))
+        .header("accept-encoding", "gzip")
+        .header("accept-encoding", "zstd")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(both.headers()["content-encoding"], "zstd");
+    // The first read for gzip alone makes the copy for gzip.
     let first = get("gzip", None).await.unwrap();
     assert_eq!(first.headers()["content-encoding"], "gzip");
     let first_etag = first.headers()["etag"].clone();
