@@ -74,9 +74,9 @@ impl HitPath {
         let key = response_cache::request_key(request);
         // One Accept-Encoding or none: the compression layer reads them all,
         // and with weights or a wildcard it may even answer 406.
-        let mut accepted = headers.get_all(header::ACCEPT_ENCODING).iter();
-        let Some(accepted) = accepted.next() else { return Some((key, None)) };
-        if headers.get_all(header::ACCEPT_ENCODING).iter().count() > 1 {
+        let mut all = headers.get_all(header::ACCEPT_ENCODING).iter();
+        let Some(accepted) = all.next() else { return Some((key, None)) };
+        if all.next().is_some() {
             return None;
         }
         let encodings = compressed_copy_name(accepted)?;
@@ -139,7 +139,7 @@ pub(super) async fn answer_hits(
     // As the security headers' layer does for a client that takes compression.
     caching::weaken_etag_if_compressed(&mut response, compressed.is_some());
     let peer = request.extensions().get::<ConnectInfo<SocketAddr>>().map(|c| c.0.ip());
-    let ip = client_ip(peer, request.headers(), hits.limits.trusted_proxies());
+    let ip = client_ip(peer, request.headers(), &state.services.settings.http.trusted_proxies);
     if !hits.limits.admit_anonymous_read(state, ip, response.headers_mut()).await {
         return next.run(request).await;
     }
@@ -180,9 +180,7 @@ async fn lookup(state: &AppState, key: &str, copy: Option<&str>) -> Option<Cache
         // A copy outlives its entry's expiry (it was kept later): it is
         // sent only while it still copies the entry.
         let copy = state.cache.fresh_local(copy).await?;
-        let current =
-            matches!((&copy.etag, &entry.etag), (Some(c), Some(e)) if c.trim_start_matches("W/") == e);
-        if !current {
+        if !copies(copy.etag.as_deref(), &entry) {
             return None;
         }
         state.cache.count_hit();
@@ -204,9 +202,7 @@ async fn keep_compressed(state: &AppState, key: &str, copy: String, response: Re
     }
     let etag = response.headers().get(header::ETAG).and_then(|v| v.to_str().ok()).map(str::to_owned);
     let Some(entry) = state.cache.fresh_local(key).await else { return response };
-    let current =
-        matches!((&etag, &entry.etag), (Some(sent), Some(kept)) if sent.trim_start_matches("W/") == kept);
-    if response.status() != axum::http::StatusCode::OK || !current {
+    if response.status() != axum::http::StatusCode::OK || !copies(etag.as_deref(), &entry) {
         return response;
     }
     let (parts, body) = response.into_parts();
@@ -225,6 +221,12 @@ async fn keep_compressed(state: &AppState, key: &str, copy: String, response: Re
     };
     state.cache.insert_local(copy, kept).await;
     Response::from_parts(parts, Body::from(bytes))
+}
+
+/// Whether a compressed body with ETag `etag` is a copy of `entry` as it is
+/// now: its ETag is the entry's, weakened (compared as `If-None-Match` is).
+fn copies(etag: Option<&str>, entry: &Cached) -> bool {
+    matches!((etag, entry.etag.as_deref()), (Some(etag), Some(kept)) if caching::matches(etag, kept))
 }
 
 /// Cached bodies are at most 1 MiB before compression, which may add a

@@ -232,11 +232,6 @@ impl RateLimits {
             Err(_) => false,
         }
     }
-
-    /// Whom cache hits answered before `limit` count against.
-    pub(super) fn trusted_proxies(&self) -> &[IpAddr] {
-        &self.trusted_proxies
-    }
 }
 
 /// `RateLimit-*` of an admitted request: `remaining` left of `per_minute`,
