@@ -4,3 +4,4 @@
 pub mod analysis;
 pub mod generation;
 pub mod markdown;
+pub mod snippet;

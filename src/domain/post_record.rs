@@ -93,7 +93,9 @@ pub struct PostView {
     pub liked: bool,
     /// Whether the viewer follows its author.
     pub following_author: bool,
-    /// Search hit context, with matches between `\u{1}` and `\u{2}`.
+    /// Search hit context, with matches between `\u{1}` and `\u{2}`: cut
+    /// by the service from the body (`content::snippet`), not stored.
+    #[sqlx(skip)]
     pub snippet: Option<String>,
 }
 

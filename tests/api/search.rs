@@ -116,3 +116,22 @@ both_backends!(a_match_in_the_title_outranks_a_newer_match_in_the_body, |backend
     let (_, page) = app.get_as("/api/v1/posts?q=sourdough", None).await;
     assert_eq!(titles(&page), ["Sourdough basics", "Weekend"]);
 });
+
+both_backends!(a_snippet_is_the_words_around_the_match_and_the_same_on_both_databases, |backend| {
+    let app = TestApp::spawn(backend).await;
+    let author = app.register("snipper").await;
+    let body = format!(
+        "{} The **axolotl** keeps its gills\n\nall its life. {}",
+        "Filler words come first. ".repeat(20),
+        "More filler follows. ".repeat(20)
+    );
+    app.create_post(&author, json!({"title": "Amphibians", "body": body, "publish": true})).await;
+    let (_, page) = app.get_as("/api/v1/posts?q=Axolotl", None).await;
+    assert_eq!(
+        page["items"][0]["snippet"],
+        "…words come first. The **<mark>axolotl</mark>** keeps its gills all its life. More filler \
+         follows. More filler follows. More filler follows. More filler follows. More…",
+        "a few words before the match, 24 words in all, white space as single spaces"
+    );
+    assert!(page["items"][0].get("body").is_none(), "results carry the snippet, not the body");
+});

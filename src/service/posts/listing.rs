@@ -6,6 +6,7 @@ use super::super::{Actor, AuthFailure, Error};
 use super::changes::publish_due_before_counting;
 use super::cursor::{self, Position};
 use super::reads::{effective, viewer_of};
+use crate::content::snippet::{SearchWords, snippet};
 use crate::domain::{PageRequest, PostList, PostView};
 use crate::service::Context;
 use crate::store::post_views::{self, PostQuery};
@@ -43,7 +44,9 @@ pub async fn list(
     probe.limit = query.limit + 1;
     let mut rows = post_views::find(&ctx.db, &probe).await?;
     let more = crate::domain::listing::trim_to_page(&mut rows, query.limit);
-    let items: Vec<PostView> = rows.into_iter().map(|r| effective(r, query.now)).collect();
+    let search = query.search.as_deref().map(str::trim).filter(|text| !text.is_empty()).map(SearchWords::of);
+    let items: Vec<PostView> =
+        rows.into_iter().map(|row| with_snippet(effective(row, query.now), search.as_ref())).collect();
     let next_cursor = if more {
         cursor::encode(list.order, items.last(), query.offset.unwrap_or(0) + query.limit)
     } else {
@@ -56,6 +59,16 @@ pub async fn list(
         None
     };
     Ok(Page { items, next_cursor, total })
+}
+
+/// A search result carries a snippet of its body around the match (the
+/// store hands over the body's start for it); lists carry no text.
+fn with_snippet(mut row: PostView, search: Option<&SearchWords>) -> PostView {
+    if let Some(search) = search {
+        let body = std::mem::take(&mut row.post.fields.body);
+        row.snippet = Some(snippet(&body, search));
+    }
+    row
 }
 
 fn to_query(ctx: &Context, actor: Option<&Actor>, list: &PostList) -> Result<PostQuery, Error> {

@@ -153,26 +153,6 @@ async fn feed_window(db: &Db, q: &PostQuery) -> Result<Option<DateTime<Utc>>, St
     }))
 }
 
-/// Appends the `highlight` table (SQLite): each page row's highlighted
-/// excerpt, from one full-text cursor over the page's id range.
-///
-/// A cursor per row (`MATCH … AND rowid = ?`) sets the query up again for
-/// each, seeking the word's long list in every index segment: for a word in
-/// most posts, 21 of them took 2 ms of a page's 2.8 ms at 620,000 posts,
-/// this one cursor 0.86 ms (bench/RESULTS.md). The range holds the page's
-/// ids, which come from the search's bounded candidates, so the cursor
-/// visits at most those; `+rowid` keeps the id list from being handed to
-/// FTS5 as one lookup per id.
-fn highlight(sql: &mut Sql, words: &str) {
-    let query = sql.param(Arg::Text(words.to_owned()));
-    sql.push(&format!(
-        "), highlight AS MATERIALIZED (SELECT rowid AS post_id, \
-         snippet(post_fts, 2, char(1), char(2), '…', 24) AS snippet FROM post_fts \
-         WHERE post_fts MATCH {query} AND rowid >= (SELECT MIN(post_id) FROM page) \
-         AND rowid <= (SELECT MAX(post_id) FROM page) AND +rowid IN (SELECT post_id FROM page)"
-    ));
-}
-
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) enum Backend {
     Sqlite,
@@ -203,11 +183,6 @@ pub async fn find(db: &Db, q: &PostQuery) -> Result<Vec<PostView>, StoreError> {
     let since = if plan::feed_is_windowed(q) { feed_window(db, q).await? } else { None };
     let mut sql = Sql::new("WITH page AS MATERIALIZED (");
     plan::page_ids_in(&mut sql, backend, q, true, since);
-    let fts = plan::search_text(q).map(fts5_query).filter(|words| !words.is_empty());
-    let highlighted = backend == Backend::Sqlite && fts.is_some() && plan::from_search_candidates(q);
-    if let (true, Some(words)) = (highlighted, &fts) {
-        highlight(&mut sql, words);
-    }
     sql.push(
         ") SELECT p.post_id, p.author_id, p.slug, p.title, p.excerpt, p.excerpt_given, p.status, \
          p.publish_at, p.published_at, p.category_id, p.tags, p.platforms, p.content_type, p.version, \
@@ -215,48 +190,32 @@ pub async fn find(db: &Db, q: &PostQuery) -> Result<Vec<PostView>, StoreError> {
          a.username AS author_username, a.display_name AS author_display_name, \
          a.bio AS author_bio, a.avatar_url AS author_avatar_url, c.slug AS category_slug, c.name AS category_name, ",
     );
-    sql.push(if q.with_text {
-        "p.body, p.body_html, p.analysis, "
-    } else {
-        "'' AS body, '' AS body_html, CAST(NULL AS TEXT) AS analysis, "
-    });
+    // A search's rows carry the start of their body, from which the
+    // service cuts the snippet (`content::snippet`).
+    let searching = plan::search_text(q).is_some();
+    match (q.with_text, searching) {
+        (true, _) => sql.push("p.body, p.body_html, p.analysis, "),
+        // `substr` counts characters, so it reads every byte before its
+        // end: bodies that fit are taken whole.
+        (false, true) => sql.push(&format!(
+            "CASE WHEN octet_length(p.body) <= {n} THEN p.body ELSE substr(p.body, 1, {n}) END AS body, \
+             '' AS body_html, CAST(NULL AS TEXT) AS analysis, ",
+            n = crate::content::snippet::SCANNED_BYTES
+        )),
+        (false, false) => sql.push("'' AS body, '' AS body_html, CAST(NULL AS TEXT) AS analysis, "),
+    };
     match q.viewer.account_id {
         Some(id) => {
             let viewer = sql.param(Arg::Int(id.get()));
             sql.push(&format!(
                 "EXISTS (SELECT 1 FROM post_like l WHERE l.post_id = p.post_id AND l.account_id = {viewer}) \
                  AS liked, EXISTS (SELECT 1 FROM follow f WHERE f.followee_id = p.author_id \
-                 AND f.follower_id = {viewer}) AS following_author, "
+                 AND f.follower_id = {viewer}) AS following_author"
             ));
         }
         // Anonymous readers like and follow nobody: no lookups per row.
         None => {
-            sql.push("FALSE AS liked, FALSE AS following_author, ");
-        }
-    }
-    match (backend, plan::search_text(q), fts) {
-        // A lookup in the (at most page-sized) table rather than a join,
-        // which SQLite answers by building an index on it for each request.
-        (Backend::Sqlite, _, Some(_)) if highlighted => {
-            sql.push("(SELECT h.snippet FROM highlight h WHERE h.post_id = page.post_id) AS snippet");
-        }
-        // Another order over every post (popular): a cursor per page row.
-        (Backend::Sqlite, _, Some(words)) => {
-            let query = sql.param(Arg::Text(words));
-            sql.push(&format!(
-                "(SELECT snippet(post_fts, 2, char(1), char(2), '…', 24) FROM post_fts \
-                 WHERE post_fts MATCH {query} AND post_fts.rowid = p.post_id) AS snippet"
-            ));
-        }
-        (Backend::Postgres, Some(text), _) => {
-            let query = sql.param(Arg::Text(text.to_owned()));
-            sql.push(&format!(
-                "ts_headline('simple', p.body, websearch_to_tsquery('simple', {query}), \
-                 'StartSel=\u{1}, StopSel=\u{2}, MaxWords=24, MinWords=8') AS snippet"
-            ));
-        }
-        _ => {
-            sql.push("CAST(NULL AS TEXT) AS snippet");
+            sql.push("FALSE AS liked, FALSE AS following_author");
         }
     }
     sql.push(

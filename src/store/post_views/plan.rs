@@ -59,12 +59,6 @@ fn driver(q: &PostQuery) -> Driver {
     }
 }
 
-/// Whether the page comes from a search's bounded candidates (so any
-/// range of its ids holds at most [`SEARCH_CANDIDATES`] matches).
-pub(super) fn from_search_candidates(q: &PostQuery) -> bool {
-    driver(q) == Driver::Search
-}
-
 /// Whether the page is ordered by search rank.
 pub(super) fn by_relevance(q: &PostQuery) -> bool {
     q.sort == PostSort::Relevance && search_text(q).is_some()
