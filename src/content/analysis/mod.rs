@@ -65,6 +65,7 @@ impl Analyzer {
         let prose = scan.without_links();
         let language = language::detect(&scan.for_language());
         let code = language.as_ref().map(|language| language.code.as_str());
+        let segmented = readability::Segmented::of(&prose);
         let mut targets: Vec<Platform> = Vec::with_capacity(platforms.len());
         for &platform in platforms {
             if !targets.contains(&platform) {
@@ -72,10 +73,10 @@ impl Analyzer {
             }
         }
         Analysis {
-            sentiment: sentiment::score(&prose),
+            sentiment: sentiment::score(&prose, &segmented.bounds),
             keywords: keywords::extract(&scan.for_keywords(), code),
-            readability: readability::readability(&prose, code == Some("en")),
-            counts: readability::counts(text, &prose, scan.links.len()),
+            readability: readability::readability(&segmented, code == Some("en")),
+            counts: readability::counts(text, &segmented, scan.links.len()),
             hashtags: scan.hashtag_names(),
             mentions: scan.mention_names(),
             links: scan.link_urls(),

@@ -36,10 +36,29 @@ pub struct Counts {
     pub reading_time_seconds: usize,
 }
 
+/// The words and sentences of prose, segmented once for the counts, the
+/// scores and sentiment (each segmented it on its own: a sixth of an
+/// analysis's cost).
+pub(super) struct Segmented<'a> {
+    words: Vec<&'a str>,
+    /// Every piece between sentence boundaries, white space included.
+    pub(super) bounds: Vec<&'a str>,
+    /// The pieces with a letter or digit (`unicode_sentences`).
+    sentences: usize,
+}
+
+impl<'a> Segmented<'a> {
+    pub(super) fn of(prose: &'a str) -> Segmented<'a> {
+        let bounds: Vec<&str> = prose.split_sentence_bounds().collect();
+        let sentences = bounds.iter().filter(|piece| piece.chars().any(char::is_alphanumeric)).count();
+        Segmented { words: prose.unicode_words().collect(), bounds, sentences }
+    }
+}
+
 /// `text` is the whole text, `prose` the same without its `links` links.
-pub(super) fn counts(text: &str, prose: &str, links: usize) -> Counts {
-    let words = prose.unicode_words().count() + links;
-    let sentences = if words == 0 { 0 } else { prose.unicode_sentences().count().max(1) };
+pub(super) fn counts(text: &str, prose: &Segmented<'_>, links: usize) -> Counts {
+    let words = prose.words.len() + links;
+    let sentences = if words == 0 { 0 } else { prose.sentences.max(1) };
     Counts {
         characters: super::graphemes::count(text),
         words,
@@ -49,9 +68,8 @@ pub(super) fn counts(text: &str, prose: &str, links: usize) -> Counts {
 }
 
 /// Flesch scores of prose (links removed), or none when it is not English.
-pub(super) fn readability(prose: &str, english: bool) -> Readability {
-    let words: Vec<&str> = prose.unicode_words().collect();
-    let sentences = prose.unicode_sentences().count();
+pub(super) fn readability(prose: &Segmented<'_>, english: bool) -> Readability {
+    let (words, sentences) = (&prose.words, prose.sentences);
     if !english || words.is_empty() || sentences == 0 {
         return Readability::default();
     }
@@ -135,7 +153,7 @@ mod tests {
     fn flesch_of_the_pangram() {
         // 9 words, 1 sentence, 11 syllables:
         // 206.835 - 1.015 * 9 - 84.6 * 11/9 = 94.3; 0.39 * 9 + 11.8 * 11/9 - 15.59 = 2.34
-        let scores = readability("The quick brown fox jumps over the lazy dog.", true);
+        let scores = readability(&Segmented::of("The quick brown fox jumps over the lazy dog."), true);
         assert_eq!(scores.flesch_reading_ease, Some(94.3));
         assert_eq!(scores.flesch_kincaid_grade, Some(2.3));
     }
@@ -143,10 +161,10 @@ mod tests {
     #[test]
     fn flesch_is_english_only() {
         assert_eq!(
-            readability("El rápido zorro marrón salta sobre el perro perezoso.", false),
+            readability(&Segmented::of("El rápido zorro marrón salta sobre el perro perezoso."), false),
             Readability::default()
         );
-        assert_eq!(readability("", true), Readability::default());
+        assert_eq!(readability(&Segmented::of(""), true), Readability::default());
     }
 
     #[test]
@@ -155,13 +173,13 @@ mod tests {
         let prose = "Hello world. This is Herald!  ";
         // 5 words + 1 link; 6 words at 238 per minute take 1.5 s, rounded up.
         assert_eq!(
-            counts(text, prose, 1),
+            counts(text, &Segmented::of(prose), 1),
             Counts { characters: 48, words: 6, sentences: 2, reading_time_seconds: 2 }
         );
         assert_eq!(
-            counts("", "", 0),
+            counts("", &Segmented::of(""), 0),
             Counts { characters: 0, words: 0, sentences: 0, reading_time_seconds: 0 }
         );
-        assert_eq!(counts("👍", "👍", 0).characters, 1);
+        assert_eq!(counts("👍", &Segmented::of("👍"), 0).characters, 1);
     }
 }

@@ -91,12 +91,23 @@ impl SentimentLabel {
     }
 }
 
-/// Scores a text; links should already be removed (they only dilute).
-pub(super) fn score(text: &str) -> Sentiment {
-    let text = describe_emoji(text);
+/// Scores a text, given its pieces between sentence boundaries (segmented
+/// once for the whole analysis); links should already be removed (they
+/// only dilute).
+pub(super) fn score(text: &str, pieces: &[&str]) -> Sentiment {
+    // Emoji become words, which may move the boundaries; ASCII has none.
+    let described;
+    let resegmented: Vec<&str>;
+    let pieces = if text.is_ascii() {
+        pieces
+    } else {
+        described = describe_emoji(text);
+        resegmented = described.split_sentence_bounds().collect();
+        &resegmented
+    };
     let mut sentences = 0_usize;
     let [mut compound, mut positive, mut neutral, mut negative] = [0.0; 4];
-    for sentence in text.split_sentence_bounds() {
+    for &sentence in pieces {
         let scores = VADER.polarity_scores(sentence);
         let get = |key: &str| scores.get(key).copied().unwrap_or(0.0);
         let (pos, neu, neg) = (get("pos"), get("neu"), get("neg"));
@@ -136,9 +147,6 @@ fn compound_stands(sentence: &str) -> bool {
 /// Replaces each emoji grapheme VADER can read with its words, spaced so
 /// that they never glue onto a neighbouring word.
 fn describe_emoji(text: &str) -> String {
-    if text.is_ascii() {
-        return text.to_owned();
-    }
     let mut out = String::with_capacity(text.len());
     for grapheme in super::graphemes::graphemes(text) {
         match emoji_words(grapheme) {
@@ -174,6 +182,10 @@ fn emoji_words(grapheme: &str) -> Option<&'static str> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn score(text: &str) -> Sentiment {
+        super::score(text, &text.split_sentence_bounds().collect::<Vec<_>>())
+    }
 
     #[test]
     fn negation_flips_polarity() {
