@@ -74,15 +74,6 @@ impl Loader {
                 // slowed as the indexes grew (520,000 posts in 43 minutes).
                 // This process only loads, so its one writer gets 1 GiB.
                 sqlx::query("PRAGMA cache_size = -1048576").execute(&mut **write).await?;
-                // FTS5 merges index segments a little after every commit
-                // (`automerge`), re-reading segments larger than that cache:
-                // a million-post load read 1 TB through `pread` and took
-                // 21 minutes for its first 620,000 posts. Merges are left to
-                // the forced ones (16 segments of a size, a log-structured
-                // index) until `finish` turns them back on.
-                sqlx::query("INSERT INTO post_fts (post_fts, rank) VALUES ('automerge', 0)")
-                    .execute(&mut **write)
-                    .await?;
                 for name in COUNT_TRIGGERS {
                     let sql: Option<String> = sqlx::query_scalar(
                         "SELECT sql FROM sqlite_master WHERE type = 'trigger' AND name = $1",
@@ -170,10 +161,6 @@ impl Loader {
                 for sql in &self.saved_triggers {
                     sqlx::query(sqlx::AssertSqlSafe(sql.clone())).execute(&mut **write).await?;
                 }
-                // FTS5's default, so later writes merge as they go.
-                sqlx::query("INSERT INTO post_fts (post_fts, rank) VALUES ('automerge', 4)")
-                    .execute(&mut **write)
-                    .await?;
                 // Planner statistics for the new data.
                 sqlx::query("ANALYZE").execute(&mut **write).await?;
             }
