@@ -135,3 +135,18 @@ both_backends!(a_snippet_is_the_words_around_the_match_and_the_same_on_both_data
     );
     assert!(page["items"][0].get("body").is_none(), "results carry the snippet, not the body");
 });
+
+both_backends!(a_match_past_the_first_32_kb_is_found_and_its_snippet_shows_the_start, |backend| {
+    let app = TestApp::spawn(backend).await;
+    let author = app.register("longform").await;
+    let body = format!("Opening words here. {} The pangolin at last.", "Plain filler text. ".repeat(2_000));
+    app.create_post(&author, json!({"title": "Long read", "body": body, "publish": true})).await;
+    let (_, page) = app.get_as("/api/v1/posts?q=pangolin", None).await;
+    assert_eq!(titles(&page), ["Long read"], "the database searches the whole body");
+    let snippet = page["items"][0]["snippet"].as_str().unwrap();
+    assert!(snippet.starts_with("Opening words here. Plain filler text."), "{snippet}");
+    assert!(
+        !snippet.contains("<mark>") && snippet.ends_with('…'),
+        "a snippet reads a bounded prefix: {snippet}"
+    );
+});
