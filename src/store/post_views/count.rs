@@ -91,12 +91,16 @@ async fn counted(db: &Db, q: &PostQuery, scope: &Scope<'_>) -> Result<i64, Store
     };
     let mut sql = Sql::new("SELECT ");
     match scope {
+        // One counter lookup per followed author: as a join, PostgreSQL
+        // hashed every author's counter (2.5 ms at 10,000 authors).
         Scope::Feed(follower) => {
             sql.push(&format!(
-                "CAST(COALESCE(SUM(c.{column}), 0) AS BIGINT) FROM follow f JOIN post_count c \
-                 ON c.scope = 'author' AND c.key = CAST(f.followee_id AS TEXT) WHERE f.follower_id = "
+                "CAST(COALESCE(SUM(n), 0) AS BIGINT) FROM (SELECT (SELECT c.{column} FROM post_count c \
+                 WHERE c.scope = 'author' AND c.key = CAST(f.followee_id AS TEXT)) AS n \
+                 FROM follow f WHERE f.follower_id = "
             ));
             sql.bind(Arg::Int(follower.get()));
+            sql.push(") followed");
         }
         Scope::All => {
             counter(&mut sql, "all");

@@ -229,12 +229,17 @@ pub(super) fn feed_is_windowed(q: &PostQuery) -> bool {
 /// probe per followed author plus the posts in the window, however many
 /// posts those authors have. Selects no row when fewer authors have posts.
 pub(super) fn feed_window(sql: &mut Sql, backend: Backend, q: &PostQuery) {
-    sql.push("SELECT k FROM (SELECT (SELECT p.sort_at FROM post p WHERE p.author_id = f.followee_id");
+    // Materialized, so that each author's probe runs once: pulled up into
+    // the outer query, PostgreSQL ran it twice (for `IS NOT NULL` and for
+    // the order).
+    sql.push(
+        "WITH newest AS MATERIALIZED (SELECT (SELECT p.sort_at FROM post p WHERE p.author_id = f.followee_id",
+    );
     filters(sql, backend, q, Covered::Nothing);
     keyset(sql, q, "p.sort_at", "p.post_id");
     sql.push(" ORDER BY p.sort_at DESC, p.post_id DESC LIMIT 1) AS k FROM follow f WHERE f.follower_id = ");
     sql.bind(Arg::Int(q.feed_of.map_or(-1, AccountId::get)));
-    sql.push(") n WHERE k IS NOT NULL ORDER BY k DESC LIMIT 1 OFFSET ");
+    sql.push(") SELECT k FROM newest WHERE k IS NOT NULL ORDER BY k DESC LIMIT 1 OFFSET ");
     sql.bind(Arg::Int((q.limit + q.offset.unwrap_or(0).max(0) - 1).max(0)));
 }
 
