@@ -1,0 +1,5 @@
+extern crate vader_sentiment;
+
+fn main() {
+    vader_sentiment::demo::run_demo();
+}
