@@ -101,7 +101,7 @@ impl Inner {
         loop {
             let busy = self.limit - self.slots.available_permits();
             let started = self.threads.load(Ordering::Acquire);
-            if started >= busy.min(self.limit) {
+            if started >= busy {
                 return Ok(());
             }
             if self

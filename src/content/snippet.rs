@@ -67,7 +67,7 @@ impl SearchWords {
 /// [`MARK_START`] and [`MARK_END`], `…` where text was left out, runs of
 /// white space as one space. Without a match, the text's first words.
 pub fn snippet(text: &str, search: &SearchWords) -> String {
-    let scanned = &text[..floor_char_boundary(text, SCANNED_BYTES)];
+    let scanned = &text[..text.floor_char_boundary(SCANNED_BYTES)];
     let mut scratch = String::new();
     // (word index, search word) of every match, and the number of words.
     let mut matches: Vec<(usize, usize)> = Vec::new();
@@ -171,13 +171,6 @@ fn fold_into(word: &str, out: &mut String) {
     for c in word.nfd().filter(|c| !is_combining_mark(*c)) {
         out.extend(c.to_lowercase());
     }
-}
-
-fn floor_char_boundary(text: &str, at: usize) -> usize {
-    if at >= text.len() {
-        return text.len();
-    }
-    (0..=at).rev().find(|&i| text.is_char_boundary(i)).unwrap_or(0)
 }
 
 #[cfg(test)]

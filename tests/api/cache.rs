@@ -124,13 +124,14 @@ both_backends!(clients_that_take_compression_get_the_compressed_copy_from_the_ca
         app.publish_post(&author, &format!("Compressible post {n}"), &["zipped"]).await;
     }
     let path = "/api/articles?limit=20";
-    let get = |accept: &'static str, etag: Option<reqwest::header::HeaderValue>| {
+    let get_from = |path: &str, accept: &'static str, etag: Option<reqwest::header::HeaderValue>| {
         let mut request = app.client.get(app.url(path)).header("accept-encoding", accept);
         if let Some(etag) = etag {
             request = request.header("if-none-match", etag);
         }
         request.send()
     };
+    let get = |accept: &'static str, etag| get_from(path, accept, etag);
     let stats = &app.state.cache.stats;
     // Two Accept-Encoding headers: the layer reads both (and picks zstd);
     // what it sends must not become the copy for clients that list gzip.
@@ -164,13 +165,7 @@ both_backends!(clients_that_take_compression_get_the_compressed_copy_from_the_ca
     assert_eq!(lasting_headers(&from_copy), lasting_headers(&from_stack));
 
     // A body too small to compress is sent as it is, from the entry itself.
-    let tags = |etag: Option<reqwest::header::HeaderValue>| {
-        let mut request = app.client.get(app.url("/api/tags")).header("accept-encoding", "gzip");
-        if let Some(etag) = etag {
-            request = request.header("if-none-match", etag);
-        }
-        request.send()
-    };
+    let tags = |etag| get_from("/api/tags", "gzip", etag);
     let (filled, hit) = (tags(None).await.unwrap(), tags(None).await.unwrap());
     assert!(hit.headers().get("content-encoding").is_none());
     assert_eq!(lasting_headers(&hit), lasting_headers(&filled));

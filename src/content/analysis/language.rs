@@ -53,11 +53,7 @@ fn prefix(text: &str, max: usize) -> &str {
     if text.len() <= max {
         return text;
     }
-    let mut end = max;
-    while !text.is_char_boundary(end) {
-        end -= 1;
-    }
-    let cut = &text[..end];
+    let cut = &text[..text.floor_char_boundary(max)];
     cut.rfind(char::is_whitespace).map_or(cut, |space| &cut[..space])
 }
 

@@ -44,7 +44,7 @@ pub async fn list(
     probe.limit = query.limit + 1;
     let mut rows = post_views::find(&ctx.db, &probe).await?;
     let more = crate::domain::listing::trim_to_page(&mut rows, query.limit);
-    let search = query.search.as_deref().map(str::trim).filter(|text| !text.is_empty()).map(SearchWords::of);
+    let search = post_views::search_text(&query).map(SearchWords::of);
     let items: Vec<PostView> =
         rows.into_iter().map(|row| with_snippet(effective(row, query.now), search.as_ref())).collect();
     let next_cursor = if more {

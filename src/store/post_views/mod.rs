@@ -16,7 +16,7 @@ use crate::domain::{AccountId, ContentType, Platform, PostId, PostStatus};
 use crate::domain::{PostSort, PostView};
 
 pub use count::count;
-pub use plan::SEARCH_CANDIDATES;
+pub use plan::{SEARCH_CANDIDATES, search_text};
 
 /// Who is looking, which decides what is visible.
 #[derive(Debug, Clone, Copy)]

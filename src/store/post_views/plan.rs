@@ -29,7 +29,7 @@ use crate::store::query::{Arg, Sql};
 pub const SEARCH_CANDIDATES: i64 = 200;
 
 /// The query's search text, if it has any words.
-pub(super) fn search_text(q: &PostQuery) -> Option<&str> {
+pub fn search_text(q: &PostQuery) -> Option<&str> {
     q.search.as_deref().map(str::trim).filter(|s| !s.is_empty())
 }
 
